@@ -1,0 +1,67 @@
+/*
+ * reader: turns one input (a memory-mapped file, or a gzip, zstd or plain
+ * stream) into blocks of whole lines for the scanner.
+ *
+ * The format comes from the first bytes (input_sniff), never from a name:
+ * gzip (1f 8b; every member of a multi-member file is read), zstd (28 b5 2f
+ * fd, or a skippable frame; every frame is read), otherwise plain text.
+ *
+ * Plain regular files are memory-mapped by the caller (see mapfile.h) and
+ * never pass through here. Streams (compressed files, stdin, pipes) are read
+ * through one fixed buffer per reader, reused for every input: a line that
+ * straddles two reads is carried to the front of the buffer, and a line
+ * longer than max_line bytes (which could otherwise need unbounded memory) is
+ * skipped, counted in in_result.oversized and never delivered.
+ *
+ * A reader belongs to one worker thread; distinct readers are independent.
+ */
+#ifndef TG_READER_H
+#define TG_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum in_kind { IN_PLAIN = 0, IN_GZIP, IN_ZSTD } in_kind;
+
+/* "plain", "gzip", "zstd". */
+const char *in_kind_name(in_kind k);
+
+/* Chooses the format from the first n bytes of an input (n may be 0..4). */
+in_kind in_sniff(const unsigned char *head, size_t n);
+
+/*
+ * Receives p[0..n): whole lines, each ending in '\n', except that the very
+ * last block of an input may end with a line that has no newline. off is the
+ * offset of p[0] in the decompressed stream. Returning nonzero stops the
+ * reader, which then returns IN_STOPPED.
+ */
+typedef int (*in_block_fn)(void *ctx, const char *p, size_t n, uint64_t off);
+
+typedef struct in_result {
+    uint64_t bytes_in;       /* bytes read from the file or pipe */
+    uint64_t bytes_out;      /* decompressed bytes, oversized lines included */
+    uint64_t oversized;      /* lines longer than max_line, skipped */
+    uint64_t err_offset;     /* compressed (input) offset reached at an error */
+    char err[256];           /* what went wrong, without the path; "" if ok */
+} in_result;
+
+enum { IN_OK = 0, IN_FAILED = -1, IN_STOPPED = 1 };
+
+typedef struct in_reader in_reader;
+
+/* A reader whose lines may be up to max_line bytes (newline excluded).
+ * Returns NULL when memory is short. */
+in_reader *in_reader_new(size_t max_line);
+void in_reader_free(in_reader *r);
+
+/*
+ * Reads the stream on fd to its end. head[0..headlen) are bytes already
+ * taken from fd to sniff it (stdin cannot seek back); they come first. Lines
+ * read before an error are delivered before IN_FAILED is returned, with
+ * res->err and res->err_offset set: a corrupt or truncated archive loses
+ * nothing that came before the damage. fd is not closed.
+ */
+int in_reader_stream(in_reader *r, int fd, const unsigned char *head, size_t headlen,
+                     in_kind kind, in_block_fn fn, void *ctx, in_result *res);
+
+#endif
