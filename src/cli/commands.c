@@ -1,0 +1,250 @@
+#include "cli/commands.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "group/table.h"
+#include "input/walk.h"
+#include "output/stats.h"
+#include "output/timeline.h"
+#include "output/writer.h"
+#include "util/report.h"
+
+enum { EXIT_FOUND = 0, EXIT_NONE = 1, EXIT_ERROR = 2 };
+
+typedef struct walk_ctx {
+    tg_report *rep;
+    uint64_t errors, skipped;
+} walk_ctx;
+
+static void on_walk_problem(void *vctx, walk_problem kind, const char *path, const char *msg)
+{
+    walk_ctx *c = vctx;
+    if (kind == WALK_ERROR) {
+        c->errors++;
+        tg_input_error(c->rep, path, "%s", msg);
+    } else {
+        c->skipped++;
+        tg_input_warning(c->rep, path, "%s", msg);
+    }
+}
+
+/* Reads --ids-from FILE: one id per line; blank lines and # comments are
+ * skipped; a line that is not an id is an error naming FILE:LINE. */
+static int read_id_file(const char *path, xray_root **ids, size_t *n, size_t *cap, tg_report *rep)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f) {
+        tg_errorf(rep, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t lcap = 0;
+    ssize_t len;
+    unsigned long lineno = 0;
+    int rc = 0;
+    while ((len = getline(&line, &lcap, f)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
+                           line[len - 1] == ' ' || line[len - 1] == '\t'))
+            len--;
+        size_t s = 0;
+        while ((ssize_t)s < len && (line[s] == ' ' || line[s] == '\t'))
+            s++;
+        if ((ssize_t)s == len || line[s] == '#')
+            continue;
+        if (*n == *cap) {
+            *cap = *cap ? *cap * 2 : 64;
+            xray_root *grown = realloc(*ids, *cap * sizeof **ids);
+            if (!grown) {
+                rc = -1;
+                break;
+            }
+            *ids = grown;
+        }
+        if (!xray_parse_user_id(line + s, (size_t)len - s, &(*ids)[*n])) {
+            tg_errorf(rep, "%s:%lu: not a trace id: %.*s", path, lineno, (int)(len - (ssize_t)s),
+                      line + s);
+            rc = -1;
+            break;
+        }
+        (*n)++;
+    }
+    if (ferror(f) && rc == 0) {
+        tg_errorf(rep, "%s: read error: %s", path, strerror(errno));
+        rc = -1;
+    }
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}
+
+/* Splits find's arguments: the leading ones that parse as trace ids are ids,
+ * the rest are paths. Ids come back sorted and without duplicates. */
+static int find_ids(const cli_opts *o, tg_report *rep, xray_root **ids_out, size_t *nids,
+                    size_t *first_path)
+{
+    xray_root *ids = NULL;
+    size_t n = 0, cap = 0, i = 0;
+    for (; i < o->nargs; i++) {
+        xray_root r;
+        if (!xray_parse_user_id(o->args[i], strlen(o->args[i]), &r))
+            break;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            xray_root *grown = realloc(ids, cap * sizeof *ids);
+            if (!grown) {
+                free(ids);
+                return -1;
+            }
+            ids = grown;
+        }
+        ids[n++] = r;
+    }
+    if (o->ids_from && read_id_file(o->ids_from, &ids, &n, &cap, rep) != 0) {
+        free(ids);
+        return -1;
+    }
+    if (n == 0) {
+        tg_errorf(rep, "find needs at least one trace id (1-xxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx, "
+                       "Root=1-…, or 32 hex digits)%s%s%s",
+                  o->nargs ? "; '" : "", o->nargs ? o->args[0] : "", o->nargs ? "' is none" : "");
+        free(ids);
+        return -1;
+    }
+    qsort(ids, n, sizeof *ids, xray_root_cmp);
+    size_t k = 0;
+    for (size_t j = 0; j < n; j++)
+        if (k == 0 || xray_root_cmp(&ids[k - 1], &ids[j]) != 0)
+            ids[k++] = ids[j];
+    *ids_out = ids;
+    *nids = k;
+    *first_path = i;
+    return 0;
+}
+
+static unsigned default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
+/* Reports the write error of the report itself; a closed pipe is not one. */
+static int finish_output(writer *w, const cli_opts *o, tg_report *rep)
+{
+    int err = wr_close(w);
+    if (err == 0 || err == EPIPE)
+        return 0;
+    tg_errorf(rep, "cannot write %s: %s", o->output ? o->output : "to standard output",
+              strerror(err));
+    return -1;
+}
+
+/* The traces find was asked for and did not find, one line each on stderr. */
+static void report_missing(const grp_table *t, const xray_root *ids, size_t nids,
+                           tg_report *rep)
+{
+    for (size_t i = 0; i < nids; i++) {
+        bool found = false;
+        for (size_t k = 0; k < t->ntraces && !found; k++)
+            found = xray_root_eq(t->traces[k].root, ids[i]);
+        if (!found) {
+            char id[36];
+            xray_format_root(ids[i], id);
+            tg_errorf(rep, "%s: not found", id);
+        }
+    }
+}
+
+int cmd_run(const cli_opts *o)
+{
+    tg_report rep;
+    bool progress = o->progress && isatty(2);
+    tg_report_init(&rep, progress);
+    rep.quiet_warnings = o->quiet;
+    int status = EXIT_ERROR;
+    xray_root *ids = NULL;
+    size_t nids = 0, first_path = 0;
+    walk_list inputs = {0};
+    eng_result res = {0};
+    grp_table table = {0};
+    writer w = {0};
+    bool writer_open = false;
+
+    if (o->cmd == CMD_FIND && find_ids(o, &rep, &ids, &nids, &first_path) != 0)
+        goto done;
+
+    walk_ctx wc = {&rep, 0, 0};
+    if (first_path == o->nargs) {
+        if (isatty(0)) {
+            tg_errorf(&rep, "no input: give files or directories, or pipe logs into stdin "
+                            "(see --help)");
+            goto done;
+        }
+        walk_add(&inputs, "-", on_walk_problem, &wc);
+    }
+    for (size_t i = first_path; i < o->nargs; i++)
+        walk_add(&inputs, o->args[i], on_walk_problem, &wc);
+
+    int err = wr_open(&w, o->output);
+    if (err) {
+        tg_errorf(&rep, "cannot open %s: %s", o->output, strerror(err));
+        goto done;
+    }
+    writer_open = true;
+
+    eng_settings s = {
+        .mode = o->cmd == CMD_FIND ? ENG_FIND : o->cmd == CMD_TIMELINES ? ENG_TIMELINES
+                                                                       : ENG_STATS,
+        .threads = o->threads ? o->threads : default_threads(),
+        .max_line = o->max_line,
+        .keep_lines = o->cmd != CMD_STATS,
+        .ids = ids,
+        .nids = nids,
+    };
+    if (eng_run(&s, &inputs, &rep, &res) != 0)
+        goto done;
+    if (grp_build(&table, res.vecs, res.lens, res.nvec, o->cmd != CMD_STATS) != 0) {
+        tg_errorf(&rep, "out of memory while grouping %zu events", (size_t)res.c.events);
+        goto done;
+    }
+
+    bool color = o->color == COLOR_ALWAYS || (o->color == COLOR_AUTO && !o->output && isatty(1));
+    if (o->cmd == CMD_STATS) {
+        stats_view v = {&res.c, &table, &res.lbs, wc.errors, wc.skipped, res.seconds, 10};
+        if (o->json)
+            stats_print_json(&w, &v);
+        else
+            stats_print_text(&w, &v, color);
+    } else {
+        grp_sort_traces(&table);
+        tl_printer p = {&w, &res, &inputs, color, o->cmd == CMD_FIND};
+        for (size_t i = 0; i < table.ntraces && !w.err; i++) {
+            if (o->format == FMT_NDJSON)
+                tl_print_ndjson(&p, &table, &table.traces[i]);
+            else
+                tl_print_text(&p, &table, &table.traces[i]);
+        }
+        if (o->cmd == CMD_FIND)
+            report_missing(&table, ids, nids, &rep);
+    }
+    writer_open = false;
+    bool write_failed = finish_output(&w, o, &rep) != 0;
+    status = table.ntraces ? EXIT_FOUND : EXIT_NONE;
+    if (write_failed || rep.errors)
+        status = EXIT_ERROR;
+done:
+    if (writer_open)
+        wr_close(&w);
+    grp_free(&table);
+    eng_result_free(&res);
+    walk_free(&inputs);
+    free(ids);
+    tg_report_destroy(&rep);
+    return status;
+}

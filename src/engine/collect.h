@@ -1,0 +1,55 @@
+/*
+ * collect: what one worker does with the bytes of an input: checks that it is
+ * text, scans blocks, decodes each hit line and keeps its event.
+ *
+ * Internal to the engine. A collector is one worker's private state; nothing
+ * in it is shared.
+ */
+#ifndef TG_COLLECT_H
+#define TG_COLLECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "scan/scan.h"
+
+typedef struct collector {
+    const eng_settings *s;
+    const scan_db *db;
+    scan_scratch *scratch;
+    unsigned worker;
+
+    grp_event *ev; /* owned, grows by doubling */
+    size_t nev, cap;
+    arena lines;
+    intern lbs;
+    eng_counts c;
+    bool out_of_memory;
+
+    /* The input being read. */
+    uint32_t input;
+    uint64_t block_off; /* offset of the current block in the input */
+    bool checked;       /* the text check has run on this input */
+    bool binary;        /* the input looked binary and was dropped */
+    bool scan_failed;
+} collector;
+
+int collect_init(collector *c, const eng_settings *s, const scan_db *db, unsigned worker);
+void collect_free(collector *c);
+
+/* Starts a new input (or a piece of one at offset off; the text check only
+ * runs on a piece that starts at 0). */
+void collect_begin(collector *c, uint32_t input, bool check_text);
+
+/* True when p[0..n), an input's first bytes, look like binary data rather
+ * than text: more than 5% control bytes other than tab, CR, LF, FF, ESC.
+ * A few NUL bytes in a log do not make it binary. */
+bool collect_looks_binary(const char *p, size_t n);
+
+/* Scans one block of whole lines that starts at offset off of the input.
+ * Returns nonzero to stop reading this input (binary, scan error, memory). */
+int collect_block(collector *c, const char *p, size_t n, uint64_t off);
+
+#endif

@@ -1,0 +1,459 @@
+#define _GNU_SOURCE /* memrchr */
+#include "engine/engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/collect.h"
+#include "input/mapfile.h"
+#include "input/reader.h"
+#include "scan/scan.h"
+
+/* A plain file is split for parallel scanning only when each piece is at
+ * least this big: below it, the pieces' setup would cost more than it saves. */
+#define ENG_MIN_PIECE (32u << 20)
+
+/* A memory-mapped file shared by the pieces cut from it. The last worker
+ * done with a piece unmaps it. */
+typedef struct shared_map {
+    mapfile m;
+    atomic_uint refs;
+} shared_map;
+
+typedef struct piece {
+    shared_map *map;
+    uint64_t start, end;
+    uint32_t input;
+} piece;
+
+typedef struct engine {
+    const eng_settings *s;
+    const walk_list *in;
+    tg_report *rep;
+    scan_db *db;
+
+    pthread_mutex_t mu; /* guards next_input and the piece stack */
+    size_t next_input;
+    piece *pieces;
+    size_t npieces, cap_pieces;
+
+    atomic_uint_fast64_t bytes_done; /* for the progress line */
+    atomic_uint workers_left;
+} engine;
+
+typedef struct worker {
+    engine *eng;
+    collector col;
+    in_reader *reader;
+    pthread_t th;
+    bool fatal;
+} worker;
+
+int xray_root_cmp(const void *va, const void *vb)
+{
+    const xray_root *a = va, *b = vb;
+    if (a->hi != b->hi)
+        return a->hi < b->hi ? -1 : 1;
+    if (a->lo != b->lo)
+        return a->lo < b->lo ? -1 : 1;
+    return 0;
+}
+
+void eng_counts_add(eng_counts *a, const eng_counts *b)
+{
+    /* eng_counts is all uint64_t: add it as an array. */
+    uint64_t *pa = (uint64_t *)a;
+    const uint64_t *pb = (const uint64_t *)b;
+    for (size_t i = 0; i < sizeof *a / sizeof(uint64_t); i++)
+        pa[i] += pb[i];
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void map_release(shared_map *sm)
+{
+    if (atomic_fetch_sub(&sm->refs, 1) == 1) {
+        mapfile_close(&sm->m);
+        free(sm);
+    }
+}
+
+/* Scans [start, end) of a mapped file, a range of whole lines. */
+static void scan_piece(worker *w, const piece *pc)
+{
+    collector *c = &w->col;
+    /* The text check ran on the whole file before it was cut. */
+    collect_begin(c, pc->input, false);
+    const char *p = pc->map->m.p + pc->start;
+    size_t n = (size_t)(pc->end - pc->start);
+    /* Progress is counted per 64 MiB so a single huge file shows movement. */
+    const size_t step = 64u << 20;
+    for (size_t at = 0; at < n;) {
+        size_t len = n - at;
+        if (len > step) {
+            const char *nl = memchr(p + at + step, '\n', n - at - step);
+            len = nl ? (size_t)(nl - (p + at)) + 1 : n - at;
+        }
+        int stop = collect_block(c, p + at, len, pc->start + at);
+        atomic_fetch_add(&w->eng->bytes_done, len);
+        if (stop)
+            break;
+        at += len;
+    }
+}
+
+/* Cuts [0, size) into line-aligned pieces for the workers; the first piece
+ * is returned for the caller to scan, the others are pushed on the stack.
+ * When memory is short the whole file comes back as one piece. */
+static piece split_file(engine *e, shared_map *sm, uint32_t input)
+{
+    size_t size = sm->m.n;
+    size_t per = size / ((size_t)e->s->threads * 4);
+    if (per < ENG_MIN_PIECE)
+        per = ENG_MIN_PIECE;
+    piece whole = {sm, 0, size, input};
+    size_t most = size / per + 2;
+    piece *cut = malloc(most * sizeof *cut);
+    if (!cut)
+        return whole;
+    size_t ncut = 0;
+    for (size_t start = 0; start < size;) {
+        size_t end = size;
+        if (size - start > per + per / 2) {
+            const char *nl = memchr(sm->m.p + start + per, '\n', size - start - per);
+            end = nl ? (size_t)(nl - sm->m.p) + 1 : size;
+        }
+        cut[ncut++] = (piece){sm, start, end, input};
+        start = end;
+    }
+    pthread_mutex_lock(&e->mu);
+    if (e->npieces + ncut > e->cap_pieces) {
+        size_t cap = (e->npieces + ncut) * 2;
+        piece *np = realloc(e->pieces, cap * sizeof *np);
+        if (!np) {
+            pthread_mutex_unlock(&e->mu);
+            free(cut);
+            return whole;
+        }
+        e->pieces = np;
+        e->cap_pieces = cap;
+    }
+    /* Pushed last to first so that the stack hands them out in file order. */
+    for (size_t i = ncut; i-- > 1;) {
+        atomic_fetch_add(&sm->refs, 1);
+        e->pieces[e->npieces++] = cut[i];
+    }
+    pthread_mutex_unlock(&e->mu);
+    piece first = cut[0];
+    free(cut);
+    return first;
+}
+
+static int on_block(void *ctx, const char *p, size_t n, uint64_t off)
+{
+    return collect_block(ctx, p, n, off);
+}
+
+static void read_regular(worker *w, int fd, const char *path, uint32_t input, uint64_t size)
+{
+    engine *e = w->eng;
+    collector *c = &w->col;
+    unsigned char head[4];
+    ssize_t got = size ? pread(fd, head, sizeof head, 0) : 0;
+    if (got < 0) {
+        c->c.inputs_failed++;
+        tg_input_error(e->rep, path, "read error at byte 0: %s", strerror(errno));
+        return;
+    }
+    in_kind kind = in_sniff(head, (size_t)got);
+    c->c.by_kind[kind]++;
+    if (kind != IN_PLAIN) {
+        in_result res;
+        int rc = in_reader_stream(w->reader, fd, NULL, 0, kind, on_block, c, &res);
+        c->c.bytes_in += res.bytes_in;
+        c->c.bytes_out += res.bytes_out;
+        c->c.oversized += res.oversized;
+        c->c.lines += res.oversized; /* skipped by the reader, never scanned */
+        atomic_fetch_add(&e->bytes_done, res.bytes_in);
+        if (rc == IN_FAILED) {
+            c->c.inputs_failed++;
+            tg_input_error(e->rep, path, "%s", res.err);
+        }
+        return;
+    }
+    shared_map *sm = calloc(1, sizeof *sm);
+    int err = sm ? mapfile_open(&sm->m, fd, (size_t)size) : ENOMEM;
+    if (err) {
+        free(sm);
+        c->c.inputs_failed++;
+        tg_input_error(e->rep, path, "cannot map the file: %s", strerror(err));
+        return;
+    }
+    c->c.bytes_in += size;
+    c->c.bytes_out += size;
+    atomic_init(&sm->refs, 1);
+    if (size && collect_looks_binary(sm->m.p, size < 65536 ? (size_t)size : 65536)) {
+        c->binary = true;
+    } else if (e->s->threads > 1 && size >= 2 * (uint64_t)ENG_MIN_PIECE) {
+        piece first = split_file(e, sm, input);
+        scan_piece(w, &first);
+    } else {
+        piece whole = {sm, 0, size, input};
+        scan_piece(w, &whole);
+    }
+    map_release(sm);
+}
+
+static void read_stream(worker *w, int fd, const char *path)
+{
+    engine *e = w->eng;
+    collector *c = &w->col;
+    unsigned char head[4];
+    size_t got = 0;
+    while (got < sizeof head) {
+        ssize_t r = read(fd, head + got, sizeof head - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            c->c.inputs_failed++;
+            tg_input_error(e->rep, path, "read error at byte %zu: %s", got, strerror(errno));
+            return;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    in_kind kind = in_sniff(head, got);
+    c->c.by_kind[kind]++;
+    in_result res;
+    int rc = in_reader_stream(w->reader, fd, head, got, kind, on_block, c, &res);
+    c->c.bytes_in += res.bytes_in;
+    c->c.bytes_out += res.bytes_out;
+    c->c.oversized += res.oversized;
+    c->c.lines += res.oversized;
+    atomic_fetch_add(&e->bytes_done, res.bytes_in);
+    if (rc == IN_FAILED) {
+        c->c.inputs_failed++;
+        tg_input_error(e->rep, path, "%s", res.err);
+    }
+}
+
+static void read_input(worker *w, uint32_t input)
+{
+    engine *e = w->eng;
+    collector *c = &w->col;
+    const char *path = e->in->paths[input];
+    bool is_stdin = strcmp(path, "-") == 0;
+    int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+    const char *name = is_stdin ? "<stdin>" : path;
+    if (fd < 0) {
+        c->c.inputs_failed++;
+        tg_input_error(e->rep, name, "%s", strerror(errno));
+        return;
+    }
+    c->c.inputs++;
+    collect_begin(c, input, true);
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        read_regular(w, fd, name, input, (uint64_t)st.st_size);
+    else
+        read_stream(w, fd, name);
+    if (c->binary) {
+        c->c.inputs_binary++;
+        tg_input_warning(e->rep, name, "binary file, skipped");
+    } else if (c->scan_failed) {
+        c->c.inputs_failed++;
+        tg_input_error(e->rep, name, "the Hyperscan scan failed");
+    } else if (c->out_of_memory) {
+        c->c.inputs_failed++;
+        tg_input_error(e->rep, name, "out of memory while keeping events");
+        w->fatal = true;
+    }
+    if (!is_stdin)
+        close(fd);
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    engine *e = w->eng;
+    while (!w->fatal) {
+        piece pc;
+        bool have_piece = false;
+        size_t input = SIZE_MAX;
+        pthread_mutex_lock(&e->mu);
+        if (e->npieces) {
+            pc = e->pieces[--e->npieces];
+            have_piece = true;
+        } else if (e->next_input < e->in->n) {
+            input = e->next_input++;
+        }
+        pthread_mutex_unlock(&e->mu);
+        if (have_piece) {
+            scan_piece(w, &pc);
+            map_release(pc.map);
+        } else if (input != SIZE_MAX) {
+            read_input(w, (uint32_t)input);
+        } else {
+            break;
+        }
+    }
+    atomic_fetch_sub(&e->workers_left, 1);
+    return NULL;
+}
+
+static void human_bytes(double b, char *out, size_t cap)
+{
+    const char *units[] = {"B", "KB", "MB", "GB", "TB"};
+    unsigned u = 0;
+    while (b >= 1000 && u < 4)
+        b /= 1000, u++;
+    snprintf(out, cap, u ? "%.1f %s" : "%.0f %s", b, units[u]);
+}
+
+/* Waits for the workers, refreshing the progress line every 200 ms once the
+ * run has lasted a second (short runs show nothing). */
+static void wait_with_progress(engine *e, worker *ws, unsigned n, double t0)
+{
+    if (e->rep->progress) {
+        while (atomic_load(&e->workers_left) > 0) {
+            struct timespec nap = {0, 200 * 1000 * 1000};
+            nanosleep(&nap, NULL);
+            double dt = now_s() - t0;
+            if (dt < 1.0 || atomic_load(&e->workers_left) == 0)
+                continue;
+            size_t done = e->next_input; /* read without the lock: a hint */
+            char b[32], r[32];
+            double bytes = (double)atomic_load(&e->bytes_done);
+            human_bytes(bytes, b, sizeof b);
+            human_bytes(bytes / dt, r, sizeof r);
+            tg_progress(e->rep, "tracegrep: %zu/%zu inputs, %s read, %s/s", done, e->in->n, b,
+                        r);
+        }
+        tg_progress_clear(e->rep);
+    }
+    for (unsigned i = 0; i < n; i++)
+        pthread_join(ws[i].th, NULL);
+}
+
+/* Moves the workers' results into out, merging their name tables. */
+static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
+{
+    out->nvec = n;
+    out->vecs = calloc(n, sizeof *out->vecs);
+    out->lens = calloc(n, sizeof *out->lens);
+    out->arenas = calloc(n, sizeof *out->arenas);
+    if (!out->vecs || !out->lens || !out->arenas)
+        return -1;
+    intern_init(&out->lbs);
+    for (unsigned i = 0; i < n; i++) {
+        collector *c = &ws[i].col;
+        uint16_t *map = malloc((c->lbs.n + 1) * sizeof *map);
+        if (!map)
+            return -1;
+        intern_merge(&out->lbs, &c->lbs, map);
+        for (size_t k = 0; k < c->nev; k++)
+            if (c->ev[k].lb < c->lbs.n)
+                c->ev[k].lb = map[c->ev[k].lb];
+        free(map);
+        eng_counts_add(&out->c, &c->c);
+        out->vecs[i] = c->ev;
+        out->lens[i] = c->nev;
+        out->arenas[i] = c->lines;
+        c->ev = NULL;
+        c->nev = c->cap = 0;
+        arena_init(&c->lines, c->lines.chunk_size);
+    }
+    (void)e;
+    return 0;
+}
+
+int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_result *out)
+{
+    memset(out, 0, sizeof *out);
+    double t0 = now_s();
+    char err[256];
+    engine e = {.s = s, .in = inputs, .rep = rep};
+    e.db = s->mode == ENG_FIND ? scan_db_ids(s->ids, s->nids, err, sizeof err)
+                               : scan_db_headers(err, sizeof err);
+    if (!e.db) {
+        tg_errorf(rep, "%s", err);
+        return -1;
+    }
+    pthread_mutex_init(&e.mu, NULL);
+    atomic_init(&e.bytes_done, 0);
+    unsigned n = s->threads ? s->threads : 1;
+    worker *ws = calloc(n, sizeof *ws);
+    int rc = ws ? 0 : -1;
+    unsigned started = 0;
+    atomic_init(&e.workers_left, 0);
+    for (unsigned i = 0; rc == 0 && i < n; i++) {
+        ws[i].eng = &e;
+        ws[i].reader = in_reader_new(s->max_line);
+        if (!ws[i].reader || collect_init(&ws[i].col, s, e.db, i) != 0) {
+            rc = -1;
+            break;
+        }
+    }
+    for (unsigned i = 0; rc == 0 && i < n; i++) {
+        atomic_fetch_add(&e.workers_left, 1);
+        if (pthread_create(&ws[i].th, NULL, worker_main, &ws[i]) != 0) {
+            atomic_fetch_sub(&e.workers_left, 1);
+            if (i == 0)
+                rc = -1;
+            break;
+        }
+        started++;
+    }
+    if (started)
+        wait_with_progress(&e, ws, started, t0);
+    bool fatal = false;
+    for (unsigned i = 0; i < started; i++)
+        fatal |= ws[i].fatal;
+    if (rc == 0 && gather(&e, ws, n, out) != 0)
+        rc = -1;
+    if (rc != 0 || fatal)
+        tg_errorf(rep, "out of memory");
+    for (unsigned i = 0; ws && i < n; i++) {
+        in_reader_free(ws[i].reader);
+        if (ws[i].col.scratch)
+            collect_free(&ws[i].col);
+    }
+    free(ws);
+    free(e.pieces);
+    pthread_mutex_destroy(&e.mu);
+    scan_db_free(e.db);
+    out->seconds = now_s() - t0;
+    return rc != 0 || fatal ? -1 : 0;
+}
+
+tg_str eng_line(const eng_result *r, uint64_t ref)
+{
+    return arena_get(&r->arenas[ref >> ARENA_REF_BITS], ref);
+}
+
+void eng_result_free(eng_result *r)
+{
+    for (size_t i = 0; i < r->nvec; i++) {
+        free(r->vecs ? r->vecs[i] : NULL);
+        if (r->arenas)
+            arena_free(&r->arenas[i]);
+    }
+    free(r->vecs);
+    free(r->lens);
+    free(r->arenas);
+    intern_free(&r->lbs);
+    memset(r, 0, sizeof *r);
+}

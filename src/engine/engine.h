@@ -1,0 +1,83 @@
+/*
+ * engine: runs the pipeline over a list of inputs with N worker threads.
+ *
+ * Each worker owns its reader (buffers, inflate state), its Hyperscan
+ * scratch, its event vector, its line arena and its table of load balancer
+ * names; nothing shared is written but a job cursor (under a mutex) and a
+ * progress counter (atomic). Inputs are handed out one at a time in walk
+ * order; a large plain file is memory-mapped once and split at line
+ * boundaries into pieces that any worker may take.
+ *
+ * Results do not depend on the number of threads: counts are sums, and the
+ * group stage orders events by (start, input, offset).
+ *
+ * eng_run() reports every failed or skipped input through the tg_report and
+ * goes on with the others.
+ */
+#ifndef TG_ENGINE_H
+#define TG_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode/xray.h"
+#include "group/event.h"
+#include "group/intern.h"
+#include "input/walk.h"
+#include "util/arena.h"
+#include "util/report.h"
+
+typedef enum eng_mode { ENG_STATS, ENG_TIMELINES, ENG_FIND } eng_mode;
+
+typedef struct eng_settings {
+    eng_mode mode;
+    unsigned threads;     /* workers, at least 1 */
+    size_t max_line;      /* longer lines are counted as oversized, skipped */
+    bool keep_lines;      /* keep each event's raw line (timelines, find) */
+    const xray_root *ids; /* find: the wanted traces, sorted by xray_root_cmp */
+    size_t nids;
+} eng_settings;
+
+typedef struct eng_counts {
+    uint64_t inputs;        /* inputs opened */
+    uint64_t inputs_failed; /* inputs that could not be read to their end */
+    uint64_t inputs_binary; /* inputs skipped as binary */
+    uint64_t by_kind[3];    /* inputs read, by in_kind */
+    uint64_t bytes_in;      /* bytes read from disk or pipe */
+    uint64_t bytes_out;     /* bytes of log text (decompressed) */
+    uint64_t lines;         /* every line, oversized ones included */
+    uint64_t header_lines;  /* lines whose header field holds a trace header */
+    uint64_t events;        /* lines with a valid Root */
+    uint64_t malformed[XRAY_STATUS_COUNT]; /* by reason; [XRAY_OK] stays 0 */
+    uint64_t oversized;     /* lines longer than max_line */
+    uint64_t other_lines;   /* lines with a header key that are not ALB lines */
+} eng_counts;
+
+typedef struct eng_result {
+    eng_counts c;
+    size_t nvec;      /* one per worker */
+    grp_event **vecs; /* owned; events in each worker's reading order */
+    size_t *lens;
+    arena *arenas;    /* one per worker; an event's line handle is tagged with
+                         its worker in the bits above ARENA_REF_BITS */
+    intern lbs;       /* load balancer names; events' lb ids point here */
+    double seconds;   /* wall time of the run */
+} eng_result;
+
+/* Orders trace ids numerically (the order find's id list is sorted in). */
+int xray_root_cmp(const void *a, const void *b);
+
+/* Returns 0, or -1 on a failure that stops everything (the scan patterns do
+ * not compile, memory is short), after reporting it. */
+int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_result *out);
+
+/* The raw line an event kept. */
+tg_str eng_line(const eng_result *r, uint64_t ref);
+
+void eng_result_free(eng_result *r);
+
+/* Adds b's counts into a. */
+void eng_counts_add(eng_counts *a, const eng_counts *b);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * table: groups events by their 128-bit Root into traces.
+ *
+ * grp_build() takes the event vectors the workers filled, in any number and
+ * any split, and produces one grp_trace per distinct Root with its span,
+ * event count, worst status and the load balancers it crossed. With
+ * keep_events it also lays the events out trace by trace (each trace's
+ * events contiguous and sorted by start, ties in input order), which is what
+ * timelines and find print. The result does not depend on how the events
+ * were split between vectors.
+ *
+ * Grouping is a hash join on the Root: a trace only ever needs the events
+ * with its own Root, so the event stream can be partitioned by
+ * grp_root_hash() and each partition grouped on its own (on disk, or on
+ * another machine) with the same result. That is how tracegrep will go past
+ * memory; today one partition holds everything.
+ *
+ * The table owns its arrays; the input vectors are left untouched.
+ */
+#ifndef TG_TABLE_H
+#define TG_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "group/event.h"
+
+#define GRP_MAX_LBS 6
+
+typedef struct grp_trace {
+    xray_root root;
+    int64_t start_us;      /* earliest event start */
+    int64_t end_us;        /* latest event end */
+    uint64_t first;        /* its first event in grp_table.events */
+    uint32_t count;        /* events */
+    uint16_t worst_status; /* highest elb status code */
+    uint8_t nlb;           /* distinct load balancers in lbs */
+    uint8_t lb_more;       /* 1 when it crossed more than GRP_MAX_LBS */
+    uint16_t lbs[GRP_MAX_LBS];
+} grp_trace;
+
+typedef struct grp_table {
+    grp_trace *traces;
+    size_t ntraces;
+    grp_event *events; /* grouped by trace; NULL unless keep_events */
+    size_t nevents;
+} grp_table;
+
+/* The hash a partition of the Root space is chosen by. */
+static inline uint64_t grp_root_hash(xray_root r)
+{
+    /* The low 96 bits of a Root are random already; mixing in the epoch
+     * half keeps hand-made ids (…000001, …000002) apart too. */
+    uint64_t h = r.lo ^ (r.hi * 0x9e3779b97f4a7c15ull);
+    return h ^ (h >> 29);
+}
+
+/* Returns 0, or -1 when memory is short (t is then empty). */
+int grp_build(grp_table *t, grp_event *const *vecs, const size_t *lens, size_t nvec,
+              bool keep_events);
+
+/* Orders traces by start, ties by Root: the order timelines print. */
+void grp_sort_traces(grp_table *t);
+
+void grp_free(grp_table *t);
+
+static inline const grp_event *grp_trace_events(const grp_table *t, const grp_trace *tr)
+{
+    return t->events ? t->events + tr->first : NULL;
+}
+
+#endif
