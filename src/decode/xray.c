@@ -1,0 +1,228 @@
+/*
+ * xray: the X-Amzn-Trace-Id header decoder.
+ *
+ * Decisions the header leaves open, made here:
+ * - A Root is zero (XRAY_ZERO_ROOT) when its 96-bit random id is all zeros,
+ *   whatever the epoch: FORMATS.md calls an all-zero id invalid, and the
+ *   epoch is only a timestamp. The reverse case, epoch 00000000 with a
+ *   nonzero id, is a valid (if odd) Root: archives are never judged by age.
+ * - Blanks (spaces and tabs) are skipped around each field, and also around
+ *   the key and the value inside it ("Root = 1-…" reads as Root).
+ * - Every known key is case-sensitive and the first occurrence of each wins;
+ *   the header is always read to its end, so Self, Parent, Sampled and
+ *   Lineage are reported whatever the verdict on Root.
+ * - A field with no '=' has an empty value: a bare "Root" is a bad Root.
+ */
+#include "decode/xray.h"
+
+/*
+ * Hex digit values tagged with 0x10, so that AND-ing the entries of a run of
+ * digits tells in one test at the end whether all of them were hex digits.
+ * Anything not listed is 0: not a digit.
+ */
+static const uint8_t hexval[256] = {
+    ['0'] = 0x10, ['1'] = 0x11, ['2'] = 0x12, ['3'] = 0x13, ['4'] = 0x14,
+    ['5'] = 0x15, ['6'] = 0x16, ['7'] = 0x17, ['8'] = 0x18, ['9'] = 0x19,
+    ['a'] = 0x1a, ['b'] = 0x1b, ['c'] = 0x1c, ['d'] = 0x1d, ['e'] = 0x1e,
+    ['f'] = 0x1f, ['A'] = 0x1a, ['B'] = 0x1b, ['C'] = 0x1c, ['D'] = 0x1d,
+    ['E'] = 0x1e, ['F'] = 0x1f,
+};
+
+static const char hexdig[16] = "0123456789abcdef";
+
+/* Reads k (at most 16) hex digits at s into *v; false if any is not hex. */
+static inline bool hex_run(const char *s, unsigned k, uint64_t *v)
+{
+    uint64_t acc = 0;
+    unsigned ok = 0x10;
+    for (unsigned i = 0; i < k; i++) {
+        unsigned e = hexval[(unsigned char)s[i]];
+        ok &= e;
+        acc = acc << 4 | (e & 0xf);
+    }
+    *v = acc;
+    return ok != 0;
+}
+
+static void put_hex(char *out, uint64_t v, unsigned k)
+{
+    while (k-- > 0) {
+        out[k] = hexdig[v & 0xf];
+        v >>= 4;
+    }
+}
+
+/* The verdict on a Root value: XRAY_OK, XRAY_BAD_ROOT or XRAY_ZERO_ROOT. */
+static xray_status root_status(const char *s, size_t n, xray_root *out)
+{
+    if (n != 35 || s[0] != '1' || s[1] != '-' || s[10] != '-')
+        return XRAY_BAD_ROOT;
+    uint64_t epoch, mid, lo;
+    if (!hex_run(s + 2, 8, &epoch) || !hex_run(s + 11, 8, &mid) || !hex_run(s + 19, 16, &lo))
+        return XRAY_BAD_ROOT;
+    if ((mid | lo) == 0)
+        return XRAY_ZERO_ROOT;
+    out->hi = epoch << 32 | mid;
+    out->lo = lo;
+    return XRAY_OK;
+}
+
+bool xray_parse_root(const char *s, size_t n, xray_root *out)
+{
+    return root_status(s, n, out) == XRAY_OK;
+}
+
+static inline bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static tg_str trim_blanks(const char *p, const char *e)
+{
+    while (p < e && is_blank(*p))
+        p++;
+    while (e > p && is_blank(e[-1]))
+        e--;
+    return tg_str_make(p, (size_t)(e - p));
+}
+
+/* Applies one Key=Value field (the bytes between two ';') to *out. */
+static void decode_field(const char *p, const char *e, xray_header *out, xray_status *st,
+                         bool *have_sampled)
+{
+    const char *eq = p;
+    while (eq < e && *eq != '=')
+        eq++;
+    tg_str key = trim_blanks(p, eq);
+    tg_str val = eq < e ? trim_blanks(eq + 1, e) : tg_str_make(e, 0);
+
+    switch (key.n) {
+    case 4:
+        if (memcmp(key.p, "Root", 4) == 0) {
+            if (*st == XRAY_NO_ROOT)
+                *st = root_status(val.p, val.n, &out->root);
+        } else if (memcmp(key.p, "Self", 4) == 0 && out->self.p == NULL) {
+            out->self = val;
+        }
+        break;
+    case 6:
+        if (memcmp(key.p, "Parent", 6) == 0 && out->parent.p == NULL) {
+            out->parent = val;
+            out->has_span = val.n == 16 && hex_run(val.p, 16, &out->span);
+            if (!out->has_span)
+                out->span = 0;
+        }
+        break;
+    case 7:
+        if (memcmp(key.p, "Sampled", 7) == 0 && !*have_sampled) {
+            *have_sampled = true;
+            if (val.n == 1 && (val.p[0] == '0' || val.p[0] == '1' || val.p[0] == '?'))
+                out->sampled = val.p[0];
+        } else if (memcmp(key.p, "Lineage", 7) == 0 && out->lineage.p == NULL) {
+            out->lineage = val;
+        }
+        break;
+    default:
+        break; /* unknown fields stay in the caller's raw text */
+    }
+}
+
+xray_status xray_decode(const char *s, size_t n, xray_header *out)
+{
+    out->root.hi = out->root.lo = 0;
+    out->self = out->parent = out->lineage = TG_STR_NULL;
+    out->sampled = 0;
+    out->has_span = false;
+    out->span = 0;
+
+    xray_status st = XRAY_NO_ROOT;
+    bool have_sampled = false;
+    const char *p = s, *end = s + n;
+    while (p < end) {
+        const char *e = memchr(p, ';', (size_t)(end - p));
+        if (e == NULL)
+            e = end;
+        decode_field(p, e, out, &st, &have_sampled);
+        p = e + 1;
+    }
+    if (st != XRAY_OK)
+        out->root.hi = out->root.lo = 0;
+    return st;
+}
+
+static inline bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+bool xray_parse_user_id(const char *s, size_t n, xray_root *out)
+{
+    const char *p = s, *e = s + n;
+    while (p < e && is_space(*p))
+        p++;
+    while (e > p && is_space(e[-1]))
+        e--;
+    size_t len = (size_t)(e - p);
+
+    if (len == 35)
+        return xray_parse_root(p, len, out);
+    if (len == 32) {
+        uint64_t hi, lo;
+        if (!hex_run(p, 16, &hi) || !hex_run(p + 16, 16, &lo))
+            return false;
+        /* The same rule as a Root: the 96-bit id part may not be zero. */
+        if ((hi & 0xffffffffu) == 0 && lo == 0)
+            return false;
+        out->hi = hi;
+        out->lo = lo;
+        return true;
+    }
+    /* A "Root=" prefix, in any case since a user typing "root=" means Root,
+     * may come before the id. Anything else with a '=' is taken for a whole
+     * header value as copied from a log ("Self=…;Root=…;Sampled=1"). */
+    if (len > 5 && (p[0] | 0x20) == 'r' && (p[1] | 0x20) == 'o' && (p[2] | 0x20) == 'o' &&
+        (p[3] | 0x20) == 't' && p[4] == '=') {
+        tg_str v = trim_blanks(p + 5, e);
+        if (v.n == 35)
+            return xray_parse_root(v.p, v.n, out);
+    }
+    if (len > 0 && memchr(p, '=', len) != NULL) {
+        xray_header h;
+        if (xray_decode(p, len, &h) != XRAY_OK)
+            return false;
+        *out = h.root;
+        return true;
+    }
+    return false;
+}
+
+void xray_format_root(xray_root r, char out[36])
+{
+    out[0] = '1';
+    out[1] = '-';
+    put_hex(out + 2, r.hi >> 32, 8);
+    out[10] = '-';
+    put_hex(out + 11, r.hi & 0xffffffffu, 8);
+    put_hex(out + 19, r.lo, 16);
+    out[35] = '\0';
+}
+
+void xray_format_otel(xray_root r, char out[33])
+{
+    put_hex(out, r.hi, 16);
+    put_hex(out + 16, r.lo, 16);
+    out[32] = '\0';
+}
+
+const char *xray_status_name(xray_status st)
+{
+    static const char *const names[XRAY_STATUS_COUNT] = {
+        [XRAY_OK] = "ok",
+        [XRAY_NO_ROOT] = "no-root",
+        [XRAY_BAD_ROOT] = "bad-root",
+        [XRAY_ZERO_ROOT] = "zero-root",
+    };
+    if ((unsigned)st >= XRAY_STATUS_COUNT)
+        return "unknown";
+    return names[st];
+}
