@@ -1,0 +1,79 @@
+/*
+ * zstd: decodes every frame of a zstd stream with libzstd's streaming API.
+ *
+ * ZSTD_decompressStream reads frame after frame on its own, skippable frames
+ * included, and checks each frame's checksum when it has one. The stream is
+ * complete when the input is used up, everything decoded has been flushed,
+ * and the last call reported a finished frame (return value 0).
+ */
+#include "input/codec.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <zstd.h>
+
+struct in_zstd {
+    ZSTD_DCtx *dctx;
+};
+
+in_zstd *in_zstd_new(void)
+{
+    in_zstd *z = malloc(sizeof *z);
+    if (!z)
+        return NULL;
+    z->dctx = ZSTD_createDCtx();
+    if (!z->dctx) {
+        free(z);
+        return NULL;
+    }
+    return z;
+}
+
+void in_zstd_free(in_zstd *z)
+{
+    if (!z)
+        return;
+    ZSTD_freeDCtx(z->dctx);
+    free(z);
+}
+
+int in_zstd_run(in_zstd *z, in_reader *r, in_src *src)
+{
+    ZSTD_DCtx_reset(z->dctx, ZSTD_reset_session_only);
+    /* The last answer of a call that did something: 0 once a frame is fully
+     * decoded and flushed. A call with nothing to do answers with the size of
+     * the next frame's header instead, which must not count as "unfinished". */
+    size_t pending = 1;
+    for (;;) {
+        if (src->n == 0) {
+            int rc = in_src_fill(src);
+            if (rc < 0)
+                return rc;
+        }
+        size_t avail;
+        unsigned char *out = in_out_space(r, &avail);
+        ZSTD_inBuffer in = {src->p, src->n, 0};
+        ZSTD_outBuffer o = {out, avail, 0};
+
+        size_t ret = ZSTD_decompressStream(z->dctx, &o, &in);
+
+        in_src_skip(src, in.pos);
+        if (o.pos && in_out_commit(r, o.pos))
+            return IN_STOPPED;
+        if (ZSTD_isError(ret)) {
+            in_fail(src->res, src->pos, "corrupt zstd data at byte %" PRIu64 ": %s", src->pos,
+                    ZSTD_getErrorName(ret));
+            return IN_FAILED;
+        }
+        if (in.pos || o.pos || ret == 0)
+            pending = ret;
+        /* With no input left and room to spare in the output, the decoder has
+         * flushed all it could: the stream ends here. */
+        if (src->n == 0 && src->eof && o.pos < o.size) {
+            if (pending == 0)
+                return IN_OK;
+            in_fail(src->res, src->pos, "truncated zstd stream at byte %" PRIu64, src->pos);
+            return IN_FAILED;
+        }
+    }
+}
