@@ -161,3 +161,265 @@ size_t tt_count(const char *hay, const char *needle)
         c++;
     return c;
 }
+
+/* A recursive-descent JSON checker: enough to prove every printed line
+ * parses, without a JSON library in the test dependencies. */
+typedef struct jp {
+    const unsigned char *p, *end;
+    int depth;
+} jp;
+
+static void jp_ws(jp *j)
+{
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+        j->p++;
+}
+
+static int jp_value(jp *j);
+
+static int jp_string(jp *j)
+{
+    if (j->p >= j->end || *j->p != '"')
+        return 0;
+    j->p++;
+    while (j->p < j->end) {
+        unsigned char c = *j->p;
+        if (c == '"') {
+            j->p++;
+            return 1;
+        }
+        if (c < 0x20)
+            return 0;
+        if (c == '\\') {
+            j->p++;
+            if (j->p >= j->end)
+                return 0;
+            c = *j->p;
+            if (c == 'u') {
+                for (int i = 1; i <= 4; i++)
+                    if (j->p + i >= j->end || !strchr("0123456789abcdefABCDEF", j->p[i]) ||
+                        j->p[i] == 0)
+                        return 0;
+                j->p += 5;
+                continue;
+            }
+            if (!strchr("\"\\/bfnrt", c) || c == 0)
+                return 0;
+            j->p++;
+            continue;
+        }
+        if (c < 0x80) {
+            j->p++;
+            continue;
+        }
+        int len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
+        if (!len || j->p + len > j->end)
+            return 0;
+        for (int i = 1; i < len; i++)
+            if ((j->p[i] & 0xc0) != 0x80)
+                return 0;
+        j->p += len;
+    }
+    return 0;
+}
+
+static int jp_number(jp *j)
+{
+    const unsigned char *s = j->p;
+    if (j->p < j->end && *j->p == '-')
+        j->p++;
+    if (j->p >= j->end)
+        return 0;
+    if (*j->p == '0')
+        j->p++;
+    else if (*j->p >= '1' && *j->p <= '9')
+        while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+            j->p++;
+    else
+        return 0;
+    if (j->p < j->end && *j->p == '.') {
+        j->p++;
+        const unsigned char *d = j->p;
+        while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+            j->p++;
+        if (j->p == d)
+            return 0;
+    }
+    if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+        j->p++;
+        if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+            j->p++;
+        const unsigned char *d = j->p;
+        while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+            j->p++;
+        if (j->p == d)
+            return 0;
+    }
+    return j->p > s;
+}
+
+static int jp_lit(jp *j, const char *lit)
+{
+    size_t n = strlen(lit);
+    if ((size_t)(j->end - j->p) < n || memcmp(j->p, lit, n) != 0)
+        return 0;
+    j->p += n;
+    return 1;
+}
+
+static int jp_value(jp *j)
+{
+    if (++j->depth > 64)
+        return 0;
+    jp_ws(j);
+    if (j->p >= j->end)
+        return 0;
+    int ok;
+    unsigned char c = *j->p;
+    if (c == '{' || c == '[') {
+        unsigned char close = c == '{' ? '}' : ']';
+        j->p++;
+        jp_ws(j);
+        if (j->p < j->end && *j->p == close) {
+            j->p++;
+            j->depth--;
+            return 1;
+        }
+        for (;;) {
+            if (c == '{') {
+                jp_ws(j);
+                if (!jp_string(j))
+                    return 0;
+                jp_ws(j);
+                if (j->p >= j->end || *j->p != ':')
+                    return 0;
+                j->p++;
+            }
+            if (!jp_value(j))
+                return 0;
+            jp_ws(j);
+            if (j->p < j->end && *j->p == ',') {
+                j->p++;
+                continue;
+            }
+            if (j->p < j->end && *j->p == close) {
+                j->p++;
+                break;
+            }
+            return 0;
+        }
+        ok = 1;
+    } else if (c == '"') {
+        ok = jp_string(j);
+    } else if (c == 't') {
+        ok = jp_lit(j, "true");
+    } else if (c == 'f') {
+        ok = jp_lit(j, "false");
+    } else if (c == 'n') {
+        ok = jp_lit(j, "null");
+    } else {
+        ok = jp_number(j);
+    }
+    j->depth--;
+    return ok;
+}
+
+int tt_json_valid(const char *s, size_t n)
+{
+    jp j = {(const unsigned char *)s, (const unsigned char *)s + n, 0};
+    if (!jp_value(&j))
+        return 0;
+    jp_ws(&j);
+    return j.p == j.end;
+}
+
+unsigned long long tt_json_u64(const char *json, const char *key)
+{
+    char *pat = tt_fmt("\"%s\":", key);
+    const char *at = strstr(json, pat);
+    cr_assert_not_null(at, "key %s missing in %.300s", key, json);
+    unsigned long long v = strtoull(at + strlen(pat), NULL, 10);
+    free(pat);
+    return v;
+}
+
+char *tt_json_str(const char *json, const char *key)
+{
+    char *pat = tt_fmt("\"%s\":\"", key);
+    const char *at = strstr(json, pat);
+    char *out = NULL;
+    if (at) {
+        at += strlen(pat);
+        const char *end = strchr(at, '"');
+        if (end)
+            out = strndup(at, (size_t)(end - at));
+    }
+    free(pat);
+    return out;
+}
+
+tt_truth tt_truth_read(const char *path)
+{
+    tt_truth t;
+    memset(&t, 0, sizeof t);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "truth file %s: %s", path, strerror(errno));
+    char line[512];
+    size_t cap = 0;
+    while (fgets(line, sizeof line, f)) {
+        char key[64];
+        unsigned long long v;
+        if (line[0] == '#')
+            continue;
+        if (strncmp(line, "trace\t", 6) == 0) {
+            if (t.nt == cap) {
+                cap = cap ? cap * 2 : 1024;
+                t.t = realloc(t.t, cap * sizeof *t.t);
+            }
+            tt_truth_trace *tr = &t.t[t.nt];
+            int got = sscanf(line + 6, "%35s %lu %lld %lld %u %u", tr->id, &tr->events,
+                             &tr->start_us, &tr->end_us, &tr->worst, &tr->lbs);
+            cr_assert_eq(got, 6, "bad truth line: %s", line);
+            t.nt++;
+            continue;
+        }
+        cr_assert_eq(sscanf(line, "%63s %llu", key, &v), 2, "bad truth line: %s", line);
+        if (!strcmp(key, "lines"))
+            t.lines = v;
+        else if (!strcmp(key, "header_lines"))
+            t.header_lines = v;
+        else if (!strcmp(key, "events"))
+            t.events = v;
+        else if (!strcmp(key, "malformed"))
+            t.malformed = v;
+        else if (!strcmp(key, "malformed.no-root"))
+            t.no_root = v;
+        else if (!strcmp(key, "malformed.bad-root"))
+            t.bad_root = v;
+        else if (!strcmp(key, "malformed.zero-root"))
+            t.zero_root = v;
+        else if (!strcmp(key, "traces"))
+            t.traces = v;
+        else if (!strcmp(key, "multi_event_traces"))
+            t.multi = v;
+        else if (!strcmp(key, "traces_5xx"))
+            t.traces_5xx = v;
+    }
+    fclose(f);
+    cr_assert_eq(t.nt, t.traces, "truth lists %zu traces but counts %llu", t.nt, t.traces);
+    return t;
+}
+
+const tt_truth_trace *tt_truth_find(const tt_truth *t, const char *id)
+{
+    for (size_t i = 0; i < t->nt; i++)
+        if (strcmp(t->t[i].id, id) == 0)
+            return &t->t[i];
+    return NULL;
+}
+
+void tt_truth_free(tt_truth *t)
+{
+    free(t->t);
+    memset(t, 0, sizeof *t);
+}

@@ -40,3 +40,34 @@ char *tt_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 size_t tt_count(const char *hay, const char *needle);
 
 #endif
+
+/* True when s[0..n) is exactly one valid JSON value (RFC 8259), blanks
+ * around it allowed. Strings must be valid UTF-8. */
+int tt_json_valid(const char *s, size_t n);
+
+/* The number after the first "key": in json; aborts the test if absent. */
+unsigned long long tt_json_u64(const char *json, const char *key);
+
+/* The string after the first "key":" in json, copied (owned), or NULL. */
+char *tt_json_str(const char *json, const char *key);
+
+/* The ground truth tg-gen writes (see bench/tg-gen.c). */
+typedef struct tt_truth_trace {
+    char id[36];
+    unsigned long events;
+    long long start_us, end_us;
+    unsigned worst;
+    unsigned lbs;
+} tt_truth_trace;
+
+typedef struct tt_truth {
+    unsigned long long lines, header_lines, events, malformed, no_root, bad_root, zero_root,
+        traces, multi, traces_5xx;
+    tt_truth_trace *t;
+    size_t nt;
+} tt_truth;
+
+/* Reads a truth file; aborts the test when it is missing or malformed. */
+tt_truth tt_truth_read(const char *path);
+const tt_truth_trace *tt_truth_find(const tt_truth *t, const char *id);
+void tt_truth_free(tt_truth *t);

@@ -1,0 +1,318 @@
+/*
+ * End-to-end tests of the binary on bad inputs and at its edges: exit codes,
+ * messages that name the file, and the other inputs' results left intact.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tg_test_util.h"
+
+/* One plain ALB file of `traces` traces in dir/good.log, its truth in
+ * dir/truth.tsv. */
+static tt_truth make_good(const char *dir, unsigned traces)
+{
+    char *cmd = tt_fmt("cd '%s' && '%s' --seed 2 --traces %u --single good.log --truth truth.tsv",
+                       dir, TG_GEN, traces);
+    tt_run r = tt_sh(cmd, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    tt_run_free(&r);
+    free(cmd);
+    char *truth = tt_fmt("%s/truth.tsv", dir);
+    tt_truth t = tt_truth_read(truth);
+    free(truth);
+    return t;
+}
+
+/* Runs a shell command line in which @B stands for the binary and @D for the
+ * test's folder. */
+static tt_run sh(const char *tmpl, const char *dir)
+{
+    size_t cap = strlen(tmpl) * 4 + 4096, n = 0;
+    char *cmd = malloc(cap);
+    for (const char *p = tmpl; *p; p++) {
+        const char *sub = NULL;
+        if (p[0] == '@' && p[1] == 'B')
+            sub = TG_BINARY;
+        else if (p[0] == '@' && p[1] == 'D')
+            sub = dir;
+        if (sub) {
+            size_t l = strlen(sub);
+            cr_assert_lt(n + l, cap);
+            memcpy(cmd + n, sub, l);
+            n += l;
+            p++;
+        } else {
+            cmd[n++] = *p;
+        }
+    }
+    cmd[n] = '\0';
+    tt_run r = tt_sh(cmd, NULL);
+    free(cmd);
+    return r;
+}
+
+Test(cli, help_documents_every_command_and_option)
+{
+    tt_run r = tt_sh("'" TG_BINARY "' --help", NULL);
+    cr_assert_eq(r.status, 0);
+    const char *must[] = {"stats", "timelines", "find", "--threads", "--json", "--format",
+                          "--output", "--ids-from", "--color", "--max-line-bytes",
+                          "--no-progress", "--version", "exit status"};
+    for (size_t i = 0; i < sizeof must / sizeof *must; i++)
+        cr_expect_not_null(strstr(r.out, must[i]), "--help lacks %s", must[i]);
+    tt_run_free(&r);
+    r = tt_sh("'" TG_BINARY "' --version", NULL);
+    cr_assert_eq(r.status, 0);
+    cr_expect_not_null(strstr(r.out, "tracegrep "));
+    cr_expect_not_null(strstr(r.out, "Hyperscan "));
+    cr_expect_not_null(strstr(r.out, "zstd "));
+    cr_expect_not_null(strstr(r.out, "ISA-L "));
+    tt_run_free(&r);
+}
+
+Test(cli, usage_errors_exit_2_with_a_message)
+{
+    tt_run r = tt_sh("'" TG_BINARY "' --bogus x", NULL);
+    cr_expect_eq(r.status, 2);
+    cr_expect_not_null(strstr(r.err, "--bogus"), "%s", r.err);
+    tt_run_free(&r);
+    r = tt_sh("'" TG_BINARY "' -j 0 x", NULL);
+    cr_expect_eq(r.status, 2);
+    cr_expect_not_null(strstr(r.err, "--threads"), "%s", r.err);
+    tt_run_free(&r);
+    r = tt_sh("'" TG_BINARY "' find /tmp", NULL);
+    cr_expect_eq(r.status, 2);
+    cr_expect_not_null(strstr(r.err, "trace id"), "%s", r.err);
+    tt_run_free(&r);
+}
+
+Test(cli, missing_file_is_an_error_but_the_rest_is_read)
+{
+    char *dir = tt_tmpdir();
+    tt_truth t = make_good(dir, 100);
+    tt_run r = sh("'@B' stats --json '@D/nope.log' '@D/good.log'", dir);
+    cr_expect_eq(r.status, 2, "a failed input must give exit 2");
+    cr_expect_not_null(strstr(r.err, "nope.log"), "the message names the file: %s", r.err);
+    cr_expect_not_null(strstr(r.err, "No such file"), "%s", r.err);
+    cr_expect_eq(tt_json_u64(r.out, "events"), t.events);
+    cr_expect_eq(tt_json_u64(r.out, "traces"), t.traces);
+    cr_expect_eq(tt_json_u64(r.out, "errors"), 1);
+    tt_run_free(&r);
+    tt_truth_free(&t);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+Test(cli, truncated_gzip_keeps_the_lines_before_the_cut)
+{
+    char *dir = tt_tmpdir();
+    tt_truth t = make_good(dir, 400);
+    tt_run p = sh("cd '@D' && gzip -n -c good.log > full.gz && "
+                  "head -c $(( $(stat -c %s full.gz) / 2 )) full.gz > cut.log.gz && "
+                  "cp good.log other.log",
+                  dir);
+    cr_assert_eq(p.status, 0, "%s", p.err);
+    tt_run r = sh("'@B' stats --json '@D/cut.log.gz' '@D/other.log'", dir);
+    cr_expect_eq(r.status, 2);
+    cr_expect_not_null(strstr(r.err, "cut.log.gz"), "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "truncated"), "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "byte "), "the offset reached is given: %s", r.err);
+    /* other.log is whole, and about half of cut.log.gz was read. */
+    unsigned long long ev = tt_json_u64(r.out, "events");
+    cr_expect_gt(ev, t.events + t.events / 4, "lines before the damage were lost: %llu", ev);
+    cr_expect_lt(ev, 2 * t.events);
+    tt_run_free(&p);
+    tt_run_free(&r);
+    tt_truth_free(&t);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+Test(cli, corrupt_gzip_and_zstd_are_reported)
+{
+    char *dir = tt_tmpdir();
+    tt_truth t = make_good(dir, 200);
+    /* A flipped byte in the CRC (8 bytes from the end) and one in the middle
+     * of a zstd frame. */
+    tt_run p = sh("cd '@D' && gzip -n -c good.log > crc.gz && "
+                  "s=$(stat -c %s crc.gz) && printf '\\377' | dd of=crc.gz bs=1 seek=$((s-8)) "
+                  "conv=notrunc 2>/dev/null && zstd -q -c good.log > bad.zst && "
+                  "s=$(stat -c %s bad.zst) && printf 'XXXXXXXX' | dd of=bad.zst bs=1 "
+                  "seek=$((s/2)) conv=notrunc 2>/dev/null",
+                  dir);
+    cr_assert_eq(p.status, 0, "%s", p.err);
+    tt_run r = sh("'@B' stats --json '@D/crc.gz' '@D/bad.zst' '@D/good.log'", dir);
+    cr_expect_eq(r.status, 2);
+    cr_expect_not_null(strstr(r.err, "crc.gz"), "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "bad.zst"), "%s", r.err);
+    cr_expect_eq(tt_json_u64(r.out, "errors"), 2);
+    cr_expect_geq(tt_json_u64(r.out, "events"), t.events, "good.log was not fully counted");
+    tt_run_free(&p);
+    tt_run_free(&r);
+    tt_truth_free(&t);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+/* Field 18 is "-" but the user agent and the URL hold a valid header: no
+ * event, no header line. */
+Test(cli, header_text_outside_field_18_is_no_event)
+{
+    char *dir = tt_tmpdir();
+    const char *line =
+        "https 2025-11-20T08:00:01.000000Z app/web/50dc6c495c0c9188 1.2.3.4:5 10.0.0.1:80 0.001 "
+        "0.002 0.000 200 200 10 20 \"GET https://x.example.com:443/?h=Root=1-5759e988-"
+        "bd862e3fe1be46a994272793 HTTP/1.1\" \"curl Root=1-5759e988-bd862e3fe1be46a994272793\" "
+        "ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-1:1:"
+        "targetgroup/t/1 \"-\" \"-\" \"-\" 0 2025-11-20T08:00:00.990000Z \"forward\" \"-\" \"-\" "
+        "\"10.0.0.1:80\" \"200\" \"-\" \"-\"\n";
+    char *path = tt_fmt("%s/decoy.log", dir);
+    tt_write_file(path, line, strlen(line));
+    tt_run r = sh("'@B' stats --json '@D/decoy.log'", dir);
+    cr_expect_eq(r.status, 1, "nothing found means exit 1");
+    cr_expect_eq(tt_json_u64(r.out, "lines"), 1);
+    cr_expect_eq(tt_json_u64(r.out, "header_lines"), 0);
+    cr_expect_eq(tt_json_u64(r.out, "events"), 0);
+    tt_run_free(&r);
+    free(path);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+Test(cli, crlf_lines_count_like_lf_lines)
+{
+    char *dir = tt_tmpdir();
+    tt_truth t = make_good(dir, 150);
+    tt_run p = sh("cd '@D' && sed 's/$/\\r/' good.log > crlf.log", dir);
+    cr_assert_eq(p.status, 0, "%s", p.err);
+    tt_run r = sh("'@B' timelines --format ndjson '@D/crlf.log'", dir);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(tt_count(r.out, "\n"), t.traces);
+    cr_expect_eq(tt_count(r.out, "\\r"), 0, "a CR leaked into a field");
+    tt_run_free(&r);
+    r = sh("'@B' stats --json '@D/crlf.log'", dir);
+    cr_expect_eq(tt_json_u64(r.out, "events"), t.events);
+    cr_expect_eq(tt_json_u64(r.out, "lines"), t.lines);
+    tt_run_free(&r);
+    tt_run_free(&p);
+    tt_truth_free(&t);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+Test(cli, closed_pipe_ends_quietly)
+{
+    char *dir = tt_tmpdir();
+    tt_truth t = make_good(dir, 3000);
+    tt_run r;
+    char *cmd = tt_fmt("bash -c \"'%s' timelines --format ndjson '%s/good.log' | head -1 "
+                       ">/dev/null; echo status=\\${PIPESTATUS[0]}\"",
+                       TG_BINARY, dir);
+    r = tt_sh(cmd, NULL);
+    cr_expect_not_null(strstr(r.out, "status=0"), "exit status through a closed pipe: %s", r.out);
+    cr_expect_eq(r.err_len, 0, "a closed pipe printed: %s", r.err);
+    tt_run_free(&r);
+    free(cmd);
+    tt_truth_free(&t);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+Test(cli, full_disk_is_an_error)
+{
+    char *dir = tt_tmpdir();
+    tt_truth t = make_good(dir, 100);
+    tt_run r = sh("'@B' timelines -o /dev/full '@D/good.log'", dir);
+    cr_expect_eq(r.status, 2);
+    cr_expect_not_null(strstr(r.err, "/dev/full"), "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "No space left"), "%s", r.err);
+    tt_run_free(&r);
+    tt_truth_free(&t);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+Test(cli, binary_file_is_skipped_with_a_warning)
+{
+    char *dir = tt_tmpdir();
+    tt_truth t = make_good(dir, 100);
+    tt_run p = sh("head -c 100000 /dev/urandom > '@D/random.bin'", dir);
+    cr_assert_eq(p.status, 0);
+    tt_run r = sh("'@B' stats --json '@D'", dir);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "random.bin"), "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "binary"), "%s", r.err);
+    cr_expect_eq(tt_json_u64(r.out, "events"), t.events);
+    cr_expect_eq(tt_json_u64(r.out, "files_skipped"), 1);
+    tt_run_free(&p);
+    tt_run_free(&r);
+    tt_truth_free(&t);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+Test(cli, symlink_loop_is_reported_once_and_the_rest_read)
+{
+    char *dir = tt_tmpdir();
+    tt_truth t = make_good(dir, 100);
+    tt_run p = sh("mkdir -p '@D/d/sub' && mv '@D/good.log' '@D/d/sub/' && "
+                  "ln -s .. '@D/d/sub/up'",
+                  dir);
+    cr_assert_eq(p.status, 0, "%s", p.err);
+    tt_run r = sh("'@B' stats --json '@D/d'", dir);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(tt_count(r.err, "loop"), 1, "%s", r.err);
+    cr_expect_eq(tt_json_u64(r.out, "events"), t.events);
+    cr_expect_eq(tt_json_u64(r.out, "files"), 1);
+    tt_run_free(&p);
+    tt_run_free(&r);
+    tt_truth_free(&t);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+Test(cli, empty_and_headerless_inputs_exit_1)
+{
+    char *dir = tt_tmpdir();
+    tt_run r = sh(": > '@D/empty.log' && '@B' stats --json '@D/empty.log' "
+                  "'" TG_SHARED_FORMATS "/classic-elb-doc-example.log'",
+                  dir);
+    cr_expect_eq(r.status, 1, "%s", r.err);
+    cr_expect_eq(tt_json_u64(r.out, "lines"), 2);
+    cr_expect_eq(tt_json_u64(r.out, "events"), 0);
+    cr_expect_eq(tt_json_u64(r.out, "files"), 2);
+    tt_run_free(&r);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+Test(cli, oversized_line_is_counted_and_skipped)
+{
+    char *dir = tt_tmpdir();
+    tt_truth t = make_good(dir, 100);
+    /* A 3 MB line holding a header, between two copies of the good file. */
+    tt_run p = sh("cd '@D' && { cat good.log; printf 'https 2025-11-20T08:00:01.000000Z x '; "
+                  "head -c 3000000 /dev/zero | tr '\\0' a; printf ' \"Root=1-5759e988-"
+                  "bd862e3fe1be46a994272793\"\\n'; cat good.log; } > long.log && gzip -n -c "
+                  "long.log > long.log.gz",
+                  dir);
+    cr_assert_eq(p.status, 0, "%s", p.err);
+    const char *files[] = {"long.log", "long.log.gz"};
+    for (int i = 0; i < 2; i++) {
+        char *cmd = tt_fmt("'%s' stats --json '%s/%s'", TG_BINARY, dir, files[i]);
+        tt_run r = tt_sh(cmd, NULL);
+        cr_expect_eq(r.status, 0, "%s: %s", files[i], r.err);
+        cr_expect_eq(tt_json_u64(r.out, "oversized_lines"), 1, "%s", files[i]);
+        cr_expect_eq(tt_json_u64(r.out, "lines"), 2 * t.lines + 1, "%s", files[i]);
+        cr_expect_eq(tt_json_u64(r.out, "events"), 2 * t.events, "%s", files[i]);
+        tt_run_free(&r);
+        free(cmd);
+    }
+    tt_run_free(&p);
+    tt_truth_free(&t);
+    tt_rmtree(dir);
+    free(dir);
+}

@@ -1,0 +1,301 @@
+/*
+ * End-to-end tests of the built tracegrep binary: archives written by the
+ * generator (bench/tg-gen.c), whose truth file says what was written, are
+ * read through every path (gzip, zstd, plain, stdin, threads) and the
+ * reports are checked against that truth, never against tracegrep's own
+ * earlier output.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode/tgtime.h"
+#include "tg_test_util.h"
+
+/* Writes a 3-LB archive under dir/logs (gzip, one zstd, one plain file) and
+ * its truth in dir/truth.tsv. */
+static void make_archive(const char *dir, unsigned seed, unsigned traces)
+{
+    char *cmd = tt_fmt(
+        "set -e; cd '%s'; '%s' --seed %u --traces %u --lbs 3 --out logs --truth truth.tsv;"
+        " i=0; find logs -name '*.log' | sort | while read f; do"
+        "   i=$((i+1));"
+        "   if [ $i -eq 1 ]; then zstd -q --rm \"$f\";"
+        "   elif [ $i -eq 2 ]; then :;"
+        "   else gzip -n \"$f\"; fi;"
+        " done",
+        dir, TG_GEN, seed, traces);
+    tt_run r = tt_sh(cmd, NULL);
+    cr_assert_eq(r.status, 0, "making the archive failed: %s", r.err);
+    tt_run_free(&r);
+    free(cmd);
+}
+
+static tt_run tg(const char *args)
+{
+    char *cmd = tt_fmt("'%s' %s", TG_BINARY, args);
+    tt_run r = tt_sh(cmd, NULL);
+    free(cmd);
+    return r;
+}
+
+static void check_stats_json(const char *json, const tt_truth *t)
+{
+    cr_assert(tt_json_valid(json, strlen(json)), "stats --json is not JSON: %s", json);
+    cr_expect_eq(tt_json_u64(json, "lines"), t->lines);
+    cr_expect_eq(tt_json_u64(json, "header_lines"), t->header_lines);
+    cr_expect_eq(tt_json_u64(json, "events"), t->events);
+    cr_expect_eq(tt_json_u64(json, "malformed"), t->malformed);
+    cr_expect_eq(tt_json_u64(json, "no-root"), t->no_root);
+    cr_expect_eq(tt_json_u64(json, "bad-root"), t->bad_root);
+    cr_expect_eq(tt_json_u64(json, "zero-root"), t->zero_root);
+    cr_expect_eq(tt_json_u64(json, "traces"), t->traces);
+    cr_expect_eq(tt_json_u64(json, "multi_event_traces"), t->multi);
+    cr_expect_eq(tt_json_u64(json, "traces_5xx"), t->traces_5xx);
+    cr_expect_eq(tt_json_u64(json, "errors"), 0);
+    /* Conservation: every line is accounted for. */
+    cr_expect_eq(tt_json_u64(json, "header_lines"),
+                 tt_json_u64(json, "events") + tt_json_u64(json, "malformed"));
+    cr_expect_eq(tt_json_u64(json, "lines"), tt_json_u64(json, "header_lines") +
+                                                 tt_json_u64(json, "lines_without_header") +
+                                                 tt_json_u64(json, "oversized_lines"));
+}
+
+Test(e2e, samples_match_the_generator_truth)
+{
+    tt_truth t = tt_truth_read(TG_SOURCE_DIR "/tests/fixtures/samples.truth.tsv");
+    tt_run r = tg("stats --json -j 2 '" TG_SOURCE_DIR "/samples'");
+    cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    cr_expect_eq(r.err_len, 0, "unexpected stderr: %s", r.err);
+    check_stats_json(r.out, &t);
+    /* samples/ holds gzip (one multi-member), one zstd and one plain file. */
+    cr_expect_geq(tt_json_u64(r.out, "files_gzip"), 2);
+    cr_expect_eq(tt_json_u64(r.out, "files_zstd"), 1);
+    cr_expect_eq(tt_json_u64(r.out, "files_plain"), 1);
+    tt_run_free(&r);
+    tt_truth_free(&t);
+}
+
+Test(e2e, stats_counts_match_truth_on_mixed_archive)
+{
+    char *dir = tt_tmpdir();
+    make_archive(dir, 11, 400);
+    char *truth = tt_fmt("%s/truth.tsv", dir);
+    tt_truth t = tt_truth_read(truth);
+    for (int j = 1; j <= 2; j++) {
+        char *args = tt_fmt("stats --json -j %d '%s/logs'", j, dir);
+        tt_run r = tg(args);
+        cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+        check_stats_json(r.out, &t);
+        tt_run_free(&r);
+        free(args);
+    }
+    tt_truth_free(&t);
+    free(truth);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+/* Every NDJSON timeline is valid JSON and agrees with the truth: event
+ * count, span and worst status of every trace. */
+Test(e2e, timelines_ndjson_match_truth)
+{
+    char *dir = tt_tmpdir();
+    make_archive(dir, 5, 500);
+    char *truth = tt_fmt("%s/truth.tsv", dir);
+    tt_truth t = tt_truth_read(truth);
+    char *args = tt_fmt("timelines --format ndjson '%s/logs'", dir);
+    tt_run r = tg(args);
+    cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    size_t seen = 0;
+    long long prev_start = -1;
+    for (char *line = r.out, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        cr_assert_not_null(nl, "last NDJSON line lacks its newline");
+        *nl = '\0';
+        cr_assert(tt_json_valid(line, strlen(line)), "invalid JSON: %.300s", line);
+        char *id = tt_json_str(line, "trace_id");
+        cr_assert_not_null(id);
+        const tt_truth_trace *want = tt_truth_find(&t, id);
+        cr_assert_not_null(want, "trace %s is not in the truth", id);
+        cr_expect_eq(tt_json_u64(line, "event_count"), want->events, "events of %s", id);
+        cr_expect_eq(tt_json_u64(line, "duration_us"),
+                     (unsigned long long)(want->end_us - want->start_us), "duration of %s", id);
+        char *start = tt_json_str(line, "start");
+        int64_t us = 0;
+        cr_assert(tgtime_parse_iso(start, strlen(start), &us), "start %s", start);
+        cr_expect_eq(us, want->start_us, "start of %s", id);
+        cr_expect_geq(us, prev_start, "traces are not in start order at %s", id);
+        prev_start = us;
+        if (want->worst)
+            cr_expect_eq(tt_json_u64(line, "worst_status"), want->worst, "worst of %s", id);
+        /* The epoch is Root's own 8 hex digits. */
+        cr_expect_eq(tt_json_u64(line, "epoch"), strtoull(id + 2, NULL, 16));
+        cr_expect_eq(tt_count(line, "\"format\":\"alb\""), want->events);
+        free(start);
+        free(id);
+        seen++;
+    }
+    cr_expect_eq(seen, t.nt, "%zu timelines for %zu traces", seen, t.nt);
+    tt_run_free(&r);
+    free(args);
+    tt_truth_free(&t);
+    free(truth);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+static const tt_truth_trace *busiest(const tt_truth *t)
+{
+    const tt_truth_trace *best = &t->t[0];
+    for (size_t i = 1; i < t->nt; i++)
+        if (t->t[i].lbs > best->lbs || (t->t[i].lbs == best->lbs && t->t[i].events > best->events))
+            best = &t->t[i];
+    return best;
+}
+
+Test(e2e, find_one_trace_in_every_id_form)
+{
+    char *dir = tt_tmpdir();
+    make_archive(dir, 3, 300);
+    char *truth = tt_fmt("%s/truth.tsv", dir);
+    tt_truth t = tt_truth_read(truth);
+    const tt_truth_trace *want = busiest(&t);
+    cr_assert_geq(want->lbs, 2, "the archive should hold a trace crossing 2+ LBs");
+    char upper[36], otel[33], root[48];
+    for (int i = 0; i < 36; i++)
+        upper[i] = (char)(want->id[i] >= 'a' && want->id[i] <= 'f' ? want->id[i] - 32 : want->id[i]);
+    snprintf(otel, sizeof otel, "%.8s%.24s", want->id + 2, want->id + 11);
+    snprintf(root, sizeof root, "Root=%s", want->id);
+    const char *forms[] = {want->id, upper, otel, root};
+    for (size_t f = 0; f < 4; f++) {
+        char *args = tt_fmt("find --format ndjson '%s' '%s/logs'", forms[f], dir);
+        tt_run r = tg(args);
+        cr_assert_eq(r.status, 0, "find %s: exit %d: %s", forms[f], r.status, r.err);
+        cr_expect_eq(tt_count(r.out, "\n"), 1, "one trace expected for %s", forms[f]);
+        cr_expect(tt_json_valid(r.out, strlen(r.out) - 1));
+        cr_expect_eq(tt_json_u64(r.out, "event_count"), want->events);
+        /* Each event carries its raw line, which names the trace. */
+        cr_expect_eq(tt_count(r.out, "\"line\":"), want->events);
+        tt_run_free(&r);
+        free(args);
+    }
+    /* Text output shows source:offset and the raw lines. */
+    char *args = tt_fmt("find --color never %s '%s/logs'", want->id, dir);
+    tt_run r = tg(args);
+    cr_assert_eq(r.status, 0);
+    cr_expect_not_null(strstr(r.out, want->id));
+    cr_expect_geq(tt_count(r.out, ".log"), want->events, "source paths missing: %s", r.out);
+    tt_run_free(&r);
+    free(args);
+    tt_truth_free(&t);
+    free(truth);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+Test(e2e, find_reports_missing_ids_and_exits_1)
+{
+    char *dir = tt_tmpdir();
+    make_archive(dir, 3, 50);
+    char *args = tt_fmt("find 1-00000001-000000000000000000000001 '%s/logs'", dir);
+    tt_run r = tg(args);
+    cr_expect_eq(r.status, 1);
+    cr_expect_eq(r.out_len, 0);
+    cr_expect_not_null(strstr(r.err, "1-00000001-000000000000000000000001: not found"), "%s", r.err);
+    tt_run_free(&r);
+    free(args);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+Test(e2e, find_ids_from_file)
+{
+    char *dir = tt_tmpdir();
+    make_archive(dir, 9, 200);
+    char *truth = tt_fmt("%s/truth.tsv", dir);
+    tt_truth t = tt_truth_read(truth);
+    char *list = tt_fmt("# wanted\n%s\n\nRoot=%s\n", t.t[0].id, t.t[t.nt - 1].id);
+    char *ids = tt_fmt("%s/ids.txt", dir);
+    tt_write_file(ids, list, strlen(list));
+    char *args = tt_fmt("find --format ndjson --ids-from '%s' '%s/logs'", ids, dir);
+    tt_run r = tg(args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(tt_count(r.out, "\n"), 2);
+    cr_expect_not_null(strstr(r.out, t.t[0].id));
+    cr_expect_not_null(strstr(r.out, t.t[t.nt - 1].id));
+    tt_run_free(&r);
+    free(args);
+    free(ids);
+    free(list);
+    tt_truth_free(&t);
+    free(truth);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+/* Same bytes, three ways in: a path, "-" and stdin without a path. */
+Test(e2e, stdin_gives_the_same_counts)
+{
+    char *dir = tt_tmpdir();
+    char *cmd = tt_fmt("cd '%s' && '%s' --seed 4 --traces 200 --single all.log --truth truth.tsv"
+                       " && gzip -n all.log",
+                       dir, TG_GEN);
+    tt_run g = tt_sh(cmd, NULL);
+    cr_assert_eq(g.status, 0, "%s", g.err);
+    char *truth = tt_fmt("%s/truth.tsv", dir);
+    tt_truth t = tt_truth_read(truth);
+    const char *ways[] = {"stats --json '%s/all.log.gz'", "stats --json - < '%s/all.log.gz'",
+                          "stats --json < '%s/all.log.gz'", "stats --json < '%s/all.log.gz'"};
+    for (int i = 0; i < 3; i++) {
+        char *inner = tt_fmt(ways[i], dir);
+        char *full = tt_fmt("'%s' %s", TG_BINARY, inner);
+        tt_run r = tt_sh(full, NULL);
+        cr_assert_eq(r.status, 0, "%s: %s", inner, r.err);
+        check_stats_json(r.out, &t);
+        tt_run_free(&r);
+        free(inner);
+        free(full);
+    }
+    tt_run_free(&g);
+    free(cmd);
+    tt_truth_free(&t);
+    free(truth);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+/* A large plain file is cut into pieces for the threads; the output must not
+ * change by a byte whatever the number of threads. */
+Test(e2e, output_is_identical_for_any_thread_count, .timeout = 300)
+{
+    char *dir = tt_tmpdir();
+    char *cmd = tt_fmt("cd '%s' && '%s' --seed 21 --bytes 72M --single big.log", dir, TG_GEN);
+    tt_run g = tt_sh(cmd, NULL);
+    cr_assert_eq(g.status, 0, "%s", g.err);
+    char *o1 = tt_fmt("timelines --format ndjson -j 1 -o '%s/j1' '%s/big.log'", dir, dir);
+    char *o2 = tt_fmt("timelines --format ndjson -j 2 -o '%s/j2' '%s/big.log'", dir, dir);
+    char *o3 = tt_fmt("timelines --format ndjson -j 3 -o '%s/j3' '%s/big.log'", dir, dir);
+    tt_run r1 = tg(o1), r2 = tg(o2), r3 = tg(o3);
+    cr_assert_eq(r1.status, 0, "%s", r1.err);
+    cr_assert_eq(r2.status, 0, "%s", r2.err);
+    cr_assert_eq(r3.status, 0, "%s", r3.err);
+    char *diff = tt_fmt("cmp '%s/j1' '%s/j2' && cmp '%s/j1' '%s/j3' && test -s '%s/j1'", dir, dir,
+                        dir, dir, dir);
+    tt_run d = tt_sh(diff, NULL);
+    cr_expect_eq(d.status, 0, "outputs differ: %s%s", d.out, d.err);
+    tt_run_free(&d);
+    tt_run_free(&r1);
+    tt_run_free(&r2);
+    tt_run_free(&r3);
+    tt_run_free(&g);
+    free(diff);
+    free(o1);
+    free(o2);
+    free(o3);
+    free(cmd);
+    tt_rmtree(dir);
+    free(dir);
+}

@@ -1,0 +1,145 @@
+/* The group stage: traces from events, whatever the split between vectors. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "group/intern.h"
+#include "group/table.h"
+
+static grp_event ev(uint64_t id, int64_t start, int64_t end, uint32_t input, uint64_t off,
+                    uint16_t status, uint16_t lb)
+{
+    grp_event e;
+    memset(&e, 0, sizeof e);
+    e.root.hi = 0x5759e98800000000ull | (id >> 32);
+    e.root.lo = id;
+    e.start_us = start;
+    e.end_us = end;
+    e.input = input;
+    e.offset = off;
+    e.status = status;
+    e.lb = lb;
+    e.line = GRP_NO_LINE;
+    return e;
+}
+
+Test(group, traces_spans_and_worst_status)
+{
+    grp_event a[] = {ev(1, 100, 200, 0, 0, 200, 0), ev(2, 50, 60, 0, 10, 200, 0),
+                     ev(1, 90, 150, 1, 0, 502, 1), ev(1, 120, 300, 1, 20, 200, 2)};
+    grp_event *vecs[] = {a};
+    size_t lens[] = {4};
+    grp_table t;
+    cr_assert_eq(grp_build(&t, vecs, lens, 1, true), 0);
+    grp_sort_traces(&t);
+    cr_assert_eq(t.ntraces, 2);
+    cr_expect_eq(t.traces[0].root.lo, 2, "traces are ordered by start");
+    const grp_trace *tr = &t.traces[1];
+    cr_expect_eq(tr->count, 3);
+    cr_expect_eq(tr->start_us, 90);
+    cr_expect_eq(tr->end_us, 300);
+    cr_expect_eq(tr->worst_status, 502);
+    cr_expect_eq(tr->nlb, 3);
+    const grp_event *e = grp_trace_events(&t, tr);
+    cr_expect_eq(e[0].start_us, 90);
+    cr_expect_eq(e[1].start_us, 100);
+    cr_expect_eq(e[2].start_us, 120);
+    grp_free(&t);
+}
+
+Test(group, ties_break_by_input_then_offset)
+{
+    grp_event a[] = {ev(7, 10, 20, 2, 5, 0, 0), ev(7, 10, 20, 1, 900, 0, 0),
+                     ev(7, 10, 20, 1, 100, 0, 0)};
+    grp_event *vecs[] = {a};
+    size_t lens[] = {3};
+    grp_table t;
+    cr_assert_eq(grp_build(&t, vecs, lens, 1, true), 0);
+    const grp_event *e = grp_trace_events(&t, &t.traces[0]);
+    cr_expect(e[0].input == 1 && e[0].offset == 100);
+    cr_expect(e[1].input == 1 && e[1].offset == 900);
+    cr_expect(e[2].input == 2);
+    grp_free(&t);
+}
+
+/* The same events split between 1, 2 or 5 vectors in shuffled order give
+ * the same table. */
+Test(group, result_does_not_depend_on_the_split)
+{
+    enum { N = 5000 };
+    grp_event *all = malloc(N * sizeof *all);
+    for (size_t i = 0; i < N; i++)
+        all[i] = ev(i % 1234, (int64_t)((i * 7919) % 100000), (int64_t)((i * 7919) % 100000) + 50,
+                    (uint32_t)(i % 3), i, (uint16_t)(i % 7 == 0 ? 503 : 200), (uint16_t)(i % 4));
+    grp_table ref;
+    grp_event *one[] = {all};
+    size_t len1[] = {N};
+    cr_assert_eq(grp_build(&ref, one, len1, 1, true), 0);
+    grp_sort_traces(&ref);
+    cr_assert_eq(ref.ntraces, 1234);
+    for (size_t parts = 2; parts <= 5; parts += 3) {
+        grp_event *shuffled = malloc(N * sizeof *shuffled);
+        for (size_t i = 0; i < N; i++)
+            shuffled[i] = all[(i * 2654435761u) % N]; /* a permutation: N is coprime */
+        grp_event *vecs[5];
+        size_t lens[5];
+        for (size_t p = 0; p < parts; p++) {
+            vecs[p] = shuffled + p * (N / parts);
+            lens[p] = p + 1 == parts ? N - p * (N / parts) : N / parts;
+        }
+        grp_table t;
+        cr_assert_eq(grp_build(&t, vecs, lens, parts, true), 0);
+        grp_sort_traces(&t);
+        cr_assert_eq(t.ntraces, ref.ntraces);
+        for (size_t i = 0; i < t.ntraces; i++) {
+            cr_assert(xray_root_eq(t.traces[i].root, ref.traces[i].root));
+            cr_assert_eq(t.traces[i].count, ref.traces[i].count);
+            cr_assert_eq(t.traces[i].worst_status, ref.traces[i].worst_status);
+            const grp_event *a = grp_trace_events(&t, &t.traces[i]);
+            const grp_event *b = grp_trace_events(&ref, &ref.traces[i]);
+            for (uint32_t k = 0; k < t.traces[i].count; k++)
+                cr_assert(a[k].offset == b[k].offset && a[k].input == b[k].input);
+        }
+        grp_free(&t);
+        free(shuffled);
+    }
+    grp_free(&ref);
+    free(all);
+}
+
+Test(group, summary_only_keeps_no_events)
+{
+    grp_event a[] = {ev(1, 1, 2, 0, 0, 0, 0), ev(1, 3, 4, 0, 1, 0, 0)};
+    grp_event *vecs[] = {a};
+    size_t lens[] = {2};
+    grp_table t;
+    cr_assert_eq(grp_build(&t, vecs, lens, 1, false), 0);
+    cr_expect_eq(t.ntraces, 1);
+    cr_expect_null(t.events);
+    cr_expect_eq(t.traces[0].count, 2);
+    grp_free(&t);
+}
+
+Test(group, intern_ids_are_stable_and_merge_remaps)
+{
+    intern a, b;
+    intern_init(&a);
+    intern_init(&b);
+    cr_expect_eq(intern_id(&a, tg_str_make("app/x/1", 7)), 0);
+    cr_expect_eq(intern_id(&a, tg_str_make("app/y/2", 7)), 1);
+    cr_expect_eq(intern_id(&a, tg_str_make("app/x/1", 7)), 0);
+    for (int i = 0; i < 300; i++) {
+        char name[32];
+        int n = snprintf(name, sizeof name, "lb-%d", i);
+        cr_assert_eq(intern_id(&b, tg_str_make(name, (size_t)n)), i);
+    }
+    intern_id(&b, tg_str_make("app/y/2", 7));
+    uint16_t map[301];
+    intern_merge(&a, &b, map);
+    cr_expect_eq(map[300], 1, "a name both tables hold keeps its id");
+    cr_expect_eq(map[0], 2);
+    cr_expect_str_eq(intern_name(&a, map[299]), "lb-299");
+    intern_free(&a);
+    intern_free(&b);
+}
