@@ -299,3 +299,26 @@ Test(e2e, output_is_identical_for_any_thread_count, .timeout = 300)
     tt_rmtree(dir);
     free(dir);
 }
+
+/* The README's quick start finds one sample trace by id: that id must stay
+ * in samples/ (the generator is deterministic, but samples can be remade). */
+Test(e2e, readme_quick_start_trace_is_in_the_samples)
+{
+    char *readme = tt_read_file(TG_SOURCE_DIR "/README.md", NULL);
+    cr_assert_not_null(readme);
+    const char *at = strstr(readme, "build/tracegrep find ");
+    cr_assert_not_null(at, "the quick start no longer runs find");
+    char id[36];
+    cr_assert_eq(sscanf(at + strlen("build/tracegrep find "), "%35s", id), 1);
+    tt_truth t = tt_truth_read(TG_SOURCE_DIR "/tests/fixtures/samples.truth.tsv");
+    const tt_truth_trace *want = tt_truth_find(&t, id);
+    cr_assert_not_null(want, "README's %s is not in samples/", id);
+    char *args = tt_fmt("find --format ndjson %s '" TG_SOURCE_DIR "/samples'", id);
+    tt_run r = tg(args);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(tt_json_u64(r.out, "event_count"), want->events);
+    tt_run_free(&r);
+    free(args);
+    tt_truth_free(&t);
+    free(readme);
+}
