@@ -189,6 +189,8 @@ uint32_t alb_tokenize(const char *line, size_t n, alb_line *out)
     size_t start = 0;   /* where the current field begins */
     uint64_t carry = 0; /* all ones when a block starts inside quotes */
     bool esc = false;   /* the block starts with an escaped byte */
+    uint64_t qtop = 0;  /* the previous block's last byte is a quote */
+    uint64_t qs = 0;    /* the current field opens with a quote */
 
     for (size_t b = 0; b < n; b += 64) {
         uint64_t sp, qt, bs, inq;
@@ -201,18 +203,23 @@ uint32_t alb_tokenize(const char *line, size_t n, alb_line *out)
         }
         carry = (uint64_t)0 - (inq >> 63);
 
-        /* Each separating space ends the field line[start..e). A field that
-         * opens with a quote and ends at a separator has closed that quote
-         * (an escaped quote would have kept the space inside), so if its
-         * last byte is a quote that is the closing one. When the field does
-         * not open with a quote, q is 0 and line[e - q] is the space. */
+        /* Each separating space ends the field line[start..e). Whether the
+         * field opens with a quote (qs) and whether the byte before its
+         * separator is one are read off the quote mask, not the line: a
+         * field that opens with a quote and ends at a separator has closed
+         * it (an escaped quote would have kept the space inside), so a quote
+         * just before the separator is the closing one. */
+        uint64_t qbefore = qt << 1 | qtop; /* bit i: byte b+i-1 is a quote */
+        qtop = qt >> 63;
+        qs |= (uint64_t)(start == b) & qt & 1; /* a field opening on byte 0 */
         uint64_t sep = sp & ~inq;
         for (; sep != 0 && k < ALB_NFIELDS; sep &= sep - 1) {
-            size_t e = b + ctz64(sep);
-            size_t q = line[start] == '"';
-            size_t t = q & (line[e - q] == '"');
-            out->f[k++] = tg_str_make(line + start + q, e - start - q - t);
+            unsigned bit = ctz64(sep);
+            size_t e = b + bit;
+            size_t t = qs & (qbefore >> bit);
+            out->f[k++] = tg_str_make(line + start + qs, e - start - qs - t);
             start = e + 1;
+            qs = (qt >> bit) >> 1 & 1;
         }
         /* Fields past ALB_NFIELDS are only counted. */
         if (sep != 0) {

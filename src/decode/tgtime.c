@@ -7,6 +7,15 @@
  */
 #include "decode/tgtime.h"
 
+/* GCC takes the code after a run of "return false" for cold and compiles
+ * the calendar arithmetic there with real divisions; saying that malformed
+ * timestamps are rare keeps it on the fast path. */
+#if defined(__GNUC__)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define UNLIKELY(x) (x)
+#endif
+
 #define US_PER_SEC INT64_C(1000000)
 #define US_PER_DAY (INT64_C(86400) * US_PER_SEC)
 
@@ -53,35 +62,50 @@ static inline unsigned dig(char c)
     return (unsigned)(unsigned char)c - '0';
 }
 
-/* Reads k decimal digits at s into *v; false if any byte is not a digit. */
-static inline bool digits(const char *s, unsigned k, unsigned *v)
+/* Reads two decimal digits at s; sets *bad if either is not a digit.
+ * Timestamps are read in such pairs at fixed offsets rather than by a loop
+ * over digits, which the compiler does not unroll at -O2: two timestamps
+ * are parsed for every ALB line. */
+static inline unsigned d2(const char *s, unsigned *bad)
 {
-    unsigned acc = 0;
-    bool ok = true;
-    for (unsigned i = 0; i < k; i++) {
-        unsigned x = dig(s[i]);
-        ok &= x <= 9;
-        acc = acc * 10 + x;
-    }
-    *v = acc;
-    return ok;
+    unsigned a = dig(s[0]), b = dig(s[1]);
+    *bad |= (a > 9) | (b > 9);
+    return a * 10 + b;
+}
+
+/* tgtime_days_from_civil() for years 0..9999 in unsigned arithmetic: the
+ * year is moved up by one 400-year era (146097 days) so that it stays
+ * positive even after March-based counting subtracts one. */
+static inline int64_t days_from_civil_u(unsigned y, unsigned m, unsigned d)
+{
+    y += 400 - (unsigned)(m <= 2);
+    const unsigned era = y / 400;
+    const unsigned yoe = y - era * 400;
+    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int64_t)era * 146097 + (int64_t)doe - 719468 - 146097;
 }
 
 bool tgtime_parse_iso(const char *s, size_t n, int64_t *us)
 {
     /* "YYYY-MM-DDTHH:MM:SS" is 19 bytes, then "Z" or "." + 1..9 digits + "Z". */
-    if (n < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-        s[16] != ':' || s[n - 1] != 'Z')
+    if (UNLIKELY(n < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+                 s[16] != ':' || s[n - 1] != 'Z'))
         return false;
-    unsigned y, mo, d, h, mi, sec;
-    if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
-        !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &sec))
-        return false;
+    /* The digit checks are OR-ed together and tested once: ALB lines are
+     * almost always valid, and one branch beats six. */
+    unsigned bad = 0;
+    unsigned y = d2(s, &bad) * 100 + d2(s + 2, &bad);
+    unsigned mo = d2(s + 5, &bad), d = d2(s + 8, &bad);
+    unsigned h = d2(s + 11, &bad), mi = d2(s + 14, &bad), sec = d2(s + 17, &bad);
 
     /* ALB writes exactly six digits; other lengths are scaled to them, and
      * digits past the sixth are checked but dropped (truncation). */
     unsigned frac = 0;
-    if (n > 20) {
+    if (n == 27) {
+        bad |= s[19] != '.';
+        frac = d2(s + 20, &bad) * 10000 + d2(s + 22, &bad) * 100 + d2(s + 24, &bad);
+    } else if (n > 20) {
         size_t nf = n - 21;
         if (s[19] != '.' || nf < 1 || nf > 9)
             return false;
@@ -96,16 +120,18 @@ bool tgtime_parse_iso(const char *s, size_t n, int64_t *us)
         for (; i < 6; i++)
             frac *= 10;
     }
+    if (UNLIKELY(bad))
+        return false;
 
     /* A leap second (:60) is rejected with the rest: ALB never writes one,
      * and accepting it would make two spellings of the same instant. */
     static const unsigned char mdays[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59)
+    if (UNLIKELY(mo - 1 > 11 || d - 1 > 30 || h > 23 || mi > 59 || sec > 59))
         return false;
-    if (d > mdays[mo] && !(mo == 2 && d == 29 && is_leap(y)))
+    if (UNLIKELY(d > mdays[mo]) && !(mo == 2 && d == 29 && is_leap(y)))
         return false;
 
-    int64_t days = tgtime_days_from_civil((int)y, mo, d);
+    int64_t days = days_from_civil_u(y, mo, d);
     int64_t secs = days * 86400 + (int64_t)(h * 3600 + mi * 60 + sec);
     *us = secs * US_PER_SEC + frac;
     return true;
