@@ -143,3 +143,41 @@ Test(group, intern_ids_are_stable_and_merge_remaps)
     intern_free(&a);
     intern_free(&b);
 }
+
+/* Two workers' aggregates merge into the same traces a single pass gives,
+ * with load balancer ids remapped. */
+Test(group, aggregates_merge_like_one_pass)
+{
+    grp_event a[] = {ev(1, 100, 200, 0, 0, 200, 0), ev(2, 50, 60, 0, 10, 404, 1)};
+    grp_event b[] = {ev(1, 90, 150, 1, 0, 502, 0), ev(3, 10, 20, 1, 5, 200, 1)};
+    grp_agg wa, wb, all;
+    grp_agg_init(&wa);
+    grp_agg_init(&wb);
+    grp_agg_init(&all);
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(grp_agg_add(&wa, &a[i], NULL), 0);
+        cr_assert_eq(grp_agg_add(&wb, &b[i], NULL), 0);
+    }
+    uint16_t map_b[] = {7, 8}; /* worker b's ids 0, 1 are 7, 8 globally */
+    cr_assert_eq(grp_agg_merge(&all, &wa, NULL, 0), 0);
+    cr_assert_eq(grp_agg_merge(&all, &wb, map_b, 2), 0);
+    grp_table t;
+    grp_table_from_agg(&t, &all);
+    grp_sort_traces(&t);
+    cr_assert_eq(t.ntraces, 3);
+    const grp_trace *one = NULL;
+    for (size_t i = 0; i < t.ntraces; i++)
+        if (t.traces[i].root.lo == 1)
+            one = &t.traces[i];
+    cr_assert_not_null(one);
+    cr_expect_eq(one->count, 2);
+    cr_expect_eq(one->start_us, 90);
+    cr_expect_eq(one->end_us, 200);
+    cr_expect_eq(one->worst_status, 502);
+    cr_expect_eq(one->nlb, 2, "lb 0 of a and lb 7 (0 of b) are different names");
+    cr_expect(one->lbs[0] == 0 && one->lbs[1] == 7);
+    cr_expect_eq(t.traces[0].root.lo, 3, "ordered by start");
+    grp_free(&t);
+    grp_agg_free(&wa);
+    grp_agg_free(&wb);
+}

@@ -209,7 +209,9 @@ int cmd_run(const cli_opts *o)
     };
     if (eng_run(&s, &inputs, &rep, &res) != 0)
         goto done;
-    if (grp_build(&table, res.vecs, res.lens, res.nvec, o->cmd != CMD_STATS) != 0) {
+    if (o->cmd == CMD_STATS) {
+        grp_table_from_agg(&table, &res.agg);
+    } else if (grp_build(&table, res.vecs, res.lens, res.nvec, true) != 0) {
         tg_errorf(&rep, "out of memory while grouping %zu events", (size_t)res.c.events);
         goto done;
     }

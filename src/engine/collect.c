@@ -26,6 +26,7 @@ int collect_init(collector *c, const eng_settings *s, const scan_db *db, unsigne
         return -1;
     size_t chunk = s->max_line + 64 > COLLECT_CHUNK ? s->max_line + 64 : COLLECT_CHUNK;
     arena_init(&c->lines, chunk);
+    c->last_lb_len = SIZE_MAX; /* no name cached yet */
     intern_init(&c->lbs);
     return 0;
 }
@@ -36,6 +37,7 @@ void collect_free(collector *c)
     free(c->ev);
     arena_free(&c->lines);
     intern_free(&c->lbs);
+    grp_agg_free(&c->agg);
     memset(c, 0, sizeof *c);
 }
 
@@ -63,6 +65,8 @@ bool collect_looks_binary(const char *p, size_t n)
  * line was found through field 18 or through a decoy elsewhere on it. */
 static bool has_header_key(tg_str h)
 {
+    if (h.n >= 5 && memcmp(h.p, "Root=", 5) == 0)
+        return true; /* the usual first hop: no search */
     static const char *const keys[] = {"Root=", "Self=", "Parent=", "Sampled=", "Lineage="};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
         if (memmem(h.p, h.n, keys[i], strlen(keys[i])))
@@ -98,6 +102,22 @@ static int push_event(collector *c, const grp_event *e)
     }
     c->ev[c->nev++] = *e;
     return 0;
+}
+
+/* Lines of one file mostly come from one load balancer: the last name is
+ * compared before the table is asked. */
+static uint16_t lb_id(collector *c, tg_str name)
+{
+    if (c->last_lb_len == name.n && c->last_lb_len <= sizeof c->last_lb_name &&
+        memcmp(c->last_lb_name, name.p, name.n) == 0)
+        return c->last_lb;
+    uint16_t id = intern_id(&c->lbs, name);
+    if (name.n <= sizeof c->last_lb_name) {
+        memcpy(c->last_lb_name, name.p, name.n);
+        c->last_lb_len = name.n;
+        c->last_lb = id;
+    }
+    return id;
 }
 
 static int on_line(void *ctx, const char *line, size_t len, size_t off)
@@ -138,7 +158,7 @@ static int on_line(void *ctx, const char *line, size_t len, size_t off)
     e.offset = c->block_off + off;
     e.input = c->input;
     e.status = rec.status > 0 && rec.status < 1000 ? (uint16_t)rec.status : 0;
-    e.lb = intern_id(&c->lbs, rec.t.f[ALB_ELB]);
+    e.lb = lb_id(c, rec.t.f[ALB_ELB]);
     e.line = GRP_NO_LINE;
     if (c->s->keep_lines) {
         uint64_t ref = arena_put(&c->lines, tg_str_make(line, len));
@@ -146,7 +166,7 @@ static int on_line(void *ctx, const char *line, size_t len, size_t off)
             goto oom;
         e.line = ref | (uint64_t)c->worker << ARENA_REF_BITS;
     }
-    if (push_event(c, &e) != 0)
+    if ((c->s->mode == ENG_STATS ? grp_agg_add(&c->agg, &e, NULL) : push_event(c, &e)) != 0)
         goto oom;
     return 0;
 oom:

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "group/table.h"
 #include "scan/scan.h"
 
 typedef struct collector {
@@ -21,10 +22,14 @@ typedef struct collector {
     scan_scratch *scratch;
     unsigned worker;
 
-    grp_event *ev; /* owned, grows by doubling */
+    grp_event *ev; /* owned, grows by doubling; timelines and find */
     size_t nev, cap;
+    grp_agg agg;   /* stats: traces aggregated as events arrive */
     arena lines;
     intern lbs;
+    char last_lb_name[96]; /* the last load balancer interned, and its id */
+    size_t last_lb_len;
+    uint16_t last_lb;
     eng_counts c;
     bool out_of_memory;
 

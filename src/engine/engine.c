@@ -358,6 +358,7 @@ static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
     if (!out->vecs || !out->lens || !out->arenas)
         return -1;
     intern_init(&out->lbs);
+    grp_agg_init(&out->agg);
     for (unsigned i = 0; i < n; i++) {
         collector *c = &ws[i].col;
         uint16_t *map = malloc((c->lbs.n + 1) * sizeof *map);
@@ -367,7 +368,11 @@ static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
         for (size_t k = 0; k < c->nev; k++)
             if (c->ev[k].lb < c->lbs.n)
                 c->ev[k].lb = map[c->ev[k].lb];
+        int rc = grp_agg_merge(&out->agg, &c->agg, map, c->lbs.n);
         free(map);
+        grp_agg_free(&c->agg);
+        if (rc != 0)
+            return -1;
         eng_counts_add(&out->c, &c->c);
         out->vecs[i] = c->ev;
         out->lens[i] = c->nev;
@@ -455,5 +460,6 @@ void eng_result_free(eng_result *r)
     free(r->lens);
     free(r->arenas);
     intern_free(&r->lbs);
+    grp_agg_free(&r->agg);
     memset(r, 0, sizeof *r);
 }

@@ -24,6 +24,7 @@
 #include "decode/xray.h"
 #include "group/event.h"
 #include "group/intern.h"
+#include "group/table.h"
 #include "input/walk.h"
 #include "util/arena.h"
 #include "util/report.h"
@@ -31,7 +32,7 @@
 typedef enum eng_mode { ENG_STATS, ENG_TIMELINES, ENG_FIND } eng_mode;
 
 typedef struct eng_settings {
-    eng_mode mode;
+    eng_mode mode;        /* ENG_STATS aggregates traces and keeps no event */
     unsigned threads;     /* workers, at least 1 */
     size_t max_line;      /* longer lines are counted as oversized, skipped */
     bool keep_lines;      /* keep each event's raw line (timelines, find) */
@@ -61,6 +62,7 @@ typedef struct eng_result {
     size_t *lens;
     arena *arenas;    /* one per worker; an event's line handle is tagged with
                          its worker in the bits above ARENA_REF_BITS */
+    grp_agg agg;      /* stats: the traces, merged from the workers' */
     intern lbs;       /* load balancer names; events' lb ids point here */
     double seconds;   /* wall time of the run */
 } eng_result;

@@ -40,6 +40,31 @@ typedef struct grp_trace {
     uint16_t lbs[GRP_MAX_LBS];
 } grp_trace;
 
+/*
+ * An aggregate under construction: traces keyed by Root, updated one event
+ * at a time. stats needs nothing else, so its workers aggregate straight
+ * into one of these each (no event is kept) and the tables are merged at the
+ * end. Each worker owns its own; not thread-safe.
+ */
+typedef struct grp_agg {
+    grp_trace *traces; /* in order of first appearance */
+    size_t ntraces, cap;
+    uint32_t *slots;   /* open addressing: trace index + 1, 0 = empty */
+    size_t nslots;     /* a power of two, kept at least twice ntraces */
+} grp_agg;
+
+void grp_agg_init(grp_agg *a);
+void grp_agg_free(grp_agg *a);
+
+/* Adds e to its trace; *idx (may be NULL) receives the trace's index.
+ * Returns 0, or -1 when memory is short. */
+int grp_agg_add(grp_agg *a, const grp_event *e, uint32_t *idx);
+
+/* Folds every trace of from into into; lb_map[id] (for id < nmap) is the id
+ * in into's name table of from's load balancer id; other ids are kept.
+ * Returns 0 or -1 (memory). */
+int grp_agg_merge(grp_agg *into, const grp_agg *from, const uint16_t *lb_map, size_t nmap);
+
 typedef struct grp_table {
     grp_trace *traces;
     size_t ntraces;
@@ -59,6 +84,10 @@ static inline uint64_t grp_root_hash(xray_root r)
 /* Returns 0, or -1 when memory is short (t is then empty). */
 int grp_build(grp_table *t, grp_event *const *vecs, const size_t *lens, size_t nvec,
               bool keep_events);
+
+/* Takes over the aggregate's traces as a table without events; a is left
+ * empty. */
+void grp_table_from_agg(grp_table *t, grp_agg *a);
 
 /* Orders traces by start, ties by Root: the order timelines print. */
 void grp_sort_traces(grp_table *t);
