@@ -35,7 +35,7 @@ static tt_run sh(const char *tmpl, const char *dir)
     for (const char *p = tmpl; *p; p++) {
         const char *sub = NULL;
         if (p[0] == '@' && p[1] == 'B')
-            sub = TG_BINARY;
+            sub = tt_binary();
         else if (p[0] == '@' && p[1] == 'D')
             sub = dir;
         if (sub) {
@@ -56,7 +56,7 @@ static tt_run sh(const char *tmpl, const char *dir)
 
 Test(cli, help_documents_every_command_and_option)
 {
-    tt_run r = tt_sh("'" TG_BINARY "' --help", NULL);
+    tt_run r = sh("'@B' --help", "");
     cr_assert_eq(r.status, 0);
     const char *must[] = {"stats", "timelines", "find", "--threads", "--json", "--format",
                           "--output", "--ids-from", "--color", "--max-line-bytes",
@@ -64,7 +64,7 @@ Test(cli, help_documents_every_command_and_option)
     for (size_t i = 0; i < sizeof must / sizeof *must; i++)
         cr_expect_not_null(strstr(r.out, must[i]), "--help lacks %s", must[i]);
     tt_run_free(&r);
-    r = tt_sh("'" TG_BINARY "' --version", NULL);
+    r = sh("'@B' --version", "");
     cr_assert_eq(r.status, 0);
     cr_expect_not_null(strstr(r.out, "tracegrep "));
     cr_expect_not_null(strstr(r.out, "Hyperscan "));
@@ -75,15 +75,15 @@ Test(cli, help_documents_every_command_and_option)
 
 Test(cli, usage_errors_exit_2_with_a_message)
 {
-    tt_run r = tt_sh("'" TG_BINARY "' --bogus x", NULL);
+    tt_run r = sh("'@B' --bogus x", "");
     cr_expect_eq(r.status, 2);
     cr_expect_not_null(strstr(r.err, "--bogus"), "%s", r.err);
     tt_run_free(&r);
-    r = tt_sh("'" TG_BINARY "' -j 0 x", NULL);
+    r = sh("'@B' -j 0 x", "");
     cr_expect_eq(r.status, 2);
     cr_expect_not_null(strstr(r.err, "--threads"), "%s", r.err);
     tt_run_free(&r);
-    r = tt_sh("'" TG_BINARY "' find /tmp", NULL);
+    r = sh("'@B' find /tmp", "");
     cr_expect_eq(r.status, 2);
     cr_expect_not_null(strstr(r.err, "trace id"), "%s", r.err);
     tt_run_free(&r);
@@ -210,7 +210,7 @@ Test(cli, closed_pipe_ends_quietly)
     tt_run r;
     char *cmd = tt_fmt("bash -c \"'%s' timelines --format ndjson '%s/good.log' | head -1 "
                        ">/dev/null; echo status=\\${PIPESTATUS[0]}\"",
-                       TG_BINARY, dir);
+                       tt_binary(), dir);
     r = tt_sh(cmd, NULL);
     cr_expect_not_null(strstr(r.out, "status=0"), "exit status through a closed pipe: %s", r.out);
     cr_expect_eq(r.err_len, 0, "a closed pipe printed: %s", r.err);
@@ -302,7 +302,7 @@ Test(cli, oversized_line_is_counted_and_skipped)
     cr_assert_eq(p.status, 0, "%s", p.err);
     const char *files[] = {"long.log", "long.log.gz"};
     for (int i = 0; i < 2; i++) {
-        char *cmd = tt_fmt("'%s' stats --json '%s/%s'", TG_BINARY, dir, files[i]);
+        char *cmd = tt_fmt("'%s' stats --json '%s/%s'", tt_binary(), dir, files[i]);
         tt_run r = tt_sh(cmd, NULL);
         cr_expect_eq(r.status, 0, "%s: %s", files[i], r.err);
         cr_expect_eq(tt_json_u64(r.out, "oversized_lines"), 1, "%s", files[i]);

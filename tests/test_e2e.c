@@ -35,7 +35,7 @@ static void make_archive(const char *dir, unsigned seed, unsigned traces)
 
 static tt_run tg(const char *args)
 {
-    char *cmd = tt_fmt("'%s' %s", TG_BINARY, args);
+    char *cmd = tt_fmt("'%s' %s", tt_binary(), args);
     tt_run r = tt_sh(cmd, NULL);
     free(cmd);
     return r;
@@ -251,7 +251,7 @@ Test(e2e, stdin_gives_the_same_counts)
                           "stats --json < '%s/all.log.gz'", "stats --json < '%s/all.log.gz'"};
     for (int i = 0; i < 3; i++) {
         char *inner = tt_fmt(ways[i], dir);
-        char *full = tt_fmt("'%s' %s", TG_BINARY, inner);
+        char *full = tt_fmt("'%s' %s", tt_binary(), inner);
         tt_run r = tt_sh(full, NULL);
         cr_assert_eq(r.status, 0, "%s: %s", inner, r.err);
         check_stats_json(r.out, &t);

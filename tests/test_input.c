@@ -451,6 +451,48 @@ Test(input_gzip, corrupt_block)
     free(dir);
 }
 
+/* A damaged deflate stream (found by fuzzing) on which ISA-L writes bytes
+ * from its window that this stream never produced before it reports the bad
+ * distance. After a file of 'Q' lines, those bytes would be 'Q's. */
+Test(input_gzip, corrupt_never_leaks_old_bytes)
+{
+    static const unsigned char bad[] = {
+        0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x61, 0x62, 0x63, 0x64, 0x65, 0x6e, 0x61,
+        0x6d, 0x65, 0x00, 0x63, 0x6f, 0x6d, 0x00, 0x42, 0xb7, 0xcb, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0x48, 0xcd, 0xc9, 0xc9, 0xe7, 0x2a, 0xcf, 0x2f, 0xca, 0x49, 0xe1, 0x02, 0x00, 0xff,
+        0x5d, 0xc5, 0xc4, 0x0c, 0x00, 0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x01};
+    char *dir = tt_tmpdir();
+    char *q = tt_fmt("%s/q", dir), *b = tt_fmt("%s/bad.gz", dir);
+    size_t qn = 1u << 20;
+    char *qs = malloc(qn);
+    for (size_t i = 0; i < qn; i++)
+        qs[i] = i % 64 == 63 ? '\n' : 'Q';
+    tt_write_file(q, qs, qn);
+    sh_ok("gzip -c '%s' > '%s.gz'", q, q);
+    tt_write_file(b, bad, sizeof bad);
+    char *qgz = tt_fmt("%s.gz", q);
+    in_reader *r = reader_or_die(100);
+    collect c = {0};
+    in_result res;
+    cr_assert_eq(read_path(r, qgz, &c, &res), IN_OK, "%s", res.err);
+    cr_assert_eq(c.n, qn);
+    free(c.data);
+    for (int round = 0; round < 2; round++) {
+        collect d = {0};
+        cr_assert_eq(read_path(r, b, &d, &res), IN_FAILED);
+        cr_assert(strstr(res.err, "corrupt gzip data at byte ") == res.err, "%s", res.err);
+        cr_assert(d.n == 0 || memchr(d.data, 'Q', d.n) == NULL, "bytes of the previous input");
+        cr_assert_eq(d.n, 0, "the call that failed delivers nothing");
+        free(d.data);
+    }
+    in_reader_free(r);
+    free(qs), free(q), free(b), free(qgz);
+    tt_rmtree(dir);
+    free(dir);
+}
+
 Test(input_zstd, corrupt)
 {
     char *dir = tt_tmpdir();
@@ -654,8 +696,9 @@ Test(input, tiny_max_line_files)
 }
 
 /* A child writes data into a pipe in small uneven pieces, so reads end at
- * ever different places. Returns the read end. */
-static int pipe_writer(const char *data, size_t n, pid_t *pid)
+ * ever different places; the first and last `slow` bytes go one at a time,
+ * with a pause so that each is a read of its own. Returns the read end. */
+static int pipe_writer(const char *data, size_t n, size_t slow, pid_t *pid)
 {
     int fds[2];
     cr_assert_eq(pipe(fds), 0);
@@ -666,6 +709,11 @@ static int pipe_writer(const char *data, size_t n, pid_t *pid)
         size_t off = 0, piece = 1;
         while (off < n) {
             size_t k = piece < n - off ? piece : n - off;
+            int one = off < slow || off + slow >= n;
+            if (one) {
+                k = 1;
+                usleep(1000);
+            }
             ssize_t w = write(fds[1], data + off, k);
             if (w <= 0)
                 _exit(1);
@@ -705,7 +753,7 @@ Test(input, tiny_max_line_pipe)
     n = 300000; /* enough pieces for a pipe fed byte-wise-ish */
     in_reader *r = reader_or_die(16);
     pid_t pid;
-    int fd = pipe_writer(t, n, &pid);
+    int fd = pipe_writer(t, n, 0, &pid);
     unsigned char head[3];
     read_full(fd, head, 3);
     check_small_lines(r, fd, head, 3, in_sniff(head, 3), t, n);
@@ -715,8 +763,9 @@ Test(input, tiny_max_line_pipe)
     free(t);
 }
 
-/* stdin-like: a gzip stream arrives through a pipe, its first bytes already
- * taken to sniff it. */
+/* stdin-like: a two-member gzip stream arrives through a pipe, its first
+ * bytes already taken to sniff it; both members' headers and trailers come
+ * a byte per read. */
 Test(input, pipe_with_head)
 {
     char *dir = tt_tmpdir();
@@ -732,7 +781,7 @@ Test(input, pipe_with_head)
     in_reader *r = reader_or_die(4096);
     for (size_t hl = 1; hl <= 4; hl += 3) {
         pid_t pid;
-        int fd = pipe_writer(z, zn, &pid);
+        int fd = pipe_writer(z, zn, 64, &pid);
         unsigned char head[4];
         read_full(fd, head, hl);
         collect c = {.orig = t, .orig_n = n + 2};
@@ -750,6 +799,75 @@ Test(input, pipe_with_head)
     }
     in_reader_free(r);
     free(t), free(p), free(gz), free(z);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+static uint32_t crc32_bytes(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
+    }
+    return ~c;
+}
+
+/* The reader's first chunk is the caller's head, so a head of k bytes splits
+ * the stream at byte k: every header field and the start of the data must
+ * survive a split anywhere. The gzip header carries every optional field
+ * (FEXTRA, FNAME, FCOMMENT, FHCRC). */
+Test(input, head_split_everywhere)
+{
+    char *dir = tt_tmpdir();
+    char *g = fixture(dir, "g", "hello\\nworld\\n", "gzip -n"),
+         *z = fixture(dir, "z", "hello\\nworld\\n", "zstd -q"),
+         *plain = fixture(dir, "hello.log", "hello\\nworld\\n", NULL);
+    char *named = tt_fmt("%s/named.gz", dir);
+    sh_ok("gzip -c '%s' > '%s'", plain, named); /* FNAME "hello.log" */
+    size_t gn, zn, nn;
+    unsigned char *gz = (unsigned char *)tt_read_file(g, &gn);
+    unsigned char *zs = (unsigned char *)tt_read_file(z, &zn);
+    unsigned char *nm = (unsigned char *)tt_read_file(named, &nn);
+    unsigned char full[256];
+    const unsigned char hdr[] = {0x1f, 0x8b, 8, 0x1e, 0, 0, 0, 0, 0, 3, 5, 0, 'a', 'b', 'c',
+                                 'd', 'e', 'n', 'a', 'm', 'e', 0, 'c', 'o', 'm', 0};
+    memcpy(full, hdr, sizeof hdr);
+    uint32_t hcrc = crc32_bytes(hdr, sizeof hdr);
+    full[sizeof hdr] = (unsigned char)hcrc;
+    full[sizeof hdr + 1] = (unsigned char)(hcrc >> 8);
+    size_t fn = sizeof hdr + 2 + gn - 10;
+    cr_assert_lt(fn, sizeof full);
+    memcpy(full + sizeof hdr + 2, gz + 10, gn - 10);
+    char *fp = tt_fmt("%s/full.gz", dir);
+    tt_write_file(fp, full, fn);
+    char *cmd = tt_fmt("gzip -dc '%s'", fp);
+    tt_run check = tt_sh(cmd, NULL);
+    free(cmd);
+    cr_assert_str_eq(check.out, "hello\nworld\n", "the crafted header is valid: %s", check.err);
+
+    struct { const char *path; const unsigned char *data; size_t n; in_kind k; } cases[] = {
+        {g, gz, gn, IN_GZIP}, {named, nm, nn, IN_GZIP}, {fp, full, fn, IN_GZIP},
+        {z, zs, zn, IN_ZSTD}};
+    in_reader *r = reader_or_die(100);
+    for (int c = 0; c < 4; c++) {
+        for (size_t k = 1; k < cases[c].n; k++) {
+            int fd = open(cases[c].path, O_RDONLY);
+            cr_assert_eq(lseek(fd, (off_t)k, SEEK_SET), (off_t)k);
+            collect col = {0};
+            in_result res;
+            int rc = in_reader_stream(r, fd, cases[c].data, k, cases[c].k, collect_fn, &col, &res);
+            cr_assert_eq(rc, IN_OK, "%s split at %zu: %s", cases[c].path, k, res.err);
+            cr_assert_str_eq(col.data, "hello\nworld\n", "%s split at %zu", cases[c].path, k);
+            cr_assert_eq(res.bytes_in, cases[c].n);
+            close(fd);
+            free(col.data);
+        }
+    }
+    in_reader_free(r);
+    tt_run_free(&check);
+    free(gz), free(zs), free(nm), free(g), free(z), free(plain), free(named), free(fp);
     tt_rmtree(dir);
     free(dir);
 }

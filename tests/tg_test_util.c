@@ -24,6 +24,16 @@ char *tt_fmt(const char *fmt, ...)
     return s;
 }
 
+const char *tt_binary(void)
+{
+    const char *env = getenv("TRACEGREP_BIN");
+#ifdef TG_BINARY
+    return env && *env ? env : TG_BINARY;
+#else
+    return env && *env ? env : "tracegrep";
+#endif
+}
+
 char *tt_tmpdir(void)
 {
     const char *base = getenv("TMPDIR");

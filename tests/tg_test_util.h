@@ -33,6 +33,11 @@ tt_run tt_sh(const char *cmdline, const char *stdin_data);
 
 void tt_run_free(tt_run *r);
 
+/* The tracegrep binary under test: $TRACEGREP_BIN when set (the
+ * ThreadSanitizer run points it at an instrumented build), else the one
+ * built beside the tests. */
+const char *tt_binary(void);
+
 /* printf into a fresh owned string. */
 char *tt_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -107,6 +107,8 @@ static void scan_piece(worker *w, const piece *pc)
             len = nl ? (size_t)(nl - (p + at)) + 1 : n - at;
         }
         int stop = collect_block(c, p + at, len, pc->start + at);
+        /* Kept lines were copied out: the scanned pages can go. */
+        mapfile_drop(&pc->map->m, pc->start + at, pc->start + at + len);
         atomic_fetch_add(&w->eng->bytes_done, len);
         if (stop)
             break;

@@ -12,6 +12,7 @@
 #include "input/mapfile.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <sys/mman.h>
 
 int mapfile_open(mapfile *m, int fd, size_t size)
@@ -35,4 +36,16 @@ void mapfile_close(mapfile *m)
         munmap((void *)m->p, m->n);
     m->p = NULL;
     m->n = 0;
+}
+
+void mapfile_drop(const mapfile *m, size_t start, size_t end)
+{
+    /* Only whole pages inside [start, end) go: a page shared with a range
+     * still being scanned (by another thread, too) must stay mapped. */
+    const size_t page = 4096;
+    uintptr_t base = (uintptr_t)m->p;
+    uintptr_t a = (base + start + page - 1) & ~(uintptr_t)(page - 1);
+    uintptr_t b = (base + end) & ~(uintptr_t)(page - 1);
+    if (b > a)
+        (void)madvise((void *)a, b - a, MADV_DONTNEED); /* advice: failure is harmless */
 }

@@ -20,4 +20,12 @@ typedef struct mapfile {
 int mapfile_open(mapfile *m, int fd, size_t size);
 void mapfile_close(mapfile *m);
 
+/*
+ * Tells the kernel the pages inside [start, end) are done with: they leave
+ * this process's memory (the page cache keeps them), so scanning a file far
+ * larger than memory does not show up as resident set. Reading them again
+ * is still valid and faults them back in.
+ */
+void mapfile_drop(const mapfile *m, size_t start, size_t end);
+
 #endif
