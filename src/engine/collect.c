@@ -48,6 +48,7 @@ void collect_begin(collector *c, uint32_t input, bool check_text)
     c->checked = !check_text;
     c->binary = false;
     c->scan_failed = false;
+    c->mapped = false;
 }
 
 bool collect_looks_binary(const char *p, size_t n)
@@ -160,7 +161,9 @@ static int on_line(void *ctx, const char *line, size_t len, size_t off)
     e.status = rec.status > 0 && rec.status < 1000 ? (uint16_t)rec.status : 0;
     e.lb = lb_id(c, rec.t.f[ALB_ELB]);
     e.line = GRP_NO_LINE;
-    if (c->s->keep_lines) {
+    if (c->s->keep_lines && c->mapped) {
+        e.line = GRP_LINE_MAPPED;
+    } else if (c->s->keep_lines) {
         uint64_t ref = arena_put(&c->lines, tg_str_make(line, len));
         if (ref == UINT64_MAX)
             goto oom;

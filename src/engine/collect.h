@@ -39,6 +39,7 @@ typedef struct collector {
     bool checked;       /* the text check has run on this input */
     bool binary;        /* the input looked binary and was dropped */
     bool scan_failed;
+    bool mapped;        /* the input's mapping is kept: lines stay in it */
 } collector;
 
 int collect_init(collector *c, const eng_settings *s, const scan_db *db, unsigned worker);

@@ -16,6 +16,13 @@
 #include "input/reader.h"
 #include "scan/scan.h"
 
+/* A mapped file at least this big keeps its mapping for the printers
+ * instead of copying its lines out (timelines, find); smaller ones copy, so
+ * that an archive of many small files does not pile up mappings. */
+#define ENG_KEEP_MAP_MIN (1u << 20)
+/* Linux allows 65530 mappings per process by default; stay well below. */
+#define ENG_KEEP_MAP_MAX 8192u
+
 /* A plain file is split for parallel scanning only when each piece is at
  * least this big: below it, the pieces' setup would cost more than it saves. */
 #define ENG_MIN_PIECE (32u << 20)
@@ -25,6 +32,7 @@
 typedef struct shared_map {
     mapfile m;
     atomic_uint refs;
+    bool kept; /* the result owns the mapping now: never unmap it here */
 } shared_map;
 
 typedef struct piece {
@@ -45,6 +53,8 @@ typedef struct engine {
     size_t npieces, cap_pieces;
 
     atomic_uint_fast64_t bytes_done; /* for the progress line */
+    mapfile *maps;                   /* by input: the mappings kept */
+    atomic_uint kept_maps;
     atomic_uint workers_left;
 } engine;
 
@@ -85,7 +95,8 @@ static double now_s(void)
 static void map_release(shared_map *sm)
 {
     if (atomic_fetch_sub(&sm->refs, 1) == 1) {
-        mapfile_close(&sm->m);
+        if (!sm->kept)
+            mapfile_close(&sm->m);
         free(sm);
     }
 }
@@ -96,6 +107,7 @@ static void scan_piece(worker *w, const piece *pc)
     collector *c = &w->col;
     /* The text check ran on the whole file before it was cut. */
     collect_begin(c, pc->input, false);
+    c->mapped = pc->map->kept;
     const char *p = pc->map->m.p + pc->start;
     size_t n = (size_t)(pc->end - pc->start);
     /* Progress is counted per 64 MiB so a single huge file shows movement. */
@@ -107,8 +119,10 @@ static void scan_piece(worker *w, const piece *pc)
             len = nl ? (size_t)(nl - (p + at)) + 1 : n - at;
         }
         int stop = collect_block(c, p + at, len, pc->start + at);
-        /* Kept lines were copied out: the scanned pages can go. */
-        mapfile_drop(&pc->map->m, pc->start + at, pc->start + at + len);
+        /* Unless the printers will read its lines there, the scanned part
+         * of the mapping can go. */
+        if (!c->mapped)
+            mapfile_drop(&pc->map->m, pc->start + at, pc->start + at + len);
         atomic_fetch_add(&w->eng->bytes_done, len);
         if (stop)
             break;
@@ -206,6 +220,11 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
     c->c.bytes_in += size;
     c->c.bytes_out += size;
     atomic_init(&sm->refs, 1);
+    if (e->s->keep_lines && size >= ENG_KEEP_MAP_MIN &&
+        atomic_fetch_add(&e->kept_maps, 1) < ENG_KEEP_MAP_MAX) {
+        sm->kept = true;
+        e->maps[input] = sm->m;
+    }
     if (size && collect_looks_binary(sm->m.p, size < 65536 ? (size_t)size : 65536)) {
         c->binary = true;
     } else if (e->s->threads > 1 && size >= 2 * (uint64_t)ENG_MIN_PIECE) {
@@ -401,6 +420,13 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
     }
     pthread_mutex_init(&e.mu, NULL);
     atomic_init(&e.bytes_done, 0);
+    atomic_init(&e.kept_maps, 0);
+    e.maps = calloc(inputs->n ? inputs->n : 1, sizeof *e.maps);
+    if (!e.maps) {
+        tg_errorf(rep, "out of memory");
+        scan_db_free(e.db);
+        return -1;
+    }
     unsigned n = s->threads ? s->threads : 1;
     worker *ws = calloc(n, sizeof *ws);
     int rc = ws ? 0 : -1;
@@ -442,13 +468,28 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
     free(e.pieces);
     pthread_mutex_destroy(&e.mu);
     scan_db_free(e.db);
+    out->maps = e.maps;
+    out->nmaps = inputs->n;
     out->seconds = now_s() - t0;
     return rc != 0 || fatal ? -1 : 0;
 }
 
-tg_str eng_line(const eng_result *r, uint64_t ref)
+tg_str eng_event_line(const eng_result *r, const grp_event *e)
 {
-    return arena_get(&r->arenas[ref >> ARENA_REF_BITS], ref);
+    if (e->line == GRP_NO_LINE)
+        return TG_STR_NULL;
+    tg_str s;
+    if (e->line == GRP_LINE_MAPPED) {
+        const mapfile *m = &r->maps[e->input];
+        const char *p = m->p + e->offset;
+        const char *nl = memchr(p, '\n', m->n - e->offset);
+        s = tg_str_make(p, nl ? (size_t)(nl - p) : m->n - e->offset);
+    } else {
+        s = arena_get(&r->arenas[e->line >> ARENA_REF_BITS], e->line);
+    }
+    if (s.n && s.p[s.n - 1] == '\r')
+        s.n--;
+    return s;
 }
 
 void eng_result_free(eng_result *r)
@@ -463,5 +504,8 @@ void eng_result_free(eng_result *r)
     free(r->arenas);
     intern_free(&r->lbs);
     grp_agg_free(&r->agg);
+    for (size_t i = 0; i < r->nmaps; i++)
+        mapfile_close(&r->maps[i]);
+    free(r->maps);
     memset(r, 0, sizeof *r);
 }

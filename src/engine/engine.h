@@ -25,6 +25,7 @@
 #include "group/event.h"
 #include "group/intern.h"
 #include "group/table.h"
+#include "input/mapfile.h"
 #include "input/walk.h"
 #include "util/arena.h"
 #include "util/report.h"
@@ -63,6 +64,9 @@ typedef struct eng_result {
     arena *arenas;    /* one per worker; an event's line handle is tagged with
                          its worker in the bits above ARENA_REF_BITS */
     grp_agg agg;      /* stats: the traces, merged from the workers' */
+    mapfile *maps;    /* by input: mappings kept for their lines (timelines,
+                         find), {NULL, 0} for the others */
+    size_t nmaps;
     intern lbs;       /* load balancer names; events' lb ids point here */
     double seconds;   /* wall time of the run */
 } eng_result;
@@ -74,8 +78,9 @@ int xray_root_cmp(const void *a, const void *b);
  * not compile, memory is short), after reporting it. */
 int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_result *out);
 
-/* The raw line an event kept. */
-tg_str eng_line(const eng_result *r, uint64_t ref);
+/* The raw line of an event that kept one (TG_STR_NULL otherwise), without
+ * its line end. */
+tg_str eng_event_line(const eng_result *r, const grp_event *e);
 
 void eng_result_free(eng_result *r);
 

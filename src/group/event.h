@@ -14,13 +14,16 @@
 #include "decode/xray.h"
 
 #define GRP_NO_LINE UINT64_MAX
+/* The line is still in its input's memory mapping, at offset. */
+#define GRP_LINE_MAPPED (UINT64_MAX - 1)
 
 typedef struct grp_event {
     xray_root root;   /* the trace it belongs to */
     int64_t start_us; /* request_creation_time, or time when absent */
     int64_t end_us;   /* time */
     uint64_t offset;  /* byte offset of the line in its decompressed input */
-    uint64_t line;    /* arena handle of the raw line, GRP_NO_LINE if not kept */
+    uint64_t line;    /* arena handle of the raw line, GRP_LINE_MAPPED, or
+                         GRP_NO_LINE if not kept */
     uint32_t input;   /* index of the input in walk order */
     uint16_t status;  /* elb_status_code, 0 when unknown */
     uint16_t lb;      /* interned load balancer name (group/intern.h) */

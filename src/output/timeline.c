@@ -99,7 +99,7 @@ static void text_event(const tl_printer *p, const grp_trace *tr, const grp_event
     if (p->color && e->status)
         wr_str(w, C_RESET);
     alb_record rec;
-    tg_str line = e->line != GRP_NO_LINE ? eng_line(p->res, e->line) : TG_STR_NULL;
+    tg_str line = eng_event_line(p->res, e);
     if (line.p && alb_parse(line.p, line.n, &rec) && rec.t.nfields > ALB_REQUEST) {
         tg_str req = rec.t.f[ALB_REQUEST];
         char buf[2048];
@@ -193,7 +193,7 @@ static void json_event(const tl_printer *p, const grp_event *e)
     wr_u64(w, e->offset);
     json_key(w, "format", false);
     wr_str(w, "\"alb\"");
-    tg_str line = e->line != GRP_NO_LINE ? eng_line(p->res, e->line) : TG_STR_NULL;
+    tg_str line = eng_event_line(p->res, e);
     alb_record rec;
     if (line.p && alb_parse(line.p, line.n, &rec) && rec.t.nfields > ALB_TRACE_ID) {
         tg_str h = rec.t.f[ALB_TRACE_ID];
