@@ -3,6 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "decode/alb.h"
 
 /* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid.
@@ -35,6 +39,30 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return len;
 }
 
+/* Bytes from i on that need no escape and no UTF-8 check: printable ASCII
+ * other than '"' and '\\'. Most of a log is such bytes, 16 at a time. */
+static size_t plain_run(const unsigned char *p, size_t i, size_t n)
+{
+    size_t start = i;
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i low = _mm_set1_epi8(0x1f);
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+        /* Signed compare: bytes >= 0x80 are negative, so "v <= 0x1f"
+         * catches control bytes and non-ASCII alike. */
+        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                   _mm_cmplt_epi8(v, _mm_add_epi8(low, _mm_set1_epi8(1))));
+        int m = _mm_movemask_epi8(bad);
+        if (m)
+            return i + (size_t)__builtin_ctz((unsigned)m) - start;
+    }
+#endif
+    while (i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
+        i++;
+    return i - start;
+}
+
 void json_str(writer *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -42,6 +70,10 @@ void json_str(writer *w, const char *s, size_t n)
     wr_char(w, '"');
     size_t run = 0; /* bytes copied through unchanged, written in one go */
     for (size_t i = 0; i < n;) {
+        size_t plain = plain_run(p, i, n);
+        i += plain, run += plain;
+        if (i == n)
+            break;
         unsigned char b = p[i];
         if (b >= 0x20 && b < 0x80 && b != '"' && b != '\\') {
             i++, run++;
@@ -149,11 +181,11 @@ void json_number_or_null(writer *w, tg_str s, bool minus_one_is_null)
         wr_bytes(w, s.p, s.n);
 }
 
-void json_key(writer *w, const char *key, bool first)
+void json_key_n(writer *w, const char *key, size_t n, bool first)
 {
     if (!first)
         wr_char(w, ',');
     wr_char(w, '"');
-    wr_str(w, key);
+    wr_bytes(w, key, n);
     wr_bytes(w, "\":", 2);
 }

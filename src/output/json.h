@@ -28,7 +28,9 @@ void json_alb_field(writer *w, tg_str raw);
  * null otherwise ("-", "-1" when minus_one_is_null). */
 void json_number_or_null(writer *w, tg_str s, bool minus_one_is_null);
 
-/* Writes ,"key": — the separator and the key. first suppresses the comma. */
-void json_key(writer *w, const char *key, bool first);
+/* Writes ,"key": — the separator and the key. first suppresses the comma.
+ * json_key() takes a string literal and measures it at compile time. */
+void json_key_n(writer *w, const char *key, size_t n, bool first);
+#define json_key(w, lit, first) json_key_n((w), (lit), sizeof(lit) - 1, (first))
 
 #endif

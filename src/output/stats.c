@@ -192,7 +192,7 @@ void stats_print_text(writer *w, const stats_view *v, bool color)
 
 static void json_u64(writer *w, const char *key, uint64_t v, bool first)
 {
-    json_key(w, key, first);
+    json_key_n(w, key, strlen(key), first);
     wr_u64(w, v);
 }
 

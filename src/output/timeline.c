@@ -148,28 +148,29 @@ static void json_alb(writer *w, const alb_record *r)
 {
     static const struct {
         const char *key;
+        size_t len;
         int field;
         char kind; /* s: string, n: number, t: seconds (-1 = null) */
     } cols[] = {
-        {"type", ALB_TYPE, 's'},
-        {"elb", ALB_ELB, 's'},
-        {"client", ALB_CLIENT, 's'},
-        {"target", ALB_TARGET, 's'},
-        {"elb_status", ALB_ELB_STATUS, 'n'},
-        {"target_status", ALB_TARGET_STATUS, 'n'},
-        {"request", ALB_REQUEST, 's'},
-        {"user_agent", ALB_USER_AGENT, 's'},
-        {"request_processing_s", ALB_REQUEST_PROCESSING, 't'},
-        {"target_processing_s", ALB_TARGET_PROCESSING, 't'},
-        {"response_processing_s", ALB_RESPONSE_PROCESSING, 't'},
-        {"received_bytes", ALB_RECEIVED_BYTES, 'n'},
-        {"sent_bytes", ALB_SENT_BYTES, 'n'},
-        {"actions", ALB_ACTIONS_EXECUTED, 's'},
-        {"error_reason", ALB_ERROR_REASON, 's'},
-        {"conn_trace_id", ALB_CONN_TRACE_ID, 's'},
+        {"type", sizeof "type" - 1, ALB_TYPE, 's'},
+        {"elb", sizeof "elb" - 1, ALB_ELB, 's'},
+        {"client", sizeof "client" - 1, ALB_CLIENT, 's'},
+        {"target", sizeof "target" - 1, ALB_TARGET, 's'},
+        {"elb_status", sizeof "elb_status" - 1, ALB_ELB_STATUS, 'n'},
+        {"target_status", sizeof "target_status" - 1, ALB_TARGET_STATUS, 'n'},
+        {"request", sizeof "request" - 1, ALB_REQUEST, 's'},
+        {"user_agent", sizeof "user_agent" - 1, ALB_USER_AGENT, 's'},
+        {"request_processing_s", sizeof "request_processing_s" - 1, ALB_REQUEST_PROCESSING, 't'},
+        {"target_processing_s", sizeof "target_processing_s" - 1, ALB_TARGET_PROCESSING, 't'},
+        {"response_processing_s", sizeof "response_processing_s" - 1, ALB_RESPONSE_PROCESSING, 't'},
+        {"received_bytes", sizeof "received_bytes" - 1, ALB_RECEIVED_BYTES, 'n'},
+        {"sent_bytes", sizeof "sent_bytes" - 1, ALB_SENT_BYTES, 'n'},
+        {"actions", sizeof "actions" - 1, ALB_ACTIONS_EXECUTED, 's'},
+        {"error_reason", sizeof "error_reason" - 1, ALB_ERROR_REASON, 's'},
+        {"conn_trace_id", sizeof "conn_trace_id" - 1, ALB_CONN_TRACE_ID, 's'},
     };
     for (size_t i = 0; i < sizeof cols / sizeof *cols; i++) {
-        json_key(w, cols[i].key, false);
+        json_key_n(w, cols[i].key, cols[i].len, false);
         tg_str v = (uint32_t)cols[i].field < r->t.nfields ? r->t.f[cols[i].field] : TG_STR_NULL;
         if (cols[i].kind == 's')
             json_alb_field(w, v);
