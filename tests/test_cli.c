@@ -54,6 +54,17 @@ static tt_run sh(const char *tmpl, const char *dir)
     return r;
 }
 
+/* stats --json accounts for every line. */
+static void conserved(const char *json)
+{
+    cr_assert(tt_json_valid(json, strlen(json)), "not JSON: %s", json);
+    cr_expect_eq(tt_json_u64(json, "header_lines"),
+                 tt_json_u64(json, "events") + tt_json_u64(json, "malformed"));
+    cr_expect_eq(tt_json_u64(json, "lines"), tt_json_u64(json, "header_lines") +
+                                                 tt_json_u64(json, "lines_without_header") +
+                                                 tt_json_u64(json, "oversized_lines"));
+}
+
 Test(cli, help_documents_every_command_and_option)
 {
     tt_run r = sh("'@B' --help", "");
@@ -97,6 +108,7 @@ Test(cli, missing_file_is_an_error_but_the_rest_is_read)
     cr_expect_eq(r.status, 2, "a failed input must give exit 2");
     cr_expect_not_null(strstr(r.err, "nope.log"), "the message names the file: %s", r.err);
     cr_expect_not_null(strstr(r.err, "No such file"), "%s", r.err);
+    conserved(r.out);
     cr_expect_eq(tt_json_u64(r.out, "events"), t.events);
     cr_expect_eq(tt_json_u64(r.out, "traces"), t.traces);
     cr_expect_eq(tt_json_u64(r.out, "errors"), 1);
@@ -148,6 +160,7 @@ Test(cli, corrupt_gzip_and_zstd_are_reported)
     cr_expect_eq(r.status, 2);
     cr_expect_not_null(strstr(r.err, "crc.gz"), "%s", r.err);
     cr_expect_not_null(strstr(r.err, "bad.zst"), "%s", r.err);
+    conserved(r.out);
     cr_expect_eq(tt_json_u64(r.out, "errors"), 2);
     cr_expect_geq(tt_json_u64(r.out, "events"), t.events, "good.log was not fully counted");
     tt_run_free(&p);
@@ -173,6 +186,7 @@ Test(cli, header_text_outside_field_18_is_no_event)
     tt_write_file(path, line, strlen(line));
     tt_run r = sh("'@B' stats --json '@D/decoy.log'", dir);
     cr_expect_eq(r.status, 1, "nothing found means exit 1");
+    conserved(r.out);
     cr_expect_eq(tt_json_u64(r.out, "lines"), 1);
     cr_expect_eq(tt_json_u64(r.out, "header_lines"), 0);
     cr_expect_eq(tt_json_u64(r.out, "events"), 0);
@@ -194,6 +208,7 @@ Test(cli, crlf_lines_count_like_lf_lines)
     cr_expect_eq(tt_count(r.out, "\\r"), 0, "a CR leaked into a field");
     tt_run_free(&r);
     r = sh("'@B' stats --json '@D/crlf.log'", dir);
+    conserved(r.out);
     cr_expect_eq(tt_json_u64(r.out, "events"), t.events);
     cr_expect_eq(tt_json_u64(r.out, "lines"), t.lines);
     tt_run_free(&r);
@@ -245,6 +260,7 @@ Test(cli, binary_file_is_skipped_with_a_warning)
     cr_expect_eq(r.status, 0, "%s", r.err);
     cr_expect_not_null(strstr(r.err, "random.bin"), "%s", r.err);
     cr_expect_not_null(strstr(r.err, "binary"), "%s", r.err);
+    conserved(r.out);
     cr_expect_eq(tt_json_u64(r.out, "events"), t.events);
     cr_expect_eq(tt_json_u64(r.out, "files_skipped"), 1);
     tt_run_free(&p);
@@ -265,6 +281,7 @@ Test(cli, symlink_loop_is_reported_once_and_the_rest_read)
     tt_run r = sh("'@B' stats --json '@D/d'", dir);
     cr_expect_eq(r.status, 0, "%s", r.err);
     cr_expect_eq(tt_count(r.err, "loop"), 1, "%s", r.err);
+    conserved(r.out);
     cr_expect_eq(tt_json_u64(r.out, "events"), t.events);
     cr_expect_eq(tt_json_u64(r.out, "files"), 1);
     tt_run_free(&p);
@@ -281,6 +298,7 @@ Test(cli, empty_and_headerless_inputs_exit_1)
                   "'" TG_SHARED_FORMATS "/classic-elb-doc-example.log'",
                   dir);
     cr_expect_eq(r.status, 1, "%s", r.err);
+    conserved(r.out);
     cr_expect_eq(tt_json_u64(r.out, "lines"), 2);
     cr_expect_eq(tt_json_u64(r.out, "events"), 0);
     cr_expect_eq(tt_json_u64(r.out, "files"), 2);
@@ -293,9 +311,9 @@ Test(cli, oversized_line_is_counted_and_skipped)
 {
     char *dir = tt_tmpdir();
     tt_truth t = make_good(dir, 100);
-    /* A 3 MB line holding a header, between two copies of the good file. */
+    /* A 10 MB line holding a header, between two copies of the good file. */
     tt_run p = sh("cd '@D' && { cat good.log; printf 'https 2025-11-20T08:00:01.000000Z x '; "
-                  "head -c 3000000 /dev/zero | tr '\\0' a; printf ' \"Root=1-5759e988-"
+                  "head -c 10000000 /dev/zero | tr '\\0' a; printf ' \"Root=1-5759e988-"
                   "bd862e3fe1be46a994272793\"\\n'; cat good.log; } > long.log && gzip -n -c "
                   "long.log > long.log.gz",
                   dir);
@@ -305,6 +323,7 @@ Test(cli, oversized_line_is_counted_and_skipped)
         char *cmd = tt_fmt("'%s' stats --json '%s/%s'", tt_binary(), dir, files[i]);
         tt_run r = tt_sh(cmd, NULL);
         cr_expect_eq(r.status, 0, "%s: %s", files[i], r.err);
+        conserved(r.out);
         cr_expect_eq(tt_json_u64(r.out, "oversized_lines"), 1, "%s", files[i]);
         cr_expect_eq(tt_json_u64(r.out, "lines"), 2 * t.lines + 1, "%s", files[i]);
         cr_expect_eq(tt_json_u64(r.out, "events"), 2 * t.events, "%s", files[i]);
@@ -312,6 +331,92 @@ Test(cli, oversized_line_is_counted_and_skipped)
         free(cmd);
     }
     tt_run_free(&p);
+    tt_truth_free(&t);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+Test(cli, nul_bytes_inside_lines_are_read)
+{
+    char *dir = tt_tmpdir();
+    tt_truth t = make_good(dir, 300);
+    /* A NUL in the user agent of every 50th line: a log with a few NUL bytes
+     * is still text, and its lines still count. */
+    tt_run p = sh("cd '@D' && perl -pe 's/ HTTP/ HT\\0TP/ if $. % 50 == 0' good.log > nul.log && "
+                  "cmp -s good.log nul.log; test $? -eq 1",
+                  dir);
+    cr_assert_eq(p.status, 0, "the fixture has no NUL: %s", p.err);
+    tt_run r = sh("'@B' stats --json '@D/nul.log' '@D/good.log'", dir);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    conserved(r.out);
+    cr_expect_eq(tt_json_u64(r.out, "lines"), 2 * t.lines);
+    cr_expect_eq(tt_json_u64(r.out, "events"), 2 * t.events);
+    cr_expect_eq(tt_json_u64(r.out, "files_skipped"), 0);
+    tt_run_free(&r);
+    /* And the NUL comes out of NDJSON as an escape, never raw. */
+    r = sh("'@B' timelines --format ndjson '@D/nul.log'", dir);
+    cr_expect_eq(r.status, 0);
+    cr_expect_eq(strlen(r.out), r.out_len, "a raw NUL byte reached the output");
+    cr_expect_gt(tt_count(r.out, "\\u0000"), 0);
+    tt_run_free(&r);
+    tt_run_free(&p);
+    tt_truth_free(&t);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+Test(cli, stdin_from_a_pipe)
+{
+    char *dir = tt_tmpdir();
+    tt_truth t = make_good(dir, 200);
+    tt_run r = sh("gzip -n -c '@D/good.log' | '@B' stats --json", dir);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    conserved(r.out);
+    cr_expect_eq(tt_json_u64(r.out, "events"), t.events);
+    cr_expect_eq(tt_json_u64(r.out, "files_gzip"), 1);
+    tt_run_free(&r);
+    /* - among files: stdin read once, beside the others. */
+    r = sh("cat '@D/good.log' | '@B' stats --json - '@D/good.log'", dir);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(tt_json_u64(r.out, "events"), 2 * t.events);
+    tt_run_free(&r);
+    tt_truth_free(&t);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+/* Root reads anything, so the unreadable file is tried as the nobody user. */
+Test(cli, unreadable_file_is_an_error_and_the_rest_is_read)
+{
+    char *dir = tt_tmpdir();
+    tt_truth t = make_good(dir, 100);
+    tt_run p = sh("cp '@D/good.log' '@D/secret.log' && chmod 000 '@D/secret.log' && "
+                  "chmod 755 '@D' && chmod 644 '@D/good.log'",
+                  dir);
+    cr_assert_eq(p.status, 0, "%s", p.err);
+    /* The binary is copied beside the logs: wherever the build lives, the
+     * nobody user may not be able to reach it. */
+    bool root = geteuid() == 0;
+    char *bin = root ? tt_fmt("%s/tracegrep", dir) : tt_fmt("%s", tt_binary());
+    if (root) {
+        char *cp = tt_fmt("cp '%s' '%s' && chmod 755 '%s'", tt_binary(), bin, bin);
+        tt_run c = tt_sh(cp, NULL);
+        cr_assert_eq(c.status, 0, "%s", c.err);
+        tt_run_free(&c);
+        free(cp);
+    }
+    const char *as = root ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+    char *cmd = tt_fmt("%s'%s' stats --json '%s/secret.log' '%s/good.log'", as, bin, dir, dir);
+    tt_run r = tt_sh(cmd, NULL);
+    cr_expect_eq(r.status, 2, "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "secret.log"), "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "Permission denied"), "%s", r.err);
+    cr_expect_eq(tt_json_u64(r.out, "events"), t.events);
+    cr_expect_eq(tt_json_u64(r.out, "errors"), 1);
+    tt_run_free(&r);
+    tt_run_free(&p);
+    free(cmd);
+    free(bin);
     tt_truth_free(&t);
     tt_rmtree(dir);
     free(dir);
