@@ -732,3 +732,37 @@ Test(alb, unescape_user_agent_field)
     cr_assert_eq(memcmp(out, "Mozilla \"X\" \"Y\" \"Z\"", n), 0);
     free(out);
 }
+
+/* A prefix parse agrees with the full parse on every field it keeps, and
+ * stops counting at its limit. */
+Test(alb, prefix_parse_agrees_with_full_parse)
+{
+    size_t len = 0;
+    char *text = tt_read_file(TG_SOURCE_DIR "/tests/fixtures/alb-doc-examples.log", &len);
+    cr_assert_not_null(text);
+    size_t checked = 0;
+    for (char *line = text, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        alb_record full, head;
+        cr_assert(alb_parse(line, n, &full));
+        for (uint32_t want = 12; want <= ALB_NFIELDS; want++) {
+            cr_assert(alb_parse_prefix(line, n, want, &head));
+            uint32_t expect = full.t.nfields < want ? full.t.nfields : want;
+            cr_assert_eq(head.t.nfields, expect, "want %u", want);
+            for (uint32_t i = 0; i < expect; i++)
+                cr_assert(head.t.f[i].n == full.t.f[i].n &&
+                              memcmp(head.t.f[i].p, full.t.f[i].p, full.t.f[i].n) == 0,
+                          "field %u differs with want %u", i, want);
+            cr_assert_eq(head.time_us, full.time_us);
+            cr_assert_eq(head.status, full.status);
+            if (want > ALB_REQUEST_CREATION_TIME)
+                cr_assert_eq(head.created_us, full.created_us);
+        }
+        checked++;
+        if (!nl)
+            break;
+    }
+    cr_expect_eq(checked, 8);
+    free(text);
+}

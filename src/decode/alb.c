@@ -183,7 +183,10 @@ static uint64_t inside_slow(const char *p, size_t len, bool *inq, bool *esc)
     return m;
 }
 
-uint32_t alb_tokenize(const char *line, size_t n, alb_line *out)
+/* Splits line into fields, stopping once `limit` fields are known when
+ * limit < ALB_NFIELDS (nfields is then limit, and fields past it are
+ * neither kept nor counted). */
+static uint32_t tokenize(const char *line, size_t n, alb_line *out, size_t limit)
 {
     size_t k = 0;       /* fields so far, kept or only counted */
     size_t start = 0;   /* where the current field begins */
@@ -192,7 +195,9 @@ uint32_t alb_tokenize(const char *line, size_t n, alb_line *out)
     uint64_t qtop = 0;  /* the previous block's last byte is a quote */
     uint64_t qs = 0;    /* the current field opens with a quote */
 
-    for (size_t b = 0; b < n; b += 64) {
+    /* The full tokenizer counts every field; a prefix stops at its limit. */
+    const bool count_all = limit == ALB_NFIELDS;
+    for (size_t b = 0; b < n && (count_all || k < limit); b += 64) {
         uint64_t sp, qt, bs, inq;
         block_masks(line, n, b, &sp, &qt, &bs);
         if ((bs | esc) == 0) {
@@ -213,7 +218,7 @@ uint32_t alb_tokenize(const char *line, size_t n, alb_line *out)
         qtop = qt >> 63;
         qs |= (uint64_t)(start == b) & qt & 1; /* a field opening on byte 0 */
         uint64_t sep = sp & ~inq;
-        for (; sep != 0 && k < ALB_NFIELDS; sep &= sep - 1) {
+        for (; sep != 0 && k < limit; sep &= sep - 1) {
             unsigned bit = ctz64(sep);
             size_t e = b + bit;
             size_t t = qs & (qbefore >> bit);
@@ -222,7 +227,7 @@ uint32_t alb_tokenize(const char *line, size_t n, alb_line *out)
             qs = (qt >> bit) >> 1 & 1;
         }
         /* Fields past ALB_NFIELDS are only counted. */
-        if (sep != 0) {
+        if (sep != 0 && count_all) {
             k += popcount64(sep);
             start = b + 64 - clz64(sep);
         }
@@ -231,7 +236,7 @@ uint32_t alb_tokenize(const char *line, size_t n, alb_line *out)
     /* The last field ends at the end of the line. Its trailing quote closes
      * it only if the line ends outside quotes; otherwise the quote was
      * unterminated (or escaped) and the field runs to the end as written. */
-    if (n > 0) {
+    if (n > 0 && (count_all || k < limit)) {
         if (k < ALB_NFIELDS) {
             size_t s = start, e = n;
             if (s < e && line[s] == '"') {
@@ -247,6 +252,11 @@ uint32_t alb_tokenize(const char *line, size_t n, alb_line *out)
         out->f[i] = TG_STR_NULL;
     out->nfields = k > UINT32_MAX ? UINT32_MAX : (uint32_t)k;
     return out->nfields;
+}
+
+uint32_t alb_tokenize(const char *line, size_t n, alb_line *out)
+{
+    return tokenize(line, n, out, ALB_NFIELDS);
 }
 
 /* True for the six request types ALB writes in field 1. */
@@ -283,7 +293,12 @@ static int parse_status(tg_str s)
 
 bool alb_parse(const char *line, size_t n, alb_record *out)
 {
-    uint32_t nf = alb_tokenize(line, n, &out->t);
+    return alb_parse_prefix(line, n, ALB_NFIELDS, out);
+}
+
+bool alb_parse_prefix(const char *line, size_t n, uint32_t want, alb_record *out)
+{
+    uint32_t nf = tokenize(line, n, &out->t, want < 12 ? 12 : want > ALB_NFIELDS ? ALB_NFIELDS : want);
     out->time_us = TGTIME_NONE;
     out->created_us = TGTIME_NONE;
     out->status = 0;

@@ -127,7 +127,7 @@ static int on_line(void *ctx, const char *line, size_t len, size_t off)
     if (len && line[len - 1] == '\r')
         len--;
     alb_record rec;
-    if (!alb_parse(line, len, &rec)) {
+    if (!alb_parse_prefix(line, len, ALB_REQUEST_CREATION_TIME + 1, &rec)) {
         c->c.other_lines++;
         return 0;
     }
