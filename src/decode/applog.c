@@ -1,0 +1,498 @@
+/*
+ * applog: trace headers, times and ids of application lines.
+ *
+ * Decisions the header leaves open, made here:
+ * - Backward from "Root=", a preceding field joins the header only when it
+ *   is "Key=Value" ending in ';' (blanks around the ';' allowed). A field
+ *   with text before its key ("trace=Self=…") starts the header at the key:
+ *   the text before is the log's own "name=" prefix, not a header field.
+ * - Forward, blanks followed by ';' continue the header, and a ';'
+ *   followed by blanks continues it only when a "Key=" follows:
+ *   "Root=… ; Parent=…" is one header, "Root=…; took 3 ms" ends at the ';'.
+ * - A text line's X-Amz-Cf-Id token must be at least 16 characters of the
+ *   id alphabet (letters, digits, - _ = + /): CloudFront writes 56, and the
+ *   bound keeps prose ("x-amz-cf-id: missing") from reading as an id.
+ * - In JSON, a trace key's 32-hex value is taken for the OTel form of an
+ *   X-Ray id, as README's ID rules do; an all-zero id there is a bad Root.
+ * - JSON time strings are unescaped (only one-byte escapes such as "\/",
+ *   which PHP writes in "10\/Oct\/2000…") into a 64-byte stack buffer;
+ *   a longer or \u-escaped value is no time.
+ */
+#include "decode/applog.h"
+
+#include "decode/tgtime.h"
+#include "decode/tstamp.h"
+
+static inline bool is_digit(char c)
+{
+    return (unsigned)(unsigned char)c - '0' <= 9;
+}
+
+static inline bool is_alpha(char c)
+{
+    unsigned l = (unsigned)(unsigned char)c | 0x20;
+    return l >= 'a' && l <= 'z';
+}
+
+static inline bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* A byte of a header key: letters, digits, '_' and '-'. */
+static inline bool is_key(char c)
+{
+    return is_alpha(c) || is_digit(c) || c == '_' || c == '-';
+}
+
+/* The bytes that end a header in running text: blanks and control bytes,
+ * quotes, a backslash (an escaped quote in embedded JSON), commas,
+ * brackets and '&'. ';' and '=' belong to the header; so do ':' and '|'
+ * (Lineage=a87bd80c:1|68fd508a:5). */
+static inline bool is_stop(char c)
+{
+    unsigned char u = (unsigned char)c;
+    if (u <= ' ')
+        return true;
+    switch (c) {
+    case '"': case '\'': case '\\': case ',': case '[': case ']': case '(': case ')':
+    case '{': case '}': case '<': case '>': case '&': case '`':
+        return true;
+    default:
+        return false;
+    }
+}
+
+tg_str applog_header_at(const char *line, size_t n, const char *root)
+{
+    const char *lo = line, *hi = line + n;
+    const char *e = root + 5 <= hi ? root + 5 : hi;
+    for (;;) {
+        while (e < hi && !is_stop(*e))
+            e++;
+        if (e < hi && is_blank(*e)) {
+            const char *k = e;
+            while (k < hi && is_blank(*k))
+                k++;
+            if (k < hi && *k == ';') {
+                e = k + 1; /* "Root=… ; Sampled=1" */
+                continue;
+            }
+            if (e[-1] != ';')
+                break;
+            const char *ks = k;
+            while (k < hi && is_key(*k))
+                k++;
+            if (k > ks && k < hi && *k == '=') {
+                e = k + 1;
+                continue;
+            }
+        }
+        break;
+    }
+
+    const char *s = root;
+    for (;;) {
+        const char *k = s;
+        while (k > lo && is_blank(k[-1]))
+            k--;
+        if (k == lo || k[-1] != ';')
+            break;
+        k--;
+        while (k > lo && is_blank(k[-1]))
+            k--;
+        const char *f = k;
+        while (f > lo && !is_stop(f[-1]) && f[-1] != ';')
+            f--;
+        const char *eq = k;
+        while (eq > f && eq[-1] != '=')
+            eq--;
+        if (eq == f)
+            break; /* no '=': prose before a ';', not a field */
+        eq--;
+        const char *ks = eq;
+        while (ks > f && is_key(ks[-1]))
+            ks--;
+        if (ks == eq)
+            break;
+        /* When text precedes the key ("name=Key=Value;"), the header
+         * starts at Key: the next round finds no ';' before it and stops. */
+        s = ks;
+    }
+    return tg_str_make(s, (size_t)(e - s));
+}
+
+static void record_reset(applog_record *out, bool json)
+{
+    out->json = json;
+    out->has_header = false;
+    out->verdict = XRAY_NO_ROOT;
+    xray_decode("", 0, &out->hdr);
+    out->header = TG_STR_NULL;
+    out->time_us = TGTIME_NONE;
+    out->cf_id = out->request_id = TG_STR_NULL;
+    out->http_status = 0;
+}
+
+/* Offers a header to the record: the first valid one wins, else the
+ * first one seen. Returns true once the record holds a valid one. */
+static bool offer(applog_record *out, tg_str text, xray_status st, const xray_header *h)
+{
+    if (!out->has_header || (out->verdict != XRAY_OK && st == XRAY_OK)) {
+        out->has_header = true;
+        out->verdict = st;
+        out->hdr = *h;
+        out->header = text;
+    }
+    return out->verdict == XRAY_OK;
+}
+
+/* The next "Root=" in [p, end) that does not continue a longer word. */
+static const char *find_root(const char *p, const char *end, const char *lo)
+{
+    while (end - p >= 5) {
+        const char *r = memchr(p, 'R', (size_t)(end - p - 4));
+        if (r == NULL)
+            return NULL;
+        if (memcmp(r + 1, "oot=", 4) == 0 && (r == lo || !is_key(r[-1])))
+            return r;
+        p = r + 1;
+    }
+    return NULL;
+}
+
+/* Offers every "Root=" header of s[0..n) until a valid one. */
+static void headers_in(const char *s, size_t n, applog_record *out)
+{
+    const char *p = s, *end = s + n, *r;
+    while ((r = find_root(p, end, s)) != NULL) {
+        tg_str h = applog_header_at(s, n, r);
+        xray_header hd;
+        xray_status st = xray_decode(h.p, h.n, &hd);
+        if (offer(out, h, st, &hd))
+            return;
+        p = h.p + h.n > r + 5 ? h.p + h.n : r + 5;
+    }
+}
+
+/* "x-amz-cf-id" at s (any case, '-' or '_' between the words). */
+static bool cf_name_at(const char *s)
+{
+    static const char name[] = "x-amz-cf-id";
+    for (unsigned i = 0; i < sizeof name - 1; i++) {
+        char c = s[i];
+        if (name[i] == '-' ? (c != '-' && c != '_') : (char)(c | 0x20) != name[i])
+            return false;
+    }
+    return true;
+}
+
+static inline bool is_cf_char(char c)
+{
+    return is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c == '=' || c == '+' || c == '/';
+}
+
+static tg_str text_cf_id(const char *line, size_t n)
+{
+    const char *end = line + n;
+    for (size_t i = 0; i + 11 <= n; i++) {
+        if ((line[i] | 0x20) != 'x' || !cf_name_at(line + i))
+            continue;
+        const char *p = line + i + 11;
+        /* A closing quote of a quoted name, then ':' or '=' or blanks. */
+        unsigned skipped = 0;
+        while (p < end && skipped < 4 &&
+               (*p == '"' || *p == '\'' || *p == ':' || *p == '=' || is_blank(*p)))
+            p++, skipped++;
+        const char *t = p;
+        while (p < end && is_cf_char(*p))
+            p++;
+        if (p - t >= 16)
+            return tg_str_make(t, (size_t)(p - t));
+        i += 10;
+    }
+    return TG_STR_NULL;
+}
+
+bool applog_decode_text(const char *line, size_t n, applog_record *out)
+{
+    record_reset(out, false);
+    headers_in(line, n, out);
+    tstamp_match m;
+    if (tstamp_find(line, n, &m))
+        out->time_us = m.us;
+    out->cf_id = text_cf_id(line, n);
+    return out->has_header;
+}
+
+/* ---- JSON ---- */
+
+enum key_class { K_NONE, K_TRACE_ID, K_TRACE, K_TIME, K_CF_ID, K_REQUEST_ID, K_STATUS };
+
+/* Classifies a raw key by its name with case, '-', '_', '.', '@' ignored.
+ * Only the first 24 significant bytes are kept: every name matched exactly
+ * is shorter, and "trace" is looked for as the bytes go by. */
+static enum key_class classify(const char *s, const char *e)
+{
+    char b[24];
+    size_t k = 0;
+    bool trace = false, overflow = false;
+    char last[7] = {0}; /* the last seven significant bytes, for "tracing" */
+    for (const char *p = s; p < e; p++) {
+        char c = *p;
+        if (c == '-' || c == '_' || c == '.' || c == '@')
+            continue;
+        c = (char)(is_alpha(c) ? c | 0x20 : c);
+        memmove(last, last + 1, sizeof last - 1);
+        last[sizeof last - 1] = c;
+        trace |= memcmp(last + 2, "trace", 5) == 0 || memcmp(last, "tracing", 7) == 0;
+        if (k < sizeof b)
+            b[k++] = c;
+        else
+            overflow = true;
+    }
+    size_t len = overflow ? 0 : k; /* 0 matches no name */
+#define IS(lit) (len == sizeof(lit) - 1 && memcmp(b, lit, len) == 0)
+    if (IS("traceid") || IS("xraytraceid") || IS("awsxraytraceid"))
+        return K_TRACE_ID;
+    if (trace)
+        return K_TRACE;
+    if (IS("time") || IS("timestamp") || IS("requesttime") || IS("requesttimeepoch"))
+        return K_TIME;
+    if (IS("xamzcfid") || IS("cfid"))
+        return K_CF_ID;
+    if (IS("requestid"))
+        return K_REQUEST_ID;
+    if (IS("status"))
+        return K_STATUS;
+#undef IS
+    return K_NONE;
+}
+
+/* The closing quote of the string whose content starts at s, or end. A
+ * quote is escaped when an odd run of backslashes precedes it. */
+static const char *string_end(const char *s, const char *end)
+{
+    const char *p = s;
+    for (;;) {
+        const char *q = memchr(p, '"', (size_t)(end - p));
+        if (q == NULL)
+            return end;
+        const char *b = q;
+        while (b > s && b[-1] == '\\')
+            b--;
+        if (((q - b) & 1) == 0)
+            return q;
+        p = q + 1;
+    }
+}
+
+typedef struct jstate {
+    applog_record *out;
+    unsigned time_depth, cf_depth, req_depth, status_depth;
+} jstate;
+
+/* A bare id or header under a trace-id key. */
+static void offer_id(applog_record *out, tg_str v)
+{
+    while (v.n > 0 && is_blank(v.p[0]))
+        v.p++, v.n--;
+    while (v.n > 0 && is_blank(v.p[v.n - 1]))
+        v.n--;
+    if (v.n == 0 || tg_str_is_dash(v))
+        return;
+    if (find_root(v.p, v.p + v.n, v.p) != NULL) {
+        headers_in(v.p, v.n, out);
+        return;
+    }
+    xray_header h;
+    xray_decode("", 0, &h);
+    xray_status st = XRAY_BAD_ROOT;
+    if (v.n == 35) {
+        char buf[40];
+        memcpy(buf, "Root=", 5);
+        memcpy(buf + 5, v.p, 35);
+        st = xray_decode(buf, sizeof buf, &h);
+        /* The slices of h point into buf; a bare id has none to keep. */
+        h.self = h.parent = h.lineage = TG_STR_NULL;
+    } else if (v.n == 32 && xray_parse_user_id(v.p, v.n, &h.root)) {
+        st = XRAY_OK;
+    }
+    if (st != XRAY_OK)
+        h.root.hi = h.root.lo = 0;
+    offer(out, v, st, &h);
+}
+
+static bool digits_only(const char *s, size_t n, bool frac_ok)
+{
+    bool dot = false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '.' && frac_ok && !dot && i > 0)
+            dot = true;
+        else if (!is_digit(s[i]))
+            return false;
+    }
+    return n > 0;
+}
+
+static void json_time_string(jstate *js, const char *s, size_t n, unsigned depth)
+{
+    char buf[64];
+    if (memchr(s, '\\', n) != NULL) {
+        size_t o = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (o == sizeof buf)
+                return;
+            if (s[i] == '\\') {
+                if (++i == n || s[i] == 'u')
+                    return;
+            }
+            buf[o++] = s[i];
+        }
+        s = buf;
+        n = o;
+    }
+    int64_t us;
+    bool ok = digits_only(s, n, true) ? tstamp_parse_epoch(s, n, &us) : tstamp_parse(s, n, &us);
+    if (ok) {
+        js->out->time_us = us;
+        js->time_depth = depth;
+    }
+}
+
+static int status_of(const char *s, size_t n)
+{
+    if (n == 0 || n > 3 || !digits_only(s, n, false))
+        return 0;
+    int v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    return v >= 100 ? v : 0;
+}
+
+static void json_string(jstate *js, enum key_class k, bool ctx, const char *s, const char *e,
+                        unsigned depth)
+{
+    size_t n = (size_t)(e - s);
+    applog_record *out = js->out;
+    switch (k) {
+    case K_TRACE_ID:
+        offer_id(out, tg_str_make(s, n));
+        return;
+    case K_TIME:
+        if (depth < js->time_depth)
+            json_time_string(js, s, n, depth);
+        break;
+    case K_CF_ID:
+        if (depth < js->cf_depth && n > 0 && !(n == 1 && s[0] == '-')) {
+            out->cf_id = tg_str_make(s, n);
+            js->cf_depth = depth;
+        }
+        break;
+    case K_REQUEST_ID:
+        if (depth < js->req_depth && n > 0 && !(n == 1 && s[0] == '-')) {
+            out->request_id = tg_str_make(s, n);
+            js->req_depth = depth;
+        }
+        break;
+    case K_STATUS:
+        if (depth < js->status_depth && status_of(s, n)) {
+            out->http_status = status_of(s, n);
+            js->status_depth = depth;
+        }
+        break;
+    default:
+        break;
+    }
+    if ((k == K_TRACE || ctx) && !(out->has_header && out->verdict == XRAY_OK))
+        headers_in(s, n, out);
+}
+
+static void json_number(jstate *js, enum key_class k, const char *s, size_t n, unsigned depth)
+{
+    int64_t us;
+    if (k == K_TIME && depth < js->time_depth && tstamp_parse_epoch(s, n, &us)) {
+        js->out->time_us = us;
+        js->time_depth = depth;
+    } else if (k == K_STATUS && depth < js->status_depth && status_of(s, n)) {
+        js->out->http_status = status_of(s, n);
+        js->status_depth = depth;
+    }
+}
+
+/* Whether the container at depth d (1 = the line's object) lies inside a
+ * trace key's value; levels past 64 share the 64th level's bit. */
+static inline bool ctx_at(uint64_t ctx, unsigned d)
+{
+    if (d == 0)
+        return false;
+    return (ctx >> ((d > 64 ? 64 : d) - 1)) & 1;
+}
+
+bool applog_decode_json(const char *line, size_t n, applog_record *out)
+{
+    record_reset(out, true);
+    jstate js = {out, UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX};
+    const char *p = line, *end = line + n;
+    unsigned depth = 0;
+    uint64_t ctx = 0;
+    enum key_class pending = K_NONE;
+    while (p < end) {
+        char c = *p;
+        if (c == '"') {
+            const char *s = p + 1, *e = string_end(s, end);
+            p = e < end ? e + 1 : end;
+            const char *q = p;
+            while (q < end && (is_blank(*q) || *q == '\r' || *q == '\n'))
+                q++;
+            if (q < end && *q == ':') {
+                pending = classify(s, e);
+                p = q + 1;
+                continue;
+            }
+            json_string(&js, pending, ctx_at(ctx, depth), s, e, depth);
+            pending = K_NONE;
+        } else if (c == '{' || c == '[') {
+            bool t = ctx_at(ctx, depth) || pending == K_TRACE || pending == K_TRACE_ID;
+            depth++;
+            if (depth <= 64) {
+                uint64_t bit = (uint64_t)1 << (depth - 1);
+                ctx = t ? ctx | bit : ctx & ~bit;
+            }
+            pending = K_NONE;
+            p++;
+        } else if (c == '}' || c == ']') {
+            if (depth > 0)
+                depth--;
+            pending = K_NONE;
+            p++;
+        } else if (c == '-' || is_digit(c)) {
+            const char *q = p + 1;
+            while (q < end && (is_digit(*q) || *q == '.' || *q == 'e' || *q == 'E' || *q == '+' ||
+                               *q == '-'))
+                q++;
+            json_number(&js, pending, p, (size_t)(q - p), depth);
+            pending = K_NONE;
+            p = q;
+        } else if (is_alpha(c)) {
+            while (p < end && is_alpha(*p))
+                p++;
+            pending = K_NONE; /* true, false, null */
+        } else {
+            if (c == ',')
+                pending = K_NONE;
+            p++;
+        }
+    }
+    return out->has_header;
+}
+
+bool applog_decode(const char *line, size_t n, applog_record *out)
+{
+    size_t i = 0;
+    while (i < n && is_blank(line[i]))
+        i++;
+    if (i < n && line[i] == '{')
+        return applog_decode_json(line, n, out);
+    return applog_decode_text(line, n, out);
+}
