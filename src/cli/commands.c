@@ -206,6 +206,7 @@ int cmd_run(const cli_opts *o)
         .keep_lines = o->cmd != CMD_STATS,
         .ids = ids,
         .nids = nids,
+        .input_format = o->input_format,
     };
     if (eng_run(&s, &inputs, &rep, &res) != 0)
         goto done;

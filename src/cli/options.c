@@ -1,5 +1,7 @@
 #include "cli/options.h"
 
+#include "decode/sniff.h"
+
 #include <errno.h>
 #include <hs/hs.h>
 #include <isa-l.h>
@@ -14,6 +16,7 @@ typedef enum opt_id {
     OPT_FORMAT,
     OPT_OUTPUT,
     OPT_IDS_FROM,
+    OPT_INPUT_FORMAT,
     OPT_COLOR,
     OPT_MAX_LINE,
     OPT_NO_PROGRESS,
@@ -36,6 +39,9 @@ static const opt_def OPTS[] = {
     {OPT_FORMAT, 'f', "format", "FMT", "timelines, find: text (default) or ndjson"},
     {OPT_OUTPUT, 'o', "output", "FILE", "write the report to FILE instead of stdout"},
     {OPT_IDS_FROM, 0, "ids-from", "FILE", "find: read trace ids from FILE, one per line"},
+    {OPT_INPUT_FORMAT, 0, "input-format", "FMT",
+     "read every input as FMT: alb, alb-conn, cloudfront, classic-elb, json, text "
+     "(default: detected per input from its first lines)"},
     {OPT_COLOR, 0, "color", "WHEN", "auto (default: when stdout is a terminal), always, never"},
     {OPT_MAX_LINE, 0, "max-line-bytes", "N",
      "lines longer than N bytes are counted and skipped (default 1M; K, M, G suffixes)"},
@@ -152,6 +158,18 @@ static int apply(cli_opts *o, const opt_def *d, const char *val, char *err, size
     case OPT_IDS_FROM:
         o->ids_from = val;
         return 0;
+    case OPT_INPUT_FORMAT: {
+        sniff_format f;
+        if (!sniff_parse_name(val, strlen(val), &f)) {
+            snprintf(err, errlen,
+                     "--input-format is alb, alb-conn, cloudfront, classic-elb, json or text, "
+                     "not '%s'",
+                     val);
+            return -1;
+        }
+        o->input_format = (int)f;
+        return 0;
+    }
     case OPT_COLOR:
         if (strcmp(val, "auto") == 0)
             o->color = COLOR_AUTO;
@@ -248,6 +266,7 @@ int cli_parse(int argc, char **argv, cli_opts *o, char *err, size_t errlen)
 {
     memset(o, 0, sizeof *o);
     o->max_line = (size_t)1 << 20;
+    o->input_format = -1;
     o->progress = true;
     o->args = calloc((size_t)argc + 1, sizeof *o->args);
     if (!o->args) {

@@ -24,6 +24,7 @@ typedef struct cli_opts {
     bool format_given;
     const char *output;  /* -o FILE, NULL for stdout */
     const char *ids_from;
+    int input_format;    /* a sniff_format forced on every input, -1: detect */
     cli_color color;
     size_t max_line;
     bool progress;       /* false with --no-progress */

@@ -1,18 +1,22 @@
-#define _GNU_SOURCE /* memmem */
+#define _GNU_SOURCE /* memmem, memrchr */
 #include "engine/collect.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "decode/alb.h"
+#include "decode/albconn.h"
+#include "decode/applog.h"
+#include "decode/lambda.h"
 #include "decode/tgtime.h"
 
 /* Every line's raw text goes into one of a worker's 8 MiB chunks; a line may
  * be up to max_line long, so chunks are at least that plus its length. */
 #define COLLECT_CHUNK (8u << 20)
 
-/* The first bytes inspected for the binary check: enough to see past a
- * header line, small enough to cost nothing. */
+/* The first bytes inspected for the binary check and format detection:
+ * enough to see past a header line, small enough to cost nothing. */
 #define COLLECT_SNIFF (64u << 10)
 
 int collect_init(collector *c, const eng_settings *s, const scan_db *db, unsigned worker)
@@ -24,10 +28,11 @@ int collect_init(collector *c, const eng_settings *s, const scan_db *db, unsigne
     c->scratch = scan_scratch_new(db);
     if (!c->scratch)
         return -1;
-    size_t chunk = s->max_line + 64 > COLLECT_CHUNK ? s->max_line + 64 : COLLECT_CHUNK;
+    size_t chunk = s->max_line * 2 + 64 > COLLECT_CHUNK ? s->max_line * 2 + 64 : COLLECT_CHUNK;
     arena_init(&c->lines, chunk);
-    c->last_lb_len = SIZE_MAX; /* no name cached yet */
     intern_init(&c->lbs);
+    grp_agg_init(&c->agg);
+    c->last_lb_len = SIZE_MAX; /* no name cached yet */
     return 0;
 }
 
@@ -38,10 +43,14 @@ void collect_free(collector *c)
     arena_free(&c->lines);
     intern_free(&c->lbs);
     grp_agg_free(&c->agg);
+    join_recs_free(&c->conn);
+    join_recs_free(&c->cf);
+    join_refs_free(&c->conn_refs);
+    join_refs_free(&c->cf_refs);
     memset(c, 0, sizeof *c);
 }
 
-void collect_begin(collector *c, uint32_t input, bool check_text)
+void collect_begin(collector *c, uint32_t input, bool check_text, sniff_format fmt)
 {
     c->input = input;
     c->block_off = 0;
@@ -49,6 +58,8 @@ void collect_begin(collector *c, uint32_t input, bool check_text)
     c->binary = false;
     c->scan_failed = false;
     c->mapped = false;
+    c->fmt = fmt;
+    cloudfront_init(&c->cfs);
 }
 
 bool collect_looks_binary(const char *p, size_t n)
@@ -59,6 +70,13 @@ bool collect_looks_binary(const char *p, size_t n)
         ctrl += b < 0x20 && b != '\t' && b != '\n' && b != '\r' && b != '\f' && b != 0x1b;
     }
     return ctrl * 20 > n;
+}
+
+sniff_format collect_detect(const eng_settings *s, const char *p, size_t n)
+{
+    if (s->input_format >= 0)
+        return (sniff_format)s->input_format;
+    return sniff_detect(p, n < COLLECT_SNIFF ? n : COLLECT_SNIFF);
 }
 
 /* A header is a field-18 value holding at least one of the keys the scanner
@@ -105,9 +123,14 @@ static int push_event(collector *c, const grp_event *e)
     return 0;
 }
 
-/* Lines of one file mostly come from one load balancer: the last name is
- * compared before the table is asked. */
-static uint16_t lb_id(collector *c, tg_str name)
+int collect_event(collector *c, const grp_event *e)
+{
+    return c->s->mode == ENG_STATS ? grp_agg_add(&c->agg, e, NULL) : push_event(c, e);
+}
+
+/* Source names (load balancers, edges, services) repeat line after line:
+ * the last one is compared before the table is asked. */
+static uint16_t source_id(collector *c, tg_str name)
 {
     if (c->last_lb_len == name.n && c->last_lb_len <= sizeof c->last_lb_name &&
         memcmp(c->last_lb_name, name.p, name.n) == 0)
@@ -121,13 +144,41 @@ static uint16_t lb_id(collector *c, tg_str name)
     return id;
 }
 
-static int on_line(void *ctx, const char *line, size_t len, size_t off)
+/* Keeps the raw text behind an event when the printers will want it. */
+static int keep_line(collector *c, grp_event *e, tg_str text, bool in_map)
 {
-    collector *c = ctx;
-    if (len && line[len - 1] == '\r')
-        len--;
+    e->line = GRP_NO_LINE;
+    if (!c->s->keep_lines)
+        return 0;
+    if (in_map && c->mapped) {
+        e->line = GRP_LINE_MAPPED;
+        return 0;
+    }
+    uint64_t ref = arena_put(&c->lines, text);
+    if (ref == UINT64_MAX)
+        return -1;
+    e->line = ref | (uint64_t)c->worker << ARENA_REF_BITS;
+    return 0;
+}
+
+static void event_init(collector *c, grp_event *e, size_t off, unsigned format)
+{
+    memset(e, 0, sizeof *e);
+    e->offset = c->block_off + off;
+    e->input = c->input;
+    e->format = format & 15;
+}
+
+static void set_status(grp_event *e, long st)
+{
+    e->status = st > 0 && st < 1000 ? (unsigned)st : 0;
+}
+
+static int on_alb_line(collector *c, const char *line, size_t len, size_t off)
+{
     alb_record rec;
-    if (!alb_parse_prefix(line, len, ALB_REQUEST_CREATION_TIME + 1, &rec)) {
+    /* Fields 1 to 22 for the event, up to 30 for the connection join. */
+    if (!alb_parse_prefix(line, len, ALB_CONN_TRACE_ID + 1, &rec)) {
         c->c.other_lines++;
         return 0;
     }
@@ -139,13 +190,16 @@ static int on_line(void *ctx, const char *line, size_t len, size_t off)
     c->c.header_lines++;
     if (st != XRAY_OK) {
         c->c.malformed[st]++;
+        c->c.malformed_by[GRP_FMT_ALB]++;
         return 0;
     }
     c->c.events++;
+    c->c.events_by[GRP_FMT_ALB]++;
     if (c->s->nids && !wanted(c->s, xh.root))
         return 0;
 
     grp_event e;
+    event_init(c, &e, off, GRP_FMT_ALB);
     e.root = xh.root;
     e.end_us = rec.time_us;
     e.start_us = rec.created_us != TGTIME_NONE ? rec.created_us : rec.time_us;
@@ -156,25 +210,232 @@ static int on_line(void *ctx, const char *line, size_t len, size_t off)
         e.start_us = e.end_us;
         e.end_us = t;
     }
-    e.offset = c->block_off + off;
-    e.input = c->input;
-    e.status = rec.status > 0 && rec.status < 1000 ? (uint16_t)rec.status : 0;
-    e.lb = lb_id(c, rec.t.f[ALB_ELB]);
-    e.line = GRP_NO_LINE;
-    if (c->s->keep_lines && c->mapped) {
-        e.line = GRP_LINE_MAPPED;
-    } else if (c->s->keep_lines) {
-        uint64_t ref = arena_put(&c->lines, tg_str_make(line, len));
-        if (ref == UINT64_MAX)
-            goto oom;
-        e.line = ref | (uint64_t)c->worker << ARENA_REF_BITS;
+    set_status(&e, rec.status);
+    e.lb = source_id(c, rec.t.f[ALB_ELB]);
+    tg_str tid = rec.t.nfields > ALB_CONN_TRACE_ID ? rec.t.f[ALB_CONN_TRACE_ID] : TG_STR_NULL;
+    if (tid.n > 4 && memcmp(tid.p, "TID_", 4) == 0 &&
+        join_refs_push(&c->conn_refs, xh.root, join_key(tid.p, tid.n)) != 0)
+        return -1;
+    if (keep_line(c, &e, tg_str_make(line, len), true) != 0)
+        return -1;
+    return collect_event(c, &e);
+}
+
+/* The line before line in the current block, or TG_STR_NULL. */
+static tg_str previous_line(const char *block, const char *line)
+{
+    if (line <= block + 1)
+        return TG_STR_NULL;
+    const char *end = line - 1; /* the '\n' ending the previous line */
+    const char *nl = memrchr(block, '\n', (size_t)(end - block));
+    const char *start = nl ? nl + 1 : block;
+    size_t n = (size_t)(end - start);
+    if (n && start[n - 1] == '\r')
+        n--;
+    return tg_str_make(start, n);
+}
+
+/* A header found on an application or Lambda line: counts it and, when it
+ * holds a valid Root, makes the event. text is what the printers will get. */
+static int header_event(collector *c, xray_status st, xray_root root, unsigned format,
+                        int64_t time_us, int64_t dur_us, long status, tg_str source,
+                        tg_str text, size_t off, bool in_map, tg_str cf_id)
+{
+    c->c.header_lines++;
+    if (st != XRAY_OK) {
+        c->c.malformed[st]++;
+        c->c.malformed_by[format]++;
+        return 0;
     }
-    if ((c->s->mode == ENG_STATS ? grp_agg_add(&c->agg, &e, NULL) : push_event(c, &e)) != 0)
-        goto oom;
+    c->c.events++;
+    c->c.events_by[format]++;
+    if (time_us == TGTIME_NONE)
+        c->c.untimed++;
+    if (c->s->nids && !wanted(c->s, root))
+        return 0;
+    grp_event e;
+    event_init(c, &e, off, format);
+    e.root = root;
+    e.start_us = e.end_us = time_us == TGTIME_NONE ? GRP_UNTIMED : time_us;
+    if (time_us != TGTIME_NONE && dur_us > 0)
+        e.end_us = time_us + dur_us;
+    set_status(&e, status);
+    e.lb = source_id(c, source);
+    if (cf_id.n && join_refs_push(&c->cf_refs, root, join_key(cf_id.p, cf_id.n)) != 0)
+        return -1;
+    if (keep_line(c, &e, text, in_map) != 0)
+        return -1;
+    return collect_event(c, &e);
+}
+
+/* A Lambda REPORT, on one line or with its XRAY part on the next. The event
+ * is the REPORT line's; its text is both parts joined by a tab so that the
+ * printer reads one line. */
+static int on_lambda(collector *c, const char *block, const char *line, size_t len, size_t off)
+{
+    lambda_report rep;
+    lambda_xray xr;
+    int64_t xtime = TGTIME_NONE;
+    char joined[4096];
+    tg_str text = tg_str_make(line, len);
+    if (lambda_parse_report(line, len, &rep)) {
+        if (!rep.has_xray)
+            return 0; /* an untraced REPORT; a later XRAY line may claim it */
+    } else if (lambda_parse_xray(line, len, &xr, &xtime)) {
+        tg_str prev = previous_line(block, line);
+        if (prev.p && lambda_parse_report(prev.p, prev.n, &rep) && !rep.has_xray) {
+            rep.has_xray = true;
+            rep.xray = xr;
+            off -= (size_t)(line - prev.p);
+            if (prev.n + 1 + len <= sizeof joined) {
+                memcpy(joined, prev.p, prev.n);
+                joined[prev.n] = '\t';
+                memcpy(joined + prev.n + 1, line, len);
+                text = tg_str_make(joined, prev.n + 1 + len);
+            }
+        } else {
+            /* An XRAY line whose REPORT is out of reach: still the trace's. */
+            memset(&rep, 0, sizeof rep);
+            rep.time_us = xtime;
+            rep.duration_us = -1;
+            rep.has_xray = true;
+            rep.xray = xr;
+        }
+    } else {
+        return 1; /* not Lambda's: the caller reads it as an app line */
+    }
+    int64_t start = rep.time_us;
+    xray_status st = rep.xray.trace_id.p ? rep.xray.verdict : XRAY_NO_ROOT;
+    int rc = header_event(c, st, rep.xray.root, GRP_FMT_LAMBDA, start, rep.duration_us, 0,
+                          tg_str_make("lambda", 6), text, off, false, TG_STR_NULL);
+    return rc < 0 ? -1 : 0;
+}
+
+static int on_app_line(collector *c, const char *line, size_t len, size_t off)
+{
+    const char *block = line - off;
+    if (c->fmt != SNIFF_JSON) {
+        int rc = on_lambda(c, block, line, len, off);
+        if (rc <= 0)
+            return rc;
+    }
+    applog_record ar;
+    if (!applog_decode(line, len, &ar))
+        return 0;
+    xray_root root = ar.hdr.root;
+    return header_event(c, ar.verdict, root, GRP_FMT_APP, ar.time_us, 0, ar.http_status,
+                        tg_str_make("app", 3), tg_str_make(line, len), off, true, ar.cf_id);
+}
+
+static int on_line(void *ctx, const char *line, size_t len, size_t off)
+{
+    collector *c = ctx;
+    if (len && line[len - 1] == '\r')
+        len--;
+    int rc = c->fmt == SNIFF_ALB ? on_alb_line(c, line, len, off) : on_app_line(c, line, len, off);
+    if (rc < 0) {
+        c->out_of_memory = true;
+        return 1;
+    }
     return 0;
-oom:
-    c->out_of_memory = true;
-    return 1;
+}
+
+/* A connection-log line: a record for the connection join. */
+static int conn_line(collector *c, const char *line, size_t len, size_t off)
+{
+    albconn_record r;
+    if (!albconn_parse(line, len, &r))
+        return 0;
+    tg_str tid = r.t.f[ALBCONN_CONN_TRACE_ID];
+    if (tid.n <= 4 || memcmp(tid.p, "TID_", 4) != 0)
+        return 0;
+    c->c.conn_records++;
+    grp_event e;
+    event_init(c, &e, off, GRP_FMT_ALB_CONN);
+    e.start_us = r.time_us;
+    e.end_us = r.time_us + (r.handshake_us > 0 ? r.handshake_us : 0);
+    tg_str elb = r.t.nfields > ALBCONN_ELB ? r.t.f[ALBCONN_ELB] : TG_STR_NULL;
+    e.lb = source_id(c, elb.n && !tg_str_is_dash(elb) ? elb : tg_str_make("alb-conn", 8));
+    if (keep_line(c, &e, tg_str_make(line, len), false) != 0)
+        return -1;
+    return join_recs_push(&c->conn, &e, join_key(tid.p, tid.n));
+}
+
+/* A CloudFront line: a directive updates the column map, a record becomes
+ * a record for the CloudFront join. */
+static int cloudfront_line(collector *c, const char *line, size_t len, size_t off)
+{
+    if (len && line[0] == '#') {
+        cloudfront_directive(&c->cfs, line, len);
+        return 0;
+    }
+    cloudfront_record r;
+    if (!cloudfront_parse(&c->cfs, line, len, &r))
+        return 0;
+    tg_str id = r.col[CLOUDFRONT_REQUEST_ID];
+    if (!id.p || id.n == 0 || tg_str_is_dash(id))
+        return 0;
+    c->c.cf_records++;
+    grp_event e;
+    event_init(c, &e, off, GRP_FMT_CLOUDFRONT);
+    e.start_us = r.start_us;
+    e.end_us = r.end_us;
+    set_status(&e, r.status);
+    char name[64];
+    tg_str edge = r.col[CLOUDFRONT_EDGE_LOCATION];
+    int nn = snprintf(name, sizeof name, "cloudfront/%.*s", (int)(edge.n < 40 ? edge.n : 40),
+                      edge.p ? edge.p : "");
+    e.lb = source_id(c, tg_str_make(name, (size_t)nn));
+    /* The printer needs the columns by name, and the #Fields map that
+     * named them may have changed since: the columns this decoder knows
+     * are kept after the raw line, tab-separated in enum order. */
+    if (c->s->keep_lines) {
+        char norm[8192];
+        size_t k = 0;
+        if (len + 1 < sizeof norm) {
+            memcpy(norm, line, len);
+            k = len;
+            norm[k++] = '\n';
+            for (int i = 0; i < CLOUDFRONT_NCOLS; i++) {
+                tg_str v = r.col[i];
+                if (k + v.n + 1 >= sizeof norm)
+                    break;
+                if (i)
+                    norm[k++] = '\t';
+                if (v.p)
+                    memcpy(norm + k, v.p, v.n), k += v.n;
+            }
+        }
+        if (keep_line(c, &e, tg_str_make(k ? norm : line, k ? k : len), false) != 0)
+            return -1;
+    } else {
+        e.line = GRP_NO_LINE;
+    }
+    return join_recs_push(&c->cf, &e, join_key(id.p, id.n));
+}
+
+/* Connection and CloudFront logs have no trace header to scan for: every
+ * line is a potential record, so they are read line by line. */
+static int each_line(collector *c, const char *p, size_t n,
+                     int (*fn)(collector *, const char *, size_t, size_t))
+{
+    const char *end = p + n;
+    for (const char *at = p; at < end;) {
+        const char *nl = memchr(at, '\n', (size_t)(end - at));
+        size_t len = (size_t)((nl ? nl : end) - at);
+        c->c.lines++;
+        if (len > c->s->max_line) {
+            c->c.oversized++;
+        } else {
+            size_t l = len && at[len - 1] == '\r' ? len - 1 : len;
+            if (fn(c, at, l, (size_t)(at - p)) != 0) {
+                c->out_of_memory = true;
+                return 1;
+            }
+        }
+        at = nl ? nl + 1 : end;
+    }
+    return 0;
 }
 
 int collect_block(collector *c, const char *p, size_t n, uint64_t off)
@@ -185,13 +446,24 @@ int collect_block(collector *c, const char *p, size_t n, uint64_t off)
             c->binary = true;
             return 1;
         }
+        c->fmt = collect_detect(c->s, p, n);
     }
     c->block_off = off;
-    scan_counts sc = {0, 0};
-    int rc = scan_block(c->db, c->scratch, p, n, c->s->max_line, on_line, c, &sc);
-    c->c.lines += sc.lines;
-    c->c.oversized += sc.oversized;
-    if (rc == SCAN_ERROR)
-        c->scan_failed = true;
-    return rc != SCAN_OK;
+    uint64_t lines_before = c->c.lines;
+    int rc;
+    if (c->fmt == SNIFF_ALB_CONN) {
+        rc = each_line(c, p, n, conn_line);
+    } else if (c->fmt == SNIFF_CLOUDFRONT) {
+        rc = each_line(c, p, n, cloudfront_line);
+    } else {
+        scan_counts sc = {0, 0};
+        int src = scan_block(c->db, c->scratch, p, n, c->s->max_line, on_line, c, &sc);
+        c->c.lines += sc.lines;
+        c->c.oversized += sc.oversized;
+        if (src == SCAN_ERROR)
+            c->scan_failed = true;
+        rc = src != SCAN_OK;
+    }
+    c->c.lines_by_input[c->fmt] += c->c.lines - lines_before;
+    return rc;
 }

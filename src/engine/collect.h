@@ -1,6 +1,8 @@
 /*
  * collect: what one worker does with the bytes of an input: checks that it is
- * text, scans blocks, decodes each hit line and keeps its event.
+ * text, learns its format, scans blocks, decodes each line that matters and
+ * keeps its event (or folds it into the worker's aggregate for stats), and
+ * keeps the records and references the joins need.
  *
  * Internal to the engine. A collector is one worker's private state; nothing
  * in it is shared.
@@ -12,7 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decode/cloudfront.h"
+#include "decode/sniff.h"
 #include "engine/engine.h"
+#include "engine/join.h"
 #include "group/table.h"
 #include "scan/scan.h"
 
@@ -33,29 +38,41 @@ typedef struct collector {
     eng_counts c;
     bool out_of_memory;
 
+    /* For the joins (join.h). */
+    join_recs conn, cf;
+    join_refs conn_refs, cf_refs;
+
     /* The input being read. */
     uint32_t input;
     uint64_t block_off; /* offset of the current block in the input */
-    bool checked;       /* the text check has run on this input */
+    bool checked;       /* the text check and format detection have run */
     bool binary;        /* the input looked binary and was dropped */
     bool scan_failed;
     bool mapped;        /* the input's mapping is kept: lines stay in it */
+    sniff_format fmt;   /* the input's format */
+    cloudfront_state cfs; /* the column map of a CloudFront input */
 } collector;
 
 int collect_init(collector *c, const eng_settings *s, const scan_db *db, unsigned worker);
 void collect_free(collector *c);
 
-/* Starts a new input (or a piece of one at offset off; the text check only
- * runs on a piece that starts at 0). */
-void collect_begin(collector *c, uint32_t input, bool check_text);
+/* Starts a new input, or a piece of one whose format is already known
+ * (check_text false: the text check and detection ran on its start). */
+void collect_begin(collector *c, uint32_t input, bool check_text, sniff_format fmt);
 
 /* True when p[0..n), an input's first bytes, look like binary data rather
  * than text: more than 5% control bytes other than tab, CR, LF, FF, ESC.
  * A few NUL bytes in a log do not make it binary. */
 bool collect_looks_binary(const char *p, size_t n);
 
+/* The format of an input from its first bytes, unless one is forced. */
+sniff_format collect_detect(const eng_settings *s, const char *p, size_t n);
+
 /* Scans one block of whole lines that starts at offset off of the input.
  * Returns nonzero to stop reading this input (binary, scan error, memory). */
 int collect_block(collector *c, const char *p, size_t n, uint64_t off);
+
+/* Adds a joined event (engine's join stage) like any other. */
+int collect_event(collector *c, const grp_event *e);
 
 #endif

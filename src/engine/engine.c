@@ -39,6 +39,7 @@ typedef struct piece {
     shared_map *map;
     uint64_t start, end;
     uint32_t input;
+    sniff_format fmt; /* detected on the file's start, before the cut */
 } piece;
 
 typedef struct engine {
@@ -106,7 +107,7 @@ static void scan_piece(worker *w, const piece *pc)
 {
     collector *c = &w->col;
     /* The text check ran on the whole file before it was cut. */
-    collect_begin(c, pc->input, false);
+    collect_begin(c, pc->input, false, pc->fmt);
     c->mapped = pc->map->kept;
     const char *p = pc->map->m.p + pc->start;
     size_t n = (size_t)(pc->end - pc->start);
@@ -133,13 +134,13 @@ static void scan_piece(worker *w, const piece *pc)
 /* Cuts [0, size) into line-aligned pieces for the workers; the first piece
  * is returned for the caller to scan, the others are pushed on the stack.
  * When memory is short the whole file comes back as one piece. */
-static piece split_file(engine *e, shared_map *sm, uint32_t input)
+static piece split_file(engine *e, shared_map *sm, uint32_t input, sniff_format fmt)
 {
     size_t size = sm->m.n;
     size_t per = size / ((size_t)e->s->threads * 4);
     if (per < ENG_MIN_PIECE)
         per = ENG_MIN_PIECE;
-    piece whole = {sm, 0, size, input};
+    piece whole = {sm, 0, size, input, fmt};
     size_t most = size / per + 2;
     piece *cut = malloc(most * sizeof *cut);
     if (!cut)
@@ -151,7 +152,7 @@ static piece split_file(engine *e, shared_map *sm, uint32_t input)
             const char *nl = memchr(sm->m.p + start + per, '\n', size - start - per);
             end = nl ? (size_t)(nl - sm->m.p) + 1 : size;
         }
-        cut[ncut++] = (piece){sm, start, end, input};
+        cut[ncut++] = (piece){sm, start, end, input, fmt};
         start = end;
     }
     pthread_mutex_lock(&e->mu);
@@ -225,13 +226,18 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
         sm->kept = true;
         e->maps[input] = sm->m;
     }
-    if (size && collect_looks_binary(sm->m.p, size < 65536 ? (size_t)size : 65536)) {
+    size_t sniff_len = size < 65536 ? (size_t)size : 65536;
+    sniff_format fmt = collect_detect(e->s, sm->m.p, sniff_len);
+    if (size && collect_looks_binary(sm->m.p, sniff_len)) {
         c->binary = true;
-    } else if (e->s->threads > 1 && size >= 2 * (uint64_t)ENG_MIN_PIECE) {
-        piece first = split_file(e, sm, input);
+    } else if (e->s->threads > 1 && size >= 2 * (uint64_t)ENG_MIN_PIECE &&
+               fmt != SNIFF_CLOUDFRONT) {
+        /* A CloudFront file is read in one go: its #Fields lines change
+         * how every later line is read. */
+        piece first = split_file(e, sm, input, fmt);
         scan_piece(w, &first);
     } else {
-        piece whole = {sm, 0, size, input};
+        piece whole = {sm, 0, size, input, fmt};
         scan_piece(w, &whole);
     }
     map_release(sm);
@@ -285,7 +291,7 @@ static void read_input(worker *w, uint32_t input)
         return;
     }
     c->c.inputs++;
-    collect_begin(c, input, true);
+    collect_begin(c, input, true, SNIFF_TEXT);
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
         read_regular(w, fd, name, input, (uint64_t)st.st_size);
@@ -369,31 +375,93 @@ static void wait_with_progress(engine *e, worker *ws, unsigned n, double t0)
         pthread_join(ws[i].th, NULL);
 }
 
-/* Moves the workers' results into out, merging their name tables. */
+/* Where joined events go: the aggregate (stats) or one more event vector. */
+typedef struct join_sink {
+    eng_result *out;
+    bool stats;
+    grp_event *v;
+    size_t n, cap;
+} join_sink;
+
+static int emit_joined(void *ctx, const grp_event *e)
+{
+    join_sink *js = ctx;
+    if (js->stats)
+        return grp_agg_add(&js->out->agg, e, NULL);
+    if (js->n == js->cap) {
+        size_t cap = js->cap ? js->cap * 2 : 1024;
+        grp_event *v = realloc(js->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        js->v = v;
+        js->cap = cap;
+    }
+    js->v[js->n++] = *e;
+    return 0;
+}
+
+static void remap_recs(join_recs *r, const uint16_t *map, size_t nmap)
+{
+    for (size_t k = 0; k < r->n; k++)
+        if (r->v[k].e.lb < nmap)
+            r->v[k].e.lb = map[r->v[k].e.lb];
+}
+
+/* Matches the connection and CloudFront records to the traces that named
+ * them, once every input is read (join.h). */
+static int resolve_joins(eng_result *out, join_recs *conn, join_refs *conn_refs, join_recs *cf,
+                         join_refs *cf_refs, bool stats)
+{
+    join_sink js = {.out = out, .stats = stats};
+    uint64_t joined, unmatched;
+    int rc = join_resolve(conn, conn_refs, emit_joined, &js, &joined, &unmatched);
+    out->c.events_by[GRP_FMT_ALB_CONN] += joined;
+    out->c.conn_unmatched += unmatched;
+    if (rc == 0)
+        rc = join_resolve(cf, cf_refs, emit_joined, &js, &joined, &unmatched);
+    out->c.events_by[GRP_FMT_CLOUDFRONT] += joined;
+    out->c.cf_unmatched += unmatched;
+    out->vecs[out->nvec - 1] = js.v;
+    out->lens[out->nvec - 1] = js.n;
+    return rc;
+}
+
+/* Moves the workers' results into out, merging their name tables, then
+ * runs the joins. */
 static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
 {
-    out->nvec = n;
-    out->vecs = calloc(n, sizeof *out->vecs);
-    out->lens = calloc(n, sizeof *out->lens);
+    out->nvec = n + 1; /* the last holds the joined events */
+    out->narenas = n;
+    out->vecs = calloc(n + 1, sizeof *out->vecs);
+    out->lens = calloc(n + 1, sizeof *out->lens);
     out->arenas = calloc(n, sizeof *out->arenas);
     if (!out->vecs || !out->lens || !out->arenas)
         return -1;
     intern_init(&out->lbs);
     grp_agg_init(&out->agg);
-    for (unsigned i = 0; i < n; i++) {
+    join_recs conn = {0}, cf = {0};
+    join_refs conn_refs = {0}, cf_refs = {0};
+    int rc = 0;
+    for (unsigned i = 0; i < n && rc == 0; i++) {
         collector *c = &ws[i].col;
         uint16_t *map = malloc((c->lbs.n + 1) * sizeof *map);
-        if (!map)
-            return -1;
+        if (!map) {
+            rc = -1;
+            break;
+        }
         intern_merge(&out->lbs, &c->lbs, map);
         for (size_t k = 0; k < c->nev; k++)
             if (c->ev[k].lb < c->lbs.n)
                 c->ev[k].lb = map[c->ev[k].lb];
-        int rc = grp_agg_merge(&out->agg, &c->agg, map, c->lbs.n);
+        remap_recs(&c->conn, map, c->lbs.n);
+        remap_recs(&c->cf, map, c->lbs.n);
+        rc = grp_agg_merge(&out->agg, &c->agg, map, c->lbs.n);
         free(map);
         grp_agg_free(&c->agg);
-        if (rc != 0)
-            return -1;
+        if (rc == 0 && (join_recs_move(&conn, &c->conn) || join_recs_move(&cf, &c->cf) ||
+                        join_refs_move(&conn_refs, &c->conn_refs) ||
+                        join_refs_move(&cf_refs, &c->cf_refs)))
+            rc = -1;
         eng_counts_add(&out->c, &c->c);
         out->vecs[i] = c->ev;
         out->lens[i] = c->nev;
@@ -402,8 +470,13 @@ static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
         c->nev = c->cap = 0;
         arena_init(&c->lines, c->lines.chunk_size);
     }
-    (void)e;
-    return 0;
+    if (rc == 0)
+        rc = resolve_joins(out, &conn, &conn_refs, &cf, &cf_refs, e->s->mode == ENG_STATS);
+    join_recs_free(&conn);
+    join_recs_free(&cf);
+    join_refs_free(&conn_refs);
+    join_refs_free(&cf_refs);
+    return rc;
 }
 
 int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_result *out)
@@ -485,20 +558,33 @@ tg_str eng_event_line(const eng_result *r, const grp_event *e)
         const char *nl = memchr(p, '\n', m->n - e->offset);
         s = tg_str_make(p, nl ? (size_t)(nl - p) : m->n - e->offset);
     } else {
+        /* An arena entry may carry decoded columns after the raw line
+         * (eng_event_extra). */
         s = arena_get(&r->arenas[e->line >> ARENA_REF_BITS], e->line);
+        const char *nl = memchr(s.p, '\n', s.n);
+        if (nl)
+            s.n = (size_t)(nl - s.p);
     }
     if (s.n && s.p[s.n - 1] == '\r')
         s.n--;
     return s;
 }
 
+tg_str eng_event_extra(const eng_result *r, const grp_event *e)
+{
+    if (e->line == GRP_NO_LINE || e->line == GRP_LINE_MAPPED)
+        return TG_STR_NULL;
+    tg_str s = arena_get(&r->arenas[e->line >> ARENA_REF_BITS], e->line);
+    const char *nl = memchr(s.p, '\n', s.n);
+    return nl ? tg_str_make(nl + 1, (size_t)(s.p + s.n - nl - 1)) : TG_STR_NULL;
+}
+
 void eng_result_free(eng_result *r)
 {
-    for (size_t i = 0; i < r->nvec; i++) {
+    for (size_t i = 0; i < r->nvec; i++)
         free(r->vecs ? r->vecs[i] : NULL);
-        if (r->arenas)
-            arena_free(&r->arenas[i]);
-    }
+    for (size_t i = 0; i < r->narenas; i++)
+        arena_free(&r->arenas[i]);
     free(r->vecs);
     free(r->lens);
     free(r->arenas);

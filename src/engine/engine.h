@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decode/sniff.h"
 #include "decode/xray.h"
 #include "group/event.h"
 #include "group/intern.h"
@@ -39,6 +40,7 @@ typedef struct eng_settings {
     bool keep_lines;      /* keep each event's raw line (timelines, find) */
     const xray_root *ids; /* find: the wanted traces, sorted by xray_root_cmp */
     size_t nids;
+    int input_format;     /* a sniff_format forced on every input, -1: detect */
 } eng_settings;
 
 typedef struct eng_counts {
@@ -49,20 +51,31 @@ typedef struct eng_counts {
     uint64_t bytes_in;      /* bytes read from disk or pipe */
     uint64_t bytes_out;     /* bytes of log text (decompressed) */
     uint64_t lines;         /* every line, oversized ones included */
-    uint64_t header_lines;  /* lines whose header field holds a trace header */
-    uint64_t events;        /* lines with a valid Root */
+    uint64_t header_lines;  /* lines holding a trace header (any format) */
+    uint64_t events;        /* lines with a valid Root (any format) */
     uint64_t malformed[XRAY_STATUS_COUNT]; /* by reason; [XRAY_OK] stays 0 */
     uint64_t oversized;     /* lines longer than max_line */
-    uint64_t other_lines;   /* lines with a header key that are not ALB lines */
+    uint64_t other_lines;   /* lines with a header key in an ALB input that
+                               are not ALB lines */
+    uint64_t lines_by_input[SNIFF_FORMAT_COUNT]; /* lines by input format */
+    uint64_t events_by[GRP_FMT_COUNT];    /* events by event format; alb-conn
+                                             and cloudfront ones are joined */
+    uint64_t malformed_by[GRP_FMT_COUNT]; /* malformed headers by format */
+    uint64_t untimed;       /* events without a timestamp */
+    uint64_t conn_records;  /* connection-log lines read */
+    uint64_t conn_unmatched;/* … that no access-log line named */
+    uint64_t cf_records;    /* CloudFront records read */
+    uint64_t cf_unmatched;  /* … that no traced line named */
 } eng_counts;
 
 typedef struct eng_result {
     eng_counts c;
-    size_t nvec;      /* one per worker */
+    size_t nvec;      /* one per worker, and the joined events */
     grp_event **vecs; /* owned; events in each worker's reading order */
     size_t *lens;
     arena *arenas;    /* one per worker; an event's line handle is tagged with
                          its worker in the bits above ARENA_REF_BITS */
+    size_t narenas;
     grp_agg agg;      /* stats: the traces, merged from the workers' */
     mapfile *maps;    /* by input: mappings kept for their lines (timelines,
                          find), {NULL, 0} for the others */
@@ -81,6 +94,11 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
 /* The raw line of an event that kept one (TG_STR_NULL otherwise), without
  * its line end. */
 tg_str eng_event_line(const eng_result *r, const grp_event *e);
+
+/* What an event kept after its raw line: the decoded columns of a
+ * CloudFront record, tab-separated in cloudfront_col order; TG_STR_NULL for
+ * other events. */
+tg_str eng_event_extra(const eng_result *r, const grp_event *e);
 
 void eng_result_free(eng_result *r);
 

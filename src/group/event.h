@@ -13,6 +13,26 @@
 
 #include "decode/xray.h"
 
+/* What kind of log line an event came from (the "format" of NDJSON). */
+typedef enum grp_format {
+    GRP_FMT_ALB = 0,    /* ALB access log */
+    GRP_FMT_ALB_CONN,   /* ALB connection log, joined through conn_trace_id */
+    GRP_FMT_CLOUDFRONT, /* CloudFront, joined through X-Amz-Cf-Id */
+    GRP_FMT_APP,        /* application line (nginx, JSON, API Gateway) */
+    GRP_FMT_LAMBDA,     /* Lambda REPORT */
+    GRP_FMT_COUNT
+} grp_format;
+
+static inline const char *grp_format_name(unsigned f)
+{
+    static const char *const names[] = {"alb", "alb-conn", "cloudfront", "app", "lambda"};
+    return f < GRP_FMT_COUNT ? names[f] : "unknown";
+}
+
+/* An event whose line holds no timestamp: it joins its trace but sorts last
+ * and leaves the trace's span alone. Its start_us and end_us are this. */
+#define GRP_UNTIMED INT64_MIN
+
 #define GRP_NO_LINE UINT64_MAX
 /* The line is still in its input's memory mapping, at offset. */
 #define GRP_LINE_MAPPED (UINT64_MAX - 1)
@@ -25,8 +45,10 @@ typedef struct grp_event {
     uint64_t line;    /* arena handle of the raw line, GRP_LINE_MAPPED, or
                          GRP_NO_LINE if not kept */
     uint32_t input;   /* index of the input in walk order */
-    uint16_t status;  /* elb_status_code, 0 when unknown */
-    uint16_t lb;      /* interned load balancer name (group/intern.h) */
+    uint16_t status : 12; /* HTTP status (elb_status_code for ALB), 0 unknown */
+    uint16_t format : 4;  /* grp_format */
+    uint16_t lb;      /* interned source name: the load balancer of an ALB
+                         line, an edge, a service (group/intern.h) */
 } grp_event;
 
 _Static_assert(sizeof(grp_event) == 56, "grp_event grew: check the memory budget");
@@ -35,8 +57,11 @@ _Static_assert(sizeof(grp_event) == 56, "grp_event grew: check the memory budget
  * input, which does not depend on how work was split between threads. */
 static inline int grp_event_cmp(const grp_event *a, const grp_event *b)
 {
-    if (a->start_us != b->start_us)
-        return a->start_us < b->start_us ? -1 : 1;
+    /* Untimed events (GRP_UNTIMED, the smallest value) go after the rest. */
+    uint64_t sa = (uint64_t)a->start_us - (uint64_t)GRP_UNTIMED - 1;
+    uint64_t sb = (uint64_t)b->start_us - (uint64_t)GRP_UNTIMED - 1;
+    if (sa != sb)
+        return sa < sb ? -1 : 1;
     if (a->input != b->input)
         return a->input < b->input ? -1 : 1;
     if (a->offset != b->offset)

@@ -84,13 +84,17 @@ int grp_agg_add(grp_agg *a, const grp_event *e, uint32_t *idx)
     if (!tr)
         return -1;
     tr->count++;
-    if (e->start_us < tr->start_us)
-        tr->start_us = e->start_us;
-    if (e->end_us > tr->end_us)
-        tr->end_us = e->end_us;
+    if (e->start_us != GRP_UNTIMED) {
+        if (e->start_us < tr->start_us)
+            tr->start_us = e->start_us;
+        if (e->end_us > tr->end_us)
+            tr->end_us = e->end_us;
+    }
     if (e->status > tr->worst_status)
         tr->worst_status = e->status;
-    add_lb(tr, e->lb);
+    /* The load balancers crossed: only ALB lines name one. */
+    if (e->format == GRP_FMT_ALB)
+        add_lb(tr, e->lb);
     return 0;
 }
 

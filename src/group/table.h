@@ -72,6 +72,18 @@ typedef struct grp_table {
     size_t nevents;
 } grp_table;
 
+/* False for a trace whose events are all untimed: its start and end are then
+ * meaningless (INT64_MAX and INT64_MIN). */
+static inline bool grp_trace_timed(const grp_trace *t)
+{
+    return t->start_us <= t->end_us;
+}
+
+static inline int64_t grp_trace_duration(const grp_trace *t)
+{
+    return grp_trace_timed(t) ? t->end_us - t->start_us : 0;
+}
+
 /* The hash a partition of the Root space is chosen by. */
 static inline uint64_t grp_root_hash(xray_root r)
 {

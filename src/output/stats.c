@@ -19,7 +19,7 @@ typedef struct picks {
 
 static int64_t dur(const grp_trace *t)
 {
-    return t->end_us - t->start_us;
+    return grp_trace_duration(t);
 }
 
 /* Slowest first; equal durations by Root so the list is stable. */
@@ -69,6 +69,8 @@ static int pick(const stats_view *v, picks *pk)
             keep_top(pk->err, &pk->nerr, v->top, t, earlier);
         }
         pk->multi += t->count > 1;
+        if (!grp_trace_timed(t))
+            continue;
         if (t->start_us < pk->first_us)
             pk->first_us = t->start_us;
         if (t->end_us > pk->last_us)
@@ -111,6 +113,65 @@ static void sorted_lbs(const stats_view *v, const grp_trace *t, const char **nam
             names[j] = names[j - 1];
         names[j] = nm;
     }
+}
+
+/* Lines by input format, events and malformed headers by event format, and
+ * what the joins found; printed only when more than ALB access logs were
+ * read, where they would repeat the totals. */
+static bool beyond_alb(const eng_counts *c)
+{
+    for (int f = 1; f < SNIFF_FORMAT_COUNT; f++)
+        if (c->lines_by_input[f])
+            return true;
+    return false;
+}
+
+static void text_formats(writer *w, const eng_counts *c)
+{
+    if (!beyond_alb(c))
+        return;
+    wr_str(w, "lines by input format:");
+    for (int f = 0; f < SNIFF_FORMAT_COUNT; f++)
+        if (c->lines_by_input[f])
+            wr_printf(w, " %s %llu", sniff_format_name((sniff_format)f),
+                      (unsigned long long)c->lines_by_input[f]);
+    wr_str(w, "\nevents by format:");
+    for (int f = 0; f < GRP_FMT_COUNT; f++)
+        wr_printf(w, " %s %llu", grp_format_name((unsigned)f), (unsigned long long)c->events_by[f]);
+    wr_printf(w, " (%llu untimed)\n", (unsigned long long)c->untimed);
+    wr_printf(w, "joined       %llu alb-conn of %llu connection lines (%llu named by no access line), "
+                 "%llu cloudfront of %llu records (%llu matching no trace)\n",
+              (unsigned long long)c->events_by[GRP_FMT_ALB_CONN],
+              (unsigned long long)c->conn_records, (unsigned long long)c->conn_unmatched,
+              (unsigned long long)c->events_by[GRP_FMT_CLOUDFRONT],
+              (unsigned long long)c->cf_records, (unsigned long long)c->cf_unmatched);
+}
+
+static void json_formats(writer *w, const eng_counts *c)
+{
+    json_key(w, "lines_by_input_format", false);
+    wr_char(w, '{');
+    for (int f = 0; f < SNIFF_FORMAT_COUNT; f++) {
+        if (f)
+            wr_char(w, ',');
+        wr_printf(w, "\"%s\":%llu", sniff_format_name((sniff_format)f),
+                  (unsigned long long)c->lines_by_input[f]);
+    }
+    wr_char(w, '}');
+    json_key(w, "by_format", false);
+    wr_char(w, '{');
+    for (int f = 0; f < GRP_FMT_COUNT; f++)
+        wr_printf(w, "%s\"%s\":{\"events\":%llu,\"malformed\":%llu}", f ? "," : "",
+                  grp_format_name((unsigned)f), (unsigned long long)c->events_by[f],
+                  (unsigned long long)c->malformed_by[f]);
+    wr_char(w, '}');
+    wr_printf(w, ",\"untimed_events\":%llu", (unsigned long long)c->untimed);
+    wr_printf(w, ",\"joins\":{\"alb_conn\":%llu,\"conn_records\":%llu,\"conn_unmatched\":%llu,"
+                 "\"cloudfront\":%llu,\"cloudfront_records\":%llu,\"cloudfront_unmatched\":%llu}",
+              (unsigned long long)c->events_by[GRP_FMT_ALB_CONN],
+              (unsigned long long)c->conn_records, (unsigned long long)c->conn_unmatched,
+              (unsigned long long)c->events_by[GRP_FMT_CLOUDFRONT],
+              (unsigned long long)c->cf_records, (unsigned long long)c->cf_unmatched);
 }
 
 static void text_trace(writer *w, const stats_view *v, const grp_trace *t, bool color)
@@ -166,12 +227,13 @@ void stats_print_text(writer *w, const stats_view *v, bool color)
     wr_str(w, ")\n");
     wr_printf(w, "traces       %llu, %llu with more than one event\n",
               (unsigned long long)v->t->ntraces, (unsigned long long)pk.multi);
-    if (v->t->ntraces) {
+    if (pk.first_us <= pk.last_us) {
         char a[32], b[32];
         tgtime_format_iso(pk.first_us, a);
         tgtime_format_iso(pk.last_us, b);
         wr_printf(w, "time range   %s .. %s\n", a, b);
     }
+    text_formats(w, c);
     wr_printf(w, "errors       %llu\n", (unsigned long long)errors);
     wr_printf(w, "elapsed      %.3f s, %s/s\n", v->seconds, rate);
     if (pk.nslow) {
@@ -251,8 +313,9 @@ void stats_print_json(writer *w, const stats_view *v)
     json_u64(w, "traces", v->t->ntraces, false);
     json_u64(w, "multi_event_traces", pk.multi, false);
     json_u64(w, "traces_5xx", pk.total_err, false);
+    json_formats(w, c);
     json_key(w, "time_range", false);
-    if (v->t->ntraces) {
+    if (pk.first_us <= pk.last_us) {
         char a[32], b[32];
         tgtime_format_iso(pk.first_us, a);
         tgtime_format_iso(pk.last_us, b);

@@ -6,6 +6,7 @@
 #include "decode/alb.h"
 #include "decode/tgtime.h"
 #include "decode/xray.h"
+#include "output/eventfmt.h"
 #include "output/json.h"
 
 #define C_BOLD "\033[1m"
@@ -43,6 +44,8 @@ static size_t lbs_in_order(const grp_event *ev, size_t n, uint16_t *out, size_t 
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
+        if (ev[i].format != GRP_FMT_ALB)
+            continue;
         size_t j = 0;
         while (j < k && out[j] != ev[i].lb)
             j++;
@@ -55,10 +58,12 @@ static size_t lbs_in_order(const grp_event *ev, size_t n, uint16_t *out, size_t 
 static void text_heading(const tl_printer *p, const grp_trace *tr)
 {
     writer *w = p->w;
-    char id[36], start[32], dur[32];
+    char id[36], start[32] = "untimed", dur[32] = "-";
     xray_format_root(tr->root, id);
-    tgtime_format_iso(tr->start_us, start);
-    tl_format_duration(tr->end_us - tr->start_us, dur, sizeof dur);
+    if (grp_trace_timed(tr)) {
+        tgtime_format_iso(tr->start_us, start);
+        tl_format_duration(tr->end_us - tr->start_us, dur, sizeof dur);
+    }
     if (p->color)
         wr_str(w, C_BOLD);
     wr_str(w, id);
@@ -75,7 +80,7 @@ static void text_heading(const tl_printer *p, const grp_trace *tr)
     }
     int64_t skew = tr->start_us - (int64_t)xray_root_epoch(tr->root) * 1000000;
     /* The epoch is a whole second: under a second and a bit is no finding. */
-    if (skew < -1000000 || skew > 2000000) {
+    if (grp_trace_timed(tr) && (skew < -1000000 || skew > 2000000)) {
         char s[32];
         tl_format_duration(skew, s, sizeof s);
         wr_printf(w, "  skew %s", s);
@@ -86,31 +91,25 @@ static void text_heading(const tl_printer *p, const grp_trace *tr)
 static void text_event(const tl_printer *p, const grp_trace *tr, const grp_event *e)
 {
     writer *w = p->w;
-    char off[32], dur[32];
-    tl_format_duration(e->start_us - tr->start_us, off, sizeof off);
-    tl_format_duration(e->end_us - e->start_us, dur, sizeof dur);
+    char off[32] = "untimed", dur[32] = "-";
+    if (e->start_us != GRP_UNTIMED && grp_trace_timed(tr)) {
+        tl_format_duration(e->start_us - tr->start_us, off, sizeof off);
+        tl_format_duration(e->end_us - e->start_us, dur, sizeof dur);
+    }
     wr_printf(w, "  +%-12s %12s  %-40s ", off, dur, intern_name(&p->res->lbs, e->lb));
     if (p->color && e->status)
         wr_str(w, status_color(e->status));
     if (e->status)
-        wr_printf(w, "%3u", e->status);
+        wr_printf(w, "%3u", (unsigned)e->status);
     else
         wr_str(w, "  -");
     if (p->color && e->status)
         wr_str(w, C_RESET);
-    alb_record rec;
     tg_str line = eng_event_line(p->res, e);
-    if (line.p && alb_parse(line.p, line.n, &rec) && rec.t.nfields > ALB_REQUEST) {
-        tg_str req = rec.t.f[ALB_REQUEST];
-        char buf[2048];
-        if (req.n > sizeof buf)
-            req.n = sizeof buf; /* a text line shows the start of a huge URL */
-        size_t n = alb_unescape(req, buf, sizeof buf);
-        wr_char(w, ' ');
-        wr_char(w, ' ');
-        /* Control bytes from the wire would drive the terminal: drop them. */
-        for (size_t i = 0; i < n; i++)
-            wr_char(w, (unsigned char)buf[i] < 0x20 || buf[i] == 0x7f ? '?' : buf[i]);
+    char desc[512];
+    if (ef_describe(p->res, e, line, desc, sizeof desc)) {
+        wr_str(w, "  ");
+        wr_str(w, desc);
     }
     wr_char(w, '\n');
     if (p->raw && line.p) {
@@ -143,78 +142,31 @@ static void json_time(writer *w, int64_t us)
     wr_char(w, '"');
 }
 
-/* The ALB fields of an event, decoded again from its line. */
-static void json_alb(writer *w, const alb_record *r)
-{
-    static const struct {
-        const char *key;
-        size_t len;
-        int field;
-        char kind; /* s: string, n: number, t: seconds (-1 = null) */
-    } cols[] = {
-        {"type", sizeof "type" - 1, ALB_TYPE, 's'},
-        {"elb", sizeof "elb" - 1, ALB_ELB, 's'},
-        {"client", sizeof "client" - 1, ALB_CLIENT, 's'},
-        {"target", sizeof "target" - 1, ALB_TARGET, 's'},
-        {"elb_status", sizeof "elb_status" - 1, ALB_ELB_STATUS, 'n'},
-        {"target_status", sizeof "target_status" - 1, ALB_TARGET_STATUS, 'n'},
-        {"request", sizeof "request" - 1, ALB_REQUEST, 's'},
-        {"user_agent", sizeof "user_agent" - 1, ALB_USER_AGENT, 's'},
-        {"request_processing_s", sizeof "request_processing_s" - 1, ALB_REQUEST_PROCESSING, 't'},
-        {"target_processing_s", sizeof "target_processing_s" - 1, ALB_TARGET_PROCESSING, 't'},
-        {"response_processing_s", sizeof "response_processing_s" - 1, ALB_RESPONSE_PROCESSING, 't'},
-        {"received_bytes", sizeof "received_bytes" - 1, ALB_RECEIVED_BYTES, 'n'},
-        {"sent_bytes", sizeof "sent_bytes" - 1, ALB_SENT_BYTES, 'n'},
-        {"actions", sizeof "actions" - 1, ALB_ACTIONS_EXECUTED, 's'},
-        {"error_reason", sizeof "error_reason" - 1, ALB_ERROR_REASON, 's'},
-        {"conn_trace_id", sizeof "conn_trace_id" - 1, ALB_CONN_TRACE_ID, 's'},
-    };
-    for (size_t i = 0; i < sizeof cols / sizeof *cols; i++) {
-        json_key_n(w, cols[i].key, cols[i].len, false);
-        tg_str v = (uint32_t)cols[i].field < r->t.nfields ? r->t.f[cols[i].field] : TG_STR_NULL;
-        if (cols[i].kind == 's')
-            json_alb_field(w, v);
-        else
-            json_number_or_null(w, v, cols[i].kind == 't');
-    }
-}
-
 static void json_event(const tl_printer *p, const grp_event *e)
 {
     writer *w = p->w;
     wr_char(w, '{');
     json_key(w, "start", true);
-    json_time(w, e->start_us);
+    if (e->start_us == GRP_UNTIMED)
+        wr_str(w, "null");
+    else
+        json_time(w, e->start_us);
     json_key(w, "end", false);
-    json_time(w, e->end_us);
+    if (e->start_us == GRP_UNTIMED)
+        wr_str(w, "null");
+    else
+        json_time(w, e->end_us);
     json_key(w, "source", false);
     const char *src = p->inputs->paths[e->input];
     json_str(w, src, strlen(src));
     json_key(w, "offset", false);
     wr_u64(w, e->offset);
     json_key(w, "format", false);
-    wr_str(w, "\"alb\"");
+    wr_char(w, '"');
+    wr_str(w, grp_format_name(e->format));
+    wr_char(w, '"');
     tg_str line = eng_event_line(p->res, e);
-    alb_record rec;
-    if (line.p && alb_parse(line.p, line.n, &rec) && rec.t.nfields > ALB_TRACE_ID) {
-        tg_str h = rec.t.f[ALB_TRACE_ID];
-        xray_header xh;
-        xray_decode(h.p, h.n, &xh);
-        json_key(w, "header", false);
-        json_alb_field(w, h);
-        json_key(w, "self", false);
-        json_str_or_null(w, xh.self);
-        json_key(w, "parent", false);
-        json_str_or_null(w, xh.parent);
-        json_key(w, "sampled", false);
-        if (xh.sampled) {
-            char s[3] = {'"', xh.sampled, '"'};
-            wr_bytes(w, s, 3);
-        } else {
-            wr_str(w, "null");
-        }
-        json_alb(w, &rec);
-    }
+    ef_json_fields(w, p->res, e, line);
     if (p->raw && line.p) {
         json_key(w, "line", false);
         json_str(w, line.p, line.n);
@@ -235,12 +187,19 @@ void tl_print_ndjson(const tl_printer *p, const grp_table *t, const grp_trace *t
     json_str(w, otel, 32);
     json_key(w, "epoch", false);
     wr_u64(w, xray_root_epoch(tr->root));
+    bool timed = grp_trace_timed(tr);
     json_key(w, "start", false);
-    json_time(w, tr->start_us);
+    if (timed)
+        json_time(w, tr->start_us);
+    else
+        wr_str(w, "null");
     json_key(w, "end", false);
-    json_time(w, tr->end_us);
+    if (timed)
+        json_time(w, tr->end_us);
+    else
+        wr_str(w, "null");
     json_key(w, "duration_us", false);
-    wr_i64(w, tr->end_us - tr->start_us);
+    wr_i64(w, grp_trace_duration(tr));
     json_key(w, "event_count", false);
     wr_u64(w, tr->count);
     json_key(w, "worst_status", false);
@@ -249,7 +208,10 @@ void tl_print_ndjson(const tl_printer *p, const grp_table *t, const grp_trace *t
     else
         wr_str(w, "null");
     json_key(w, "skew_us", false);
-    wr_i64(w, tr->start_us - (int64_t)xray_root_epoch(tr->root) * 1000000);
+    if (timed)
+        wr_i64(w, tr->start_us - (int64_t)xray_root_epoch(tr->root) * 1000000);
+    else
+        wr_str(w, "null");
     const grp_event *ev = grp_trace_events(t, tr);
     uint16_t lbs[64];
     size_t nlb = ev ? lbs_in_order(ev, tr->count, lbs, 64) : 0;

@@ -49,10 +49,13 @@ scan_db *scan_db_headers(char *err, size_t errlen)
     /* Keys are case-sensitive in the header, and case-sensitive literals are
      * Hyperscan's fastest path. A header without any of these keys (say
      * "garbage") is not recognized as a header at all. */
-    static const char *const pats[] = {"Root=", "Self=", "Parent=", "Sampled=", "Lineage="};
-    static const unsigned flags[] = {0, 0, 0, 0, 0};
-    static const unsigned ids[] = {0, 1, 2, 3, 4};
-    return compile(pats, flags, ids, 5, err, errlen);
+    /* "trace", in any case, finds the JSON keys that hold a bare id
+     * (traceId, trace_id, xrayTraceId) and Lambda's "XRAY TraceId:". */
+    static const char *const pats[] = {"Root=", "Self=", "Parent=", "Sampled=", "Lineage=",
+                                       "trace"};
+    static const unsigned flags[] = {0, 0, 0, 0, 0, HS_FLAG_CASELESS};
+    static const unsigned ids[] = {0, 1, 2, 3, 4, 5};
+    return compile(pats, flags, ids, 6, err, errlen);
 }
 
 scan_db *scan_db_ids(const xray_root *ids, size_t n, char *err, size_t errlen)
