@@ -66,10 +66,13 @@ static void sh_ok(const char *cmd)
 }
 
 /* A tree whose bytewise order differs from creation order, from a case-
- * folding order and from a "directories first" order. */
-static char *sorted_tree(void)
+ * folding order and from a "directories first" order; made afresh for every
+ * test and removed after it, failed or not. */
+static char *dir;
+
+static void sorted_tree(void)
 {
-    char *dir = tt_tmpdir();
+    dir = tt_tmpdir();
     char *cmd = tt_fmt("cd '%s' && mkdir -p c/a d/e/f", dir);
     sh_ok(cmd);
     free(cmd);
@@ -83,15 +86,23 @@ static char *sorted_tree(void)
     put(dir, "c/B", "b");
     put(dir, "d/e/f/deep", "deep!");
     put(dir, "d/e/0", "0");
-    return dir;
 }
+
+static void remove_tree(void)
+{
+    if (dir)
+        tt_rmtree(dir);
+    free(dir);
+    dir = NULL;
+}
+
+#define TEST(name) Test(walk, name, .init = sorted_tree, .fini = remove_tree)
 
 static const char sorted_want[] = "/A 3\n/a 0\n/a.b 1\n/aa 1\n/b 2\n/c/B 1\n/c/a/x 4\n/c/z 2\n"
                                   "/d/e/0 1\n/d/e/f/deep 5\n";
 
-Test(walk, sorted_recursive)
+TEST(sorted_recursive)
 {
-    char *dir = sorted_tree();
     walk_list l = {0};
     reports rep = {0};
     cr_assert_eq(walk_add(&l, dir, report_fn, &rep), 0, "%s", rep.text);
@@ -102,13 +113,10 @@ Test(walk, sorted_recursive)
     walk_free(&l);
     cr_assert_eq(l.n, 0);
     cr_assert_null(l.paths);
-    tt_rmtree(dir);
-    free(dir);
 }
 
-Test(walk, trailing_slash_and_appending)
+TEST(trailing_slash_and_appending)
 {
-    char *dir = sorted_tree();
     char *slash = tt_fmt("%s/", dir), *file = tt_fmt("%s/c/z", dir);
     walk_list l = {0};
     cr_assert_eq(walk_add(&l, "-", report_fn, &(reports){0}), 0);
@@ -125,13 +133,10 @@ Test(walk, trailing_slash_and_appending)
         cr_assert_null(strstr(l.paths[i], "//"), "%s", l.paths[i]);
     free(first), free(slash), free(file);
     walk_free(&l);
-    tt_rmtree(dir);
-    free(dir);
 }
 
-Test(walk, symlink_loop_reported_once)
+TEST(symlink_loop_reported_once)
 {
-    char *dir = sorted_tree();
     char *cmd = tt_fmt("cd '%s' && ln -s .. c/a/up && ln -s ../.. d/e/f/again && ln -s c link",
                        dir);
     sh_ok(cmd);
@@ -153,13 +158,10 @@ Test(walk, symlink_loop_reported_once)
                           "/d/e/0 1\n/d/e/f/deep 5\n/link/B 1\n/link/a/x 4\n/link/z 2\n");
     free(got), free(want);
     walk_free(&l);
-    tt_rmtree(dir);
-    free(dir);
 }
 
-Test(walk, socket_and_fifo_skipped)
+TEST(socket_and_fifo_skipped)
 {
-    char *dir = sorted_tree();
     char *sock = tt_fmt("%s/c/sock", dir), *fifo = tt_fmt("%s/c/fifo", dir);
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     cr_assert_geq(fd, 0);
@@ -187,13 +189,10 @@ Test(walk, socket_and_fifo_skipped)
     close(fd);
     free(got), free(want), free(sock), free(fifo);
     walk_free(&l);
-    tt_rmtree(dir);
-    free(dir);
 }
 
-Test(walk, nonexistent_and_dangling)
+TEST(nonexistent_and_dangling)
 {
-    char *dir = sorted_tree();
     char *cmd = tt_fmt("cd '%s' && ln -s nowhere c/dangling", dir);
     sh_ok(cmd);
     free(cmd);
@@ -218,15 +217,14 @@ Test(walk, nonexistent_and_dangling)
     cr_assert_eq(rep.errors, 1);
     free(got), free(want), free(missing), free(dangling);
     walk_free(&l);
-    tt_rmtree(dir);
-    free(dir);
 }
 
-Test(walk, unreadable)
+TEST(unreadable)
 {
-    if (geteuid() == 0)
+    if (geteuid() == 0) {
+        remove_tree(); /* a skipped test does not get its .fini */
         cr_skip_test("root reads files whatever their mode");
-    char *dir = sorted_tree();
+    }
     char *cmd = tt_fmt("cd '%s' && chmod 000 b c", dir);
     sh_ok(cmd);
     free(cmd);
@@ -238,6 +236,4 @@ Test(walk, unreadable)
     cr_assert_str_eq(rep.text, want);
     free(want);
     walk_free(&l);
-    tt_rmtree(dir);
-    free(dir);
 }

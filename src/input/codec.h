@@ -35,12 +35,15 @@ typedef struct in_src {
     const unsigned char *p;    /* unconsumed bytes of the current chunk */
     size_t n;
     uint64_t pos;              /* compressed offset of p[0] */
-    int eof;                   /* read(2) returned 0 */
+    int eof;                   /* read(2) returned 0: no more input */
+    int err;                   /* errno of a failed read(2), reported once the
+                                  bytes read before it are used up */
     in_result *res;
 } in_src;
 
-/* Makes the next chunk current; call it only when src->n == 0. Returns 1 when
- * bytes came, 0 at end of input, IN_FAILED on a read error (res->err set). */
+/* Makes the next chunk current; call it only when src->n == 0. Chunks are
+ * full (src->cap bytes) except the last. Returns 1 when bytes came, 0 at end
+ * of input, IN_FAILED on a read error (res->err set). */
 int in_src_fill(in_src *src);
 
 /* Makes at least k (<= src->cap) bytes contiguous at src->p unless the input

@@ -132,70 +132,70 @@ static ssize_t in_read(int fd, void *p, size_t n)
     }
 }
 
-static int in_read_failed(in_result *res)
+static int in_read_failed(in_result *res, int e)
 {
-    int e = errno;
     in_fail(res, res->bytes_in, "read error at byte %" PRIu64 ": %s", res->bytes_in,
             strerror(e));
     return IN_FAILED;
 }
 
-/* ---- the compressed source ---------------------------------------------- */
+/* ---- the source: the head, then the descriptor ---------------------------- */
+
+/*
+ * Fills dst[0..cap) from the head, then from the descriptor, until it is full
+ * or the input ends. Filling whole chunks (instead of taking what one read(2)
+ * returns) makes the chunks, and so the blocks handed to the callback, the
+ * same however the input arrives: from a file or a pipe, with a head of any
+ * length. A read error is kept in src->err until the bytes before it are used.
+ */
+static size_t in_src_take(in_src *src, unsigned char *dst, size_t cap)
+{
+    size_t n = 0;
+    while (n < cap) {
+        if (src->headlen) {
+            size_t k = src->headlen < cap - n ? src->headlen : cap - n;
+            memcpy(dst + n, src->head, k);
+            src->head += k;
+            src->headlen -= k;
+            n += k;
+            continue;
+        }
+        if (src->eof || src->err)
+            break;
+        ssize_t got = in_read(src->fd, dst + n, cap - n);
+        if (got < 0) {
+            src->err = errno;
+            break;
+        }
+        if (got == 0) {
+            src->eof = 1;
+            break;
+        }
+        n += (size_t)got;
+        src->res->bytes_in += (uint64_t)got;
+    }
+    return n;
+}
 
 int in_src_fill(in_src *src)
 {
-    if (src->headlen) {
-        src->p = src->head;
-        src->n = src->headlen;
-        src->headlen = 0;
-        return 1;
-    }
-    if (src->eof)
-        return 0;
-    ssize_t got = in_read(src->fd, src->buf, src->cap);
-    if (got < 0)
-        return in_read_failed(src->res);
-    if (got == 0) {
-        src->eof = 1;
-        return 0;
-    }
     src->p = src->buf;
-    src->n = (size_t)got;
-    src->res->bytes_in += (uint64_t)got;
-    return 1;
+    src->n = in_src_take(src, src->buf, src->cap);
+    if (src->n)
+        return 1;
+    return src->err ? in_read_failed(src->res, src->err) : 0;
 }
 
 int in_src_need(in_src *src, size_t k)
 {
     if (src->n >= k)
         return 1;
-    /* Gather the few bytes left (perhaps from the caller's head) at the front
-     * of the input buffer and append to them. */
     memmove(src->buf, src->p, src->n);
     src->p = src->buf;
-    while (src->n < k) {
-        size_t room = src->cap - src->n;
-        if (src->headlen) {
-            size_t take = src->headlen < room ? src->headlen : room;
-            memcpy(src->buf + src->n, src->head, take);
-            src->head += take;
-            src->headlen -= take;
-            src->n += take;
-            continue;
-        }
-        if (src->eof)
-            return 0;
-        ssize_t got = in_read(src->fd, src->buf + src->n, room);
-        if (got < 0)
-            return in_read_failed(src->res);
-        if (got == 0) {
-            src->eof = 1;
-            return 0;
-        }
-        src->n += (size_t)got;
-        src->res->bytes_in += (uint64_t)got;
-    }
-    return 1;
+    src->n += in_src_take(src, src->buf + src->n, src->cap - src->n);
+    if (src->n >= k)
+        return 1;
+    return src->err ? in_read_failed(src->res, src->err) : 0;
 }
 
 /* ---- line assembly ------------------------------------------------------ */
@@ -272,7 +272,7 @@ int in_out_commit(in_reader *r, size_t n)
 static int in_flush(in_reader *r)
 {
     int rc = IN_OK;
-    if (r->len && !r->skipping)
+    if (r->len) /* 0 while skipping an oversized line */
         rc = in_deliver(r, 0, r->len);
     r->off += r->len;
     r->len = 0;
@@ -284,22 +284,11 @@ static int in_flush(in_reader *r)
 static int in_plain_run(in_reader *r, in_src *src)
 {
     for (;;) {
-        size_t avail, got;
+        size_t avail;
         unsigned char *out = in_out_space(r, &avail);
-        if (src->headlen) {
-            got = src->headlen < avail ? src->headlen : avail;
-            memcpy(out, src->head, got);
-            src->head += got;
-            src->headlen -= got;
-        } else {
-            ssize_t rd = in_read(src->fd, out, avail);
-            if (rd < 0)
-                return in_read_failed(src->res);
-            if (rd == 0)
-                return IN_OK;
-            got = (size_t)rd;
-            src->res->bytes_in += got;
-        }
+        size_t got = in_src_take(src, out, avail);
+        if (got == 0)
+            return src->err ? in_read_failed(src->res, src->err) : IN_OK;
         if (in_out_commit(r, got))
             return IN_STOPPED;
     }

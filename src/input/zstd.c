@@ -37,27 +37,45 @@ void in_zstd_free(in_zstd *z)
     free(z);
 }
 
+/* What a call is given when zstd has no better idea: a frame header's fixed
+ * part (ZSTD_FRAMEHEADERSIZE_PREFIX, which needs the static-only API). */
+#define ZS_HEADER_PREFIX 5
+
 int in_zstd_run(in_zstd *z, in_reader *r, in_src *src)
 {
     ZSTD_DCtx_reset(z->dctx, ZSTD_reset_session_only);
     /* The last answer of a call that did something: 0 once a frame is fully
      * decoded and flushed. A call with nothing to do answers with the size of
      * the next frame's header instead, which must not count as "unfinished". */
-    size_t pending = 1;
+    size_t pending = 1, hint = ZS_HEADER_PREFIX;
     for (;;) {
         if (src->n == 0) {
             int rc = in_src_fill(src);
             if (rc < 0)
                 return rc;
         }
-        size_t avail;
+        size_t avail, ret;
         unsigned char *out = in_out_space(r, &avail);
-        ZSTD_inBuffer in = {src->p, src->n, 0};
         ZSTD_outBuffer o = {out, avail, 0};
+        /* Each call gets the input zstd asked for (its hint): one block, so
+         * that an error loses only that block's output (libzstd reports no
+         * progress at all from a call that fails) and src->pos says where
+         * the block began. Calls go on into the same output while a whole
+         * block still fits, so blocks reach the callback in large runs. */
+        int idle;
+        do {
+            size_t before = o.pos;
+            ZSTD_inBuffer in = {src->p, hint < src->n ? hint : src->n, 0};
+            ret = ZSTD_decompressStream(z->dctx, &o, &in);
+            if (ZSTD_isError(ret))
+                break;
+            in_src_skip(src, in.pos);
+            idle = in.pos == 0 && o.pos == before;
+            if (!idle || ret == 0)
+                pending = ret;
+            hint = ret ? ret : ZS_HEADER_PREFIX;
+        } while (!idle && src->n && o.size - o.pos >= ZSTD_BLOCKSIZE_MAX);
 
-        size_t ret = ZSTD_decompressStream(z->dctx, &o, &in);
-
-        in_src_skip(src, in.pos);
         if (o.pos && in_out_commit(r, o.pos))
             return IN_STOPPED;
         if (ZSTD_isError(ret)) {
@@ -65,8 +83,6 @@ int in_zstd_run(in_zstd *z, in_reader *r, in_src *src)
                     ZSTD_getErrorName(ret));
             return IN_FAILED;
         }
-        if (in.pos || o.pos || ret == 0)
-            pending = ret;
         /* With no input left and room to spare in the output, the decoder has
          * flushed all it could: the stream ends here. */
         if (src->n == 0 && src->eof && o.pos < o.size) {
