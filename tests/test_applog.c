@@ -77,7 +77,8 @@ Test(applog_text, nginx_self_then_root_quoted)
     assert_slice(r.hdr.self, "1-67891233-12456789abcdef012345678");
     cr_assert_eq(r.hdr.sampled, '1');
     cr_assert_eq(r.time_us, iso("2000-10-10T20:55:36Z"));
-    cr_assert_null(r.cf_id.p, "a bare token without its name is no cf id");
+    /* nginx's positional "$http_x_amz_cf_id": CloudFront's exact shape. */
+    assert_slice(r.cf_id, CF);
     cr_assert_null(r.request_id.p);
     cr_assert_eq(r.http_status, 0);
 }
@@ -165,6 +166,34 @@ Test(applog_text, cf_id_forms)
     assert_slice(r.cf_id, CF);
     r = dec("x-amz-cf-i");
     cr_assert_null(r.cf_id.p);
+    /* The earlier name wins, whatever the case of each. */
+    r = dec("X-AMZ-CF-ID=" CF " x-amz-cf-id=BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB==");
+    assert_slice(r.cf_id, CF);
+    r = dec("x-amz-cf-id=" CF " X-AMZ-CF-ID=BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB==");
+    assert_slice(r.cf_id, CF);
+    /* Without the name, only CloudFront's exact shape counts. */
+    r = dec("\"-\" \"" CF "\"");
+    assert_slice(r.cf_id, CF);
+    r = dec(CF);
+    assert_slice(r.cf_id, CF);
+    static const char *const not_ids[] = {
+        "\"SOX4xwn4XV6Q4rgb7XiVGOHms_BGlTAC4KyHmureZmBNrjGdRLiNI==\"",   /* 55 bytes */
+        "\"XSOX4xwn4XV6Q4rgb7XiVGOHms_BGlTAC4KyHmureZmBNrjGdRLiNIQ==\"", /* 57 bytes */
+        "\"SOX4xwn4XV6Q4rgb7XiVGOHms/BGlTAC4KyHmureZmBNrjGdRLiNIQ==\"",  /* '/' */
+        "\"SOX4xwn4XV6Q4rgb7XiVGOHms_BGlTAC4KyHmureZmBNrjGdRLiNIQ=\"",   /* one '=' */
+        "\"SOX4xwn4XV6Q4rgb7XiVGOHms_BGlTAC4KyHmureZmBNrjGdRLiNIQ==x\"", /* longer */
+        "a=b c==",
+    };
+    for (size_t i = 0; i < sizeof not_ids / sizeof not_ids[0]; i++) {
+        r = dec(not_ids[i]);
+        cr_assert_null(r.cf_id.p, "%s", not_ids[i]);
+    }
+    /* A named id wins over an earlier bare one. */
+    r = dec("\"" CF "\" x-amz-cf-id: BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB==");
+    assert_slice(r.cf_id, "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB==");
+    /* At the very end of the line, with no id after it. */
+    r = dec("zzz x-amz-cf-id");
+    cr_assert_null(r.cf_id.p);
 }
 
 /* Every header case of the shared file, as nginx logs it in quotes: the
@@ -245,13 +274,25 @@ Test(applog_text, fixtures)
         char *path = tt_fmt("%s%s", FIXTURES, none[i]);
         text = tt_read_file(path, &len);
         cr_assert_not_null(text);
+        size_t ids = 0;
         for (char *p = text; *p;) {
             size_t n = strcspn(p, "\n");
             applog_record r;
             cr_assert_not(applog_decode(p, n, &r), "%s", none[i]);
-            cr_assert_null(r.cf_id.p, "%s", none[i]);
+            if (i == 0 && p[0] != '#') {
+                /* A CloudFront record holds its own x-edge-request-id, the
+                 * 15th column, in the id's exact shape. */
+                const char *c = p;
+                for (int k = 0; k < 14; k++)
+                    c = strchr(c, '\t') + 1;
+                cr_assert(r.cf_id.p == c && r.cf_id.n == strcspn(c, "\t"), "%.60s", p);
+                ids++;
+            } else {
+                cr_assert_null(r.cf_id.p, "%s", none[i]);
+            }
             p += n + (p[n] == '\n');
         }
+        cr_assert_eq(ids, i == 0 ? 6 : 0);
         free(text);
         free(path);
     }
@@ -347,6 +388,15 @@ Test(applog_json, header_keys_and_arrays)
     /* API Gateway's multiValueHeaders: the header inside an array. */
     r = dec("{\"multiValueHeaders\":{\"X-Amzn-Trace-Id\":[\"Root=" R3 "\"]}}");
     assert_root(&r, R3);
+    /* Long key names: "trace" is found anywhere, exact names never match. */
+    r = dec("{\"my_very_long_application_specific_x_amzn_trace_id_header\":\"Root=" R1 "\"}");
+    assert_root(&r, R1);
+    r = dec("{\"lambda_runtime_telemetry_extension_tracing\":{\"value\":\"Root=" R2 "\"}}");
+    assert_root(&r, R2);
+    r = dec("{\"a_very_long_key_name_that_ends_in_timestamp\":\"2023-10-04T17:05:15Z\","
+            "\"some_long_prefix_xraytraceid\":\"" R3 "\"}");
+    cr_assert_eq(r.time_us, TGTIME_NONE);
+    cr_assert_not(r.has_header, "a bare id only counts under the exact trace-id names");
     /* A trace key without "Root=" is no header. */
     r = dec("{\"traceparent\":\"00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01\"}");
     cr_assert_not(r.has_header);

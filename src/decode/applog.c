@@ -12,6 +12,10 @@
  * - A text line's X-Amz-Cf-Id token must be at least 16 characters of the
  *   id alphabet (letters, digits, - _ = + /): CloudFront writes 56, and the
  *   bound keeps prose ("x-amz-cf-id: missing") from reading as an id.
+ * - Without the name, a token counts only in CloudFront's exact shape (54
+ *   URL-safe base64 bytes and "=="): that is how nginx's positional
+ *   "$http_x_amz_cf_id" appears, and 56 such bytes are no accident. A
+ *   named id wins over a bare one wherever they stand.
  * - In JSON, a trace key's 32-hex value is taken for the OTel form of an
  *   X-Ray id, as README's ID rules do; an all-zero id there is a bad Root.
  * - JSON time strings are unescaped (only one-byte escapes such as "\/",
@@ -48,19 +52,21 @@ static inline bool is_key(char c)
 /* The bytes that end a header in running text: blanks and control bytes,
  * quotes, a backslash (an escaped quote in embedded JSON), commas,
  * brackets and '&'. ';' and '=' belong to the header; so do ':' and '|'
- * (Lineage=a87bd80c:1|68fd508a:5). */
+ * (Lineage=a87bd80c:1|68fd508a:5). A table, since the header is walked
+ * byte by byte. */
+static const bool stop_table[256] = {
+    [0] = 1,    [1] = 1,    [2] = 1,    [3] = 1,    [4] = 1,    [5] = 1,    [6] = 1,
+    [7] = 1,    [8] = 1,    [9] = 1,    [10] = 1,   [11] = 1,   [12] = 1,   [13] = 1,
+    [14] = 1,   [15] = 1,   [16] = 1,   [17] = 1,   [18] = 1,   [19] = 1,   [20] = 1,
+    [21] = 1,   [22] = 1,   [23] = 1,   [24] = 1,   [25] = 1,   [26] = 1,   [27] = 1,
+    [28] = 1,   [29] = 1,   [30] = 1,   [31] = 1,   [' '] = 1,  ['"'] = 1,  ['\''] = 1,
+    ['\\'] = 1, [','] = 1,  ['['] = 1,  [']'] = 1,  ['('] = 1,  [')'] = 1,  ['{'] = 1,
+    ['}'] = 1,  ['<'] = 1,  ['>'] = 1,  ['&'] = 1,  ['`'] = 1,  [127] = 1,
+};
+
 static inline bool is_stop(char c)
 {
-    unsigned char u = (unsigned char)c;
-    if (u <= ' ')
-        return true;
-    switch (c) {
-    case '"': case '\'': case '\\': case ',': case '[': case ']': case '(': case ')':
-    case '{': case '}': case '<': case '>': case '&': case '`':
-        return true;
-    default:
-        return false;
-    }
+    return stop_table[(unsigned char)c];
 }
 
 tg_str applog_header_at(const char *line, size_t n, const char *root)
@@ -192,24 +198,79 @@ static inline bool is_cf_char(char c)
     return is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c == '=' || c == '+' || c == '/';
 }
 
+/* The id after the name found at line[i], or TG_STR_NULL. */
+static tg_str cf_token(const char *line, size_t n, size_t i)
+{
+    const char *end = line + n, *p = line + i + 11;
+    /* A closing quote of a quoted name, then ':' or '=' or blanks. */
+    unsigned skipped = 0;
+    while (p < end && skipped < 4 &&
+           (*p == '"' || *p == '\'' || *p == ':' || *p == '=' || is_blank(*p)))
+        p++, skipped++;
+    const char *t = p;
+    while (p < end && is_cf_char(*p))
+        p++;
+    return p - t >= 16 ? tg_str_make(t, (size_t)(p - t)) : TG_STR_NULL;
+}
+
+/* The first "x-amz-cf-id" name on the line that is followed by an id.
+ * The name is found by its 'z' or 'Z' (memchr runs over the line far
+ * faster than a byte loop, and 'z' is rare in logs); both cases are
+ * searched and the earlier hit wins. */
 static tg_str text_cf_id(const char *line, size_t n)
 {
-    const char *end = line + n;
-    for (size_t i = 0; i + 11 <= n; i++) {
-        if ((line[i] | 0x20) != 'x' || !cf_name_at(line + i))
+    tg_str best = TG_STR_NULL;
+    size_t best_at = n;
+    static const char zs[2] = {'z', 'Z'};
+    for (unsigned k = 0; k < 2; k++) {
+        for (size_t from = 4; from + 7 <= n && from < best_at;) {
+            const char *z = memchr(line + from, zs[k], n - 7 - from + 1);
+            if (z == NULL)
+                break;
+            size_t i = (size_t)(z - line) - 4; /* "x-am" comes before the z */
+            if (i >= best_at)
+                break;
+            if (cf_name_at(line + i)) {
+                tg_str t = cf_token(line, n, i);
+                if (t.p != NULL) {
+                    best = t;
+                    best_at = i;
+                    break;
+                }
+            }
+            from = (size_t)(z - line) + 1;
+        }
+    }
+    return best;
+}
+
+static inline bool is_b64url(char c)
+{
+    return is_alpha(c) || is_digit(c) || c == '-' || c == '_';
+}
+
+/* A token shaped exactly like a CloudFront id: 54 URL-safe base64 bytes
+ * and "==", alone between quotes or blanks (nginx logs
+ * "$http_x_amz_cf_id" by position, with no name). Found by its "==",
+ * which memchr reaches fast; the first such token wins. */
+static tg_str bare_cf_id(const char *line, size_t n)
+{
+    for (size_t from = 54; from + 2 <= n;) {
+        const char *q = memchr(line + from, '=', n - 1 - from);
+        if (q == NULL)
+            break;
+        size_t i = (size_t)(q - line); /* the first '=' of "==" */
+        from = i + 1;
+        if (line[i + 1] != '=' || (i + 2 < n && !is_stop(line[i + 2])))
             continue;
-        const char *p = line + i + 11;
-        /* A closing quote of a quoted name, then ':' or '=' or blanks. */
-        unsigned skipped = 0;
-        while (p < end && skipped < 4 &&
-               (*p == '"' || *p == '\'' || *p == ':' || *p == '=' || is_blank(*p)))
-            p++, skipped++;
-        const char *t = p;
-        while (p < end && is_cf_char(*p))
-            p++;
-        if (p - t >= 16)
-            return tg_str_make(t, (size_t)(p - t));
-        i += 10;
+        const char *t = line + i - 54;
+        if (t > line && !is_stop(t[-1]))
+            continue;
+        bool ok = true;
+        for (size_t k = 0; k < 54 && ok; k++)
+            ok = is_b64url(t[k]);
+        if (ok)
+            return tg_str_make(t, 56);
     }
     return TG_STR_NULL;
 }
@@ -222,6 +283,8 @@ bool applog_decode_text(const char *line, size_t n, applog_record *out)
     if (tstamp_find(line, n, &m))
         out->time_us = m.us;
     out->cf_id = text_cf_id(line, n);
+    if (out->cf_id.p == NULL)
+        out->cf_id = bare_cf_id(line, n);
     return out->has_header;
 }
 
@@ -229,23 +292,31 @@ bool applog_decode_text(const char *line, size_t n, applog_record *out)
 
 enum key_class { K_NONE, K_TRACE_ID, K_TRACE, K_TIME, K_CF_ID, K_REQUEST_ID, K_STATUS };
 
+/* Packs five bytes the way classify() shifts a key's bytes in: the first
+ * byte ends up highest. */
+#define PACK5(a, b, c, d, e)                                                                    \
+    ((uint64_t)(a) << 32 | (uint64_t)(b) << 24 | (uint64_t)(c) << 16 | (uint64_t)(d) << 8 |     \
+     (uint64_t)(e))
+#define TRACE5 PACK5('t', 'r', 'a', 'c', 'e')
+#define TRACING7 (PACK5('t', 'r', 'a', 'c', 'i') << 16 | (uint64_t)'n' << 8 | 'g')
+
 /* Classifies a raw key by its name with case, '-', '_', '.', '@' ignored.
- * Only the first 24 significant bytes are kept: every name matched exactly
- * is shorter, and "trace" is looked for as the bytes go by. */
+ * Only the first 24 significant bytes are kept for exact names (every name
+ * matched is shorter); "trace" and "tracing" are looked for in a shift
+ * register of the last seven bytes as the key goes by. */
 static enum key_class classify(const char *s, const char *e)
 {
     char b[24];
     size_t k = 0;
     bool trace = false, overflow = false;
-    char last[7] = {0}; /* the last seven significant bytes, for "tracing" */
+    uint64_t last = 0;
     for (const char *p = s; p < e; p++) {
         char c = *p;
         if (c == '-' || c == '_' || c == '.' || c == '@')
             continue;
         c = (char)(is_alpha(c) ? c | 0x20 : c);
-        memmove(last, last + 1, sizeof last - 1);
-        last[sizeof last - 1] = c;
-        trace |= memcmp(last + 2, "trace", 5) == 0 || memcmp(last, "tracing", 7) == 0;
+        last = last << 8 | (unsigned char)c;
+        trace |= (last & 0xffffffffffu) == TRACE5 || (last & 0xffffffffffffffu) == TRACING7;
         if (k < sizeof b)
             b[k++] = c;
         else

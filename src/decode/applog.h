@@ -17,7 +17,9 @@
  * often some other request's id). The time is the first timestamp found
  * by tstamp_find(); the CloudFront id is the token after "X-Amz-Cf-Id"
  * (any case, '-' or '_' between words) and its ':', '=', quotes or blanks,
- * when it has at least 16 bytes of the id alphabet.
+ * when it has at least 16 bytes of the id alphabet; without a name, a
+ * token of exactly CloudFront's shape (54 URL-safe base64 bytes and "==",
+ * between quotes or blanks, as nginx logs "$http_x_amz_cf_id").
  *
  * JSON lines are scanned once, without a tree: strings are skipped with
  * their escapes, keys are recognised at any depth by their name with case,

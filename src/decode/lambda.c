@@ -32,10 +32,13 @@ static inline bool is_digit(char c)
     return (unsigned)(unsigned char)c - '0' <= 9;
 }
 
-static inline bool is_hex(char c)
+/* The value of a hex digit in either case, or -1. */
+static inline int hex_value(char c)
 {
     unsigned l = (unsigned)(unsigned char)c | 0x20;
-    return is_digit(c) || (l >= 'a' && l <= 'f');
+    if (is_digit(c))
+        return c - '0';
+    return l >= 'a' && l <= 'f' ? (int)(l - 'a' + 10) : -1;
 }
 
 enum label_id {
@@ -184,14 +187,18 @@ static void apply(enum label_id id, tg_str v, lambda_report *rep, lambda_xray *x
         return;
     case L_SEGMENT_ID:
         if (x->segment_id.p == NULL) {
+            /* The segment id is the OTel span id when it is 16 hex digits,
+             * as xray_decode() reads Parent. */
             x->segment_id = v;
-            x->has_span = v.n == 16;
-            for (size_t i = 0; i < v.n && x->has_span; i++) {
-                x->has_span = is_hex(v.p[i]);
-                x->span = x->span << 4 | (uint64_t)(is_digit(v.p[i]) ? v.p[i] - '0' : (v.p[i] | 0x20) - 'a' + 10);
+            uint64_t span = 0;
+            bool ok = v.n == 16;
+            for (size_t i = 0; i < v.n && ok; i++) {
+                int d = hex_value(v.p[i]);
+                ok = d >= 0;
+                span = span << 4 | (uint64_t)(ok ? d : 0);
             }
-            if (!x->has_span)
-                x->span = 0;
+            x->has_span = ok;
+            x->span = ok ? span : 0;
         }
         return;
     case L_SAMPLED:
