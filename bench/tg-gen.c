@@ -10,16 +10,21 @@
  * requests without a trace header, malformed headers, and decoys (a trace id
  * in a user agent or URL, never in field 18).
  *
+ * With --out and --formats it also writes the other log kinds of the same
+ * incident beside the ALB logs (tg-gen-formats.c; see tg-gen.h).
+ *
  * With --truth it also writes the ground truth: the counts and the per-trace
  * summary tracegrep must reproduce. The truth is taken from what was
  * generated, never from re-parsing the output, so that a parsing bug cannot
  * hide in both the tool and its reference.
  *
  * The output is a pure function of the options: one xoshiro256** stream
- * seeded through splitmix64 drives everything; no clock and no rand() are
- * read. Lines pass through a small reorder heap (ALB writes lines by response
- * time with some jitter), so memory is bounded by the traffic rate and never
- * grows with the output size.
+ * seeded through splitmix64 drives every ALB line, and the other log kinds
+ * draw from a second stream of their own, so that --formats never changes
+ * the ALB bytes; no clock and no rand() are read. Lines pass through a small
+ * reorder heap (ALB writes lines by response time with some jitter), so
+ * memory is bounded by the traffic rate and never grows with the output
+ * size.
  *
  * libc only: C11 plus POSIX mkdir() for --out.
  */
@@ -34,9 +39,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define GEN_ACCOUNT "123456789012"
-#define GEN_REGION "us-east-1"
-#define GEN_MAX_LBS 64
+#include "tg-gen.h"
+
 /* One rendered line never reaches 1.5 KiB (the longest user agent, request
  * and header are bounded below); a fixed slot keeps the pool allocation-free
  * after warm-up. render_line() checks the bound anyway. */
@@ -55,11 +59,7 @@
 /* ------------------------------------------------------------------------ */
 /* Random numbers: xoshiro256** seeded with splitmix64.                      */
 
-typedef struct rng {
-    uint64_t s[4];
-} rng;
-
-static uint64_t splitmix64(uint64_t *x)
+uint64_t splitmix64(uint64_t *x)
 {
     uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -67,7 +67,7 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-static void rng_seed(rng *r, uint64_t seed)
+void rng_seed(rng *r, uint64_t seed)
 {
     for (int i = 0; i < 4; i++)
         r->s[i] = splitmix64(&seed);
@@ -78,7 +78,7 @@ static inline uint64_t rotl64(uint64_t x, int k)
     return (x << k) | (x >> (64 - k));
 }
 
-static uint64_t rng_next(rng *r)
+uint64_t rng_next(rng *r)
 {
     uint64_t *s = r->s;
     uint64_t result = rotl64(s[1] * 5, 7) * 9;
@@ -94,39 +94,32 @@ static uint64_t rng_next(rng *r)
 
 /* A number in [0, n), n > 0, by multiply-shift (Lemire); the bias is far
  * below anything a test could notice. */
-static uint32_t rng_below(rng *r, uint32_t n)
+uint32_t rng_below(rng *r, uint32_t n)
 {
     return (uint32_t)(((rng_next(r) >> 32) * (uint64_t)n) >> 32);
 }
 
 /* A number in [lo, hi]. */
-static int64_t rng_range(rng *r, int64_t lo, int64_t hi)
+int64_t rng_range(rng *r, int64_t lo, int64_t hi)
 {
     uint64_t span = (uint64_t)(hi - lo) + 1;
     return lo + (int64_t)(span ? rng_next(r) % span : rng_next(r));
 }
 
-static double rng_unit(rng *r)
+double rng_unit(rng *r)
 {
     return (double)(rng_next(r) >> 11) * 0x1.0p-53;
 }
 
-static bool rng_chance(rng *r, double p)
+bool rng_chance(rng *r, double p)
 {
     return rng_unit(r) < p;
 }
 
-#define PICK(r, arr) ((arr)[rng_below((r), (uint32_t)(sizeof(arr) / sizeof((arr)[0])))])
-
 /* ------------------------------------------------------------------------ */
 /* A bounded writer into a line slot.                                        */
 
-typedef struct wbuf {
-    char *p, *end;
-    bool over; /* something did not fit; the line must not be used */
-} wbuf;
-
-static void put_mem(wbuf *w, const char *s, size_t n)
+void put_mem(wbuf *w, const char *s, size_t n)
 {
     if (w->over || n > (size_t)(w->end - w->p)) {
         w->over = true;
@@ -136,18 +129,18 @@ static void put_mem(wbuf *w, const char *s, size_t n)
     w->p += n;
 }
 
-static void put_str(wbuf *w, const char *s)
+void put_str(wbuf *w, const char *s)
 {
     put_mem(w, s, strlen(s));
 }
 
-static void put_ch(wbuf *w, char c)
+void put_ch(wbuf *w, char c)
 {
     put_mem(w, &c, 1);
 }
 
 /* Decimal, at least `width` digits (zero padded). */
-static void put_dec(wbuf *w, uint64_t v, int width)
+void put_dec(wbuf *w, uint64_t v, int width)
 {
     char tmp[24];
     int n = 0;
@@ -160,7 +153,7 @@ static void put_dec(wbuf *w, uint64_t v, int width)
     put_mem(w, tmp + sizeof tmp - n, (size_t)n);
 }
 
-static void put_int(wbuf *w, int64_t v)
+void put_int(wbuf *w, int64_t v)
 {
     if (v < 0) {
         put_ch(w, '-');
@@ -171,7 +164,7 @@ static void put_int(wbuf *w, int64_t v)
 }
 
 /* The low `digits` nibbles of v, most significant first. */
-static void put_hex(wbuf *w, uint64_t v, int digits, bool upper)
+void put_hex(wbuf *w, uint64_t v, int digits, bool upper)
 {
     const char *xd = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     char tmp[16];
@@ -184,7 +177,7 @@ static void put_hex(wbuf *w, uint64_t v, int digits, bool upper)
 
 /* A processing time held in milliseconds, printed in seconds with three
  * decimals as ALB does; -1 (never reached a target, or timed out) stays -1. */
-static void put_ms3(wbuf *w, int64_t ms)
+void put_ms3(wbuf *w, int64_t ms)
 {
     if (ms < 0) {
         put_str(w, "-1");
@@ -195,13 +188,8 @@ static void put_ms3(wbuf *w, int64_t ms)
     put_dec(w, (uint64_t)ms % 1000, 3);
 }
 
-typedef struct civil {
-    int y;
-    unsigned mo, d, h, mi, s;
-} civil;
-
 /* Howard Hinnant's civil_from_days: no time zone database, no gmtime(). */
-static civil civil_from_s(int64_t secs)
+civil civil_from_s(int64_t secs)
 {
     int64_t z = (secs >= 0 ? secs : secs - 86399) / 86400;
     int64_t sod = secs - z * 86400;
@@ -222,7 +210,7 @@ static civil civil_from_s(int64_t secs)
 }
 
 /* "2018-07-02T22:23:00.186641Z" */
-static void put_time(wbuf *w, int64_t us)
+void put_time(wbuf *w, int64_t us)
 {
     civil c = civil_from_s(us / 1000000);
     put_dec(w, (uint64_t)c.y, 4);
@@ -243,31 +231,6 @@ static void put_time(wbuf *w, int64_t us)
 
 /* ------------------------------------------------------------------------ */
 /* Settings and the service landscape.                                       */
-
-typedef struct settings {
-    uint64_t seed;
-    uint64_t max_traces; /* 0 = no limit */
-    uint64_t max_bytes;  /* 0 = no limit */
-    int lbs;
-    int64_t start_s;
-    double rate; /* traces per second */
-    const char *out_dir;
-    const char *single; /* "-" = stdout */
-    const char *truth;
-} settings;
-
-typedef struct lb_info {
-    char name[40];
-    char svc[24]; /* the service behind it: used in host names and paths */
-    char id[17];  /* 16 hex */
-    char node_ip[2][24];
-    char domain[64];
-    char tg_arn[128];
-    char cert_arn[96];
-    unsigned net_b, net_c; /* targets live in 10.net_b.net_c.0/24 */
-    int target_port;
-    bool internal;
-} lb_info;
 
 static const char *const internal_svcs[] = {"orders",   "payments", "inventory", "users",
                                             "shipping", "search",   "pricing"};
@@ -412,7 +375,6 @@ static const route internal_routes[] = {
 
 static const char *const grpc_methods[] = {"GetItem", "ListItems", "UpdateItem", "Watch"};
 
-enum req_type { T_HTTP, T_HTTPS, T_H2, T_WS, T_WSS, T_GRPCS };
 static const char *const type_names[] = {"http", "https", "h2", "ws", "wss", "grpcs"};
 
 static enum req_type pick_type(rng *r, bool internal)
@@ -431,31 +393,7 @@ static enum req_type pick_type(rng *r, bool internal)
 /* ------------------------------------------------------------------------ */
 /* One log line before rendering.                                            */
 
-typedef struct line_spec {
-    int lb, node;
-    enum req_type type;
-    int nfields;     /* 18, 20, 29, 30, 33 or 36 */
-    int64_t time_us; /* field 2, the response time */
-    int64_t created_us;
-    char client[48];
-    char target[24];                 /* "-" when the request never reached one */
-    int64_t req_ms, tgt_ms, resp_ms; /* milliseconds, -1 = "-1" */
-    int elb_status;
-    int target_status; /* 0 = "-" */
-    uint64_t rx, tx;
-    char request[320];
-    char ua[360];
-    char header[192]; /* field 18 unquoted, "-" for none */
-    bool tls;
-    bool has_tg;
-    bool has_domain; /* SNI: only on TLS listeners */
-    int rule;        /* -1 = "-" */
-    const char *actions, *error_reason, *classification, *class_reason;
-    const char *cipher, *protocol;
-    uint64_t tid_hi, tid_lo;
-} line_spec;
-
-static void str_copy(char *dst, size_t cap, const char *src)
+void str_copy(char *dst, size_t cap, const char *src)
 {
     size_t n = strlen(src);
     if (n >= cap)
@@ -669,7 +607,7 @@ typedef struct sink {
     uint64_t files_written;
 } sink;
 
-static int mkdir_p(char *path)
+int mkdir_p(char *path)
 {
     for (char *p = path + 1; *p; p++) {
         if (*p != '/')
@@ -780,12 +718,6 @@ static int sink_close(sink *k)
 
 enum malformed_reason { MAL_NO_ROOT, MAL_BAD_ROOT, MAL_ZERO_ROOT, MAL_COUNT };
 
-typedef struct root_id {
-    uint32_t epoch;
-    uint32_t hi; /* the first 8 of the 24 id digits */
-    uint64_t lo; /* the last 16 */
-} root_id;
-
 typedef struct counts {
     uint64_t lines, bytes, header_lines, events, malformed[MAL_COUNT];
     uint64_t traces, multi_event_traces, traces_5xx;
@@ -804,6 +736,7 @@ typedef struct gen {
     root_id recent[16];        /* for decoys that quote a real trace id */
     unsigned nrecent;
     counts c;
+    fmt_ctx *fmt; /* the other log kinds; NULL for ALB access logs only */
 } gen;
 
 /* Field count of a line: mostly the current 36; some older generations; and
@@ -822,7 +755,7 @@ static int pick_nfields(rng *r, bool traced)
     return u < 985 ? 18 : 20;
 }
 
-static void put_root(wbuf *w, root_id id, bool upper)
+void put_root(wbuf *w, root_id id, bool upper)
 {
     put_str(w, "1-");
     put_hex(w, id.epoch, 8, upper);
@@ -831,7 +764,7 @@ static void put_root(wbuf *w, root_id id, bool upper)
     put_hex(w, id.lo, 16, upper);
 }
 
-static root_id random_root(rng *r, uint32_t epoch)
+root_id random_root(rng *r, uint32_t epoch)
 {
     root_id id;
     id.epoch = epoch;
@@ -1012,7 +945,7 @@ static int emit(gen *g, const line_spec *s)
     g->c.bytes += len;
     if (strcmp(s->header, "-") != 0)
         g->c.header_lines++;
-    return 0;
+    return g->fmt ? fmt_alb_line(g->fmt, s) : 0;
 }
 
 /* Writes out every line that no later-generated line can precede. */
@@ -1247,6 +1180,8 @@ static int gen_trace(gen *g, int64_t t0)
     int worst = 0;
     unsigned lb_seen[GEN_MAX_LBS] = {0};
     int nlbs = 0;
+    line_spec hops[GEN_MAX_EVENTS]; /* kept for the other log kinds */
+    int depth[GEN_MAX_EVENTS];
     for (int i = 0; i < pl.n; i++) {
         const tevent *e = &pl.ev[i];
         line_spec s;
@@ -1278,6 +1213,10 @@ static int gen_trace(gen *g, int64_t t0)
         }
         if (emit(g, &s) != 0)
             return -1;
+        if (g->fmt) {
+            hops[i] = s;
+            depth[i] = e->depth;
+        }
         int64_t from = s.nfields >= 22 ? e->c : e->t;
         start = from < start ? from : start;
         end = e->t > end ? e->t : end;
@@ -1290,6 +1229,8 @@ static int gen_trace(gen *g, int64_t t0)
     g->c.multi_event_traces += pl.n > 1;
     g->c.traces_5xx += worst >= 500;
     g->recent[g->nrecent++ % 16] = pl.root;
+    if (g->fmt && fmt_trace(g->fmt, pl.root, hops, depth, pl.n) != 0)
+        return -1;
     if (g->trace_rows) {
         char row[160];
         wbuf w = {row, row + sizeof row, false};
@@ -1570,12 +1511,21 @@ static int write_truth(gen *g)
     fprintf(f, "traces\t%" PRIu64 "\n", c->traces);
     fprintf(f, "multi_event_traces\t%" PRIu64 "\n", c->multi_event_traces);
     fprintf(f, "traces_5xx\t%" PRIu64 "\n", c->traces_5xx);
+    /* The other log kinds' keys follow the ALB ones, and their per-trace
+     * rows follow the ALB rows, so that a reader of v1 finds everything it
+     * knows where it always was. */
+    int rc = 0;
+    if (g->fmt && fmt_truth_keys(g->fmt, f, c->lines, c->events, malformed) != 0)
+        rc = -1;
     rewind(g->trace_rows);
     char buf[65536];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, g->trace_rows)) > 0)
         fwrite(buf, 1, n, f);
-    int rc = ferror(g->trace_rows) || ferror(f) ? -1 : 0;
+    if (rc == 0 && g->fmt && fmt_truth_rows(g->fmt, f) != 0)
+        rc = -1;
+    if (ferror(g->trace_rows) || ferror(f))
+        rc = -1;
     if (fclose(f) != 0)
         rc = -1;
     if (rc)
@@ -1629,6 +1579,9 @@ static int run(const settings *cfg)
         fprintf(stderr, "tg-gen: cannot create a temporary file: %s\n", strerror(errno));
         rc = -1;
     }
+    /* --single writes ALB lines only (main() clears formats there). */
+    if (rc == 0 && cfg->formats && cfg->out_dir && !(g->fmt = fmt_open(cfg, g->lbs)))
+        rc = -1;
     /* Inter-arrival times are uniform on [0, 2/rate]: mean 1/rate, no libm. */
     int64_t max_gap = (int64_t)(2e6 / cfg->rate);
     while (rc == 0 && (!cfg->max_traces || g->c.traces < cfg->max_traces) &&
@@ -1640,11 +1593,17 @@ static int run(const settings *cfg)
             rc = gen_trace(g, g->clock_us);
         if (rc == 0)
             rc = gen_noise(g, g->clock_us, gap);
+        if (rc == 0 && g->fmt)
+            rc = fmt_between(g->fmt, g->clock_us, gap);
         g->clock_us += gap;
+        if (rc == 0 && g->fmt)
+            rc = fmt_advance(g->fmt, g->clock_us);
     }
     if (rc == 0)
         rc = flush_until(g, INT64_MAX);
     if (sink_close(&g->out) != 0)
+        rc = -1;
+    if (g->fmt && fmt_finish(g->fmt) != 0)
         rc = -1;
     if (rc == 0 && cfg->truth)
         rc = write_truth(g);
@@ -1653,6 +1612,13 @@ static int run(const settings *cfg)
     if (rc == 0 && cfg->out_dir)
         fprintf(stderr, "tg-gen: %" PRIu64 " lines, %" PRIu64 " traces, %" PRIu64 " files\n",
                 g->c.lines, g->c.traces, g->out.files_written);
+    if (rc == 0 && g->fmt) {
+        uint64_t lines, files;
+        fmt_totals(g->fmt, &lines, &files);
+        fprintf(stderr, "tg-gen: other formats: %" PRIu64 " lines, %" PRIu64 " files\n", lines,
+                files);
+    }
+    fmt_free(g->fmt);
     reorder_free(&g->heap);
     free(g);
     return rc == 0 ? 0 : 2;
@@ -1753,6 +1719,42 @@ static int opt_truth(settings *st, const char *v)
     return *v ? 0 : -1;
 }
 
+/* The --formats names, in the order "all" lists them. "alb" is accepted and
+ * adds nothing: the ALB access logs are always written. */
+static const struct {
+    const char *name;
+    unsigned bits;
+} format_names[] = {
+    {"alb", 0},
+    {"conn", GEN_FMT_CONN},
+    {"alb-conn", GEN_FMT_CONN},
+    {"cloudfront", GEN_FMT_CLOUDFRONT},
+    {"nginx", GEN_FMT_NGINX},
+    {"apigw", GEN_FMT_APIGW},
+    {"lambda", GEN_FMT_LAMBDA},
+    {"all", GEN_FMT_ALL},
+};
+
+static int opt_formats(settings *st, const char *v)
+{
+    unsigned bits = 0;
+    for (const char *p = v;; p++) {
+        size_t n = strcspn(p, ",");
+        size_t k = 0;
+        while (k < sizeof format_names / sizeof format_names[0] &&
+               !(strlen(format_names[k].name) == n && strncmp(p, format_names[k].name, n) == 0))
+            k++;
+        if (k == sizeof format_names / sizeof format_names[0])
+            return -1;
+        bits |= format_names[k].bits;
+        p += n;
+        if (!*p)
+            break;
+    }
+    st->formats = bits;
+    return 0;
+}
+
 typedef struct opt_def {
     const char *name, *arg, *help;
     int (*parse)(settings *, const char *);
@@ -1777,6 +1779,11 @@ static const opt_def options[] = {
     {"--single", "FILE", "write every line to FILE ('-' = stdout, the default)", opt_single},
     {"--truth", "FILE", "write the ground truth (\"# tg-gen truth v1\", tab-separated) to FILE",
      opt_truth},
+    {"--formats", "LIST",
+     "log kinds to write with --out, comma-separated: alb (the default; always written), "
+     "conn, cloudfront, nginx, apigw, lambda, or all; the ALB access logs of a seed are the "
+     "same bytes whatever LIST says; --single writes ALB lines only",
+     opt_formats},
 };
 
 static void usage(FILE *f)
@@ -1823,6 +1830,13 @@ int main(int argc, char **argv)
     if (st.out_dir && st.single) {
         fprintf(stderr, "tg-gen: --out and --single exclude each other\n");
         return 2;
+    }
+    /* The other kinds live in files of their own beside the ALB logs; a
+     * single stream has no place for them. */
+    if (!st.out_dir && st.formats) {
+        fprintf(stderr,
+                "tg-gen: note: --formats is ignored without --out; writing ALB lines only\n");
+        st.formats = 0;
     }
     if (!st.max_traces && !st.max_bytes)
         st.max_traces = 1000;
