@@ -375,12 +375,34 @@ tt_truth tt_truth_read(const char *path)
     FILE *f = fopen(path, "r");
     cr_assert_not_null(f, "truth file %s: %s", path, strerror(errno));
     char line[512];
-    size_t cap = 0;
+    size_t cap = 0, tfcap = 0;
     while (fgets(line, sizeof line, f)) {
         char key[64];
         unsigned long long v;
         if (line[0] == '#')
             continue;
+        if (strncmp(line, "format\t", 7) == 0) {
+            char name[32];
+            unsigned long long l, e, m;
+            cr_assert_eq(sscanf(line + 7, "%31s %llu %llu %llu", name, &l, &e, &m), 4,
+                         "bad truth line: %s", line);
+            int k = tt_fmt_index(name);
+            cr_assert_geq(k, 0, "unknown format in truth: %s", name);
+            t.fmt_lines[k] = l, t.fmt_events[k] = e, t.fmt_malformed[k] = m;
+            t.has_formats = 1;
+            continue;
+        }
+        if (strncmp(line, "tracefmt\t", 9) == 0) {
+            if (t.ntf == tfcap) {
+                tfcap = tfcap ? tfcap * 2 : 1024;
+                t.tf = realloc(t.tf, tfcap * sizeof *t.tf);
+            }
+            tt_truth_fmt *tf = &t.tf[t.ntf++];
+            cr_assert_eq(sscanf(line + 9, "%35s %lu %lu %lu %lu %lu", tf->id, &tf->n[0], &tf->n[1],
+                                &tf->n[2], &tf->n[3], &tf->n[4]),
+                         6, "bad truth line: %s", line);
+            continue;
+        }
         if (strncmp(line, "trace\t", 6) == 0) {
             if (t.nt == cap) {
                 cap = cap ? cap * 2 : 1024;
@@ -414,6 +436,12 @@ tt_truth tt_truth_read(const char *path)
             t.multi = v;
         else if (!strcmp(key, "traces_5xx"))
             t.traces_5xx = v;
+        else if (!strcmp(key, "joined.alb-conn"))
+            t.joined_conn = v;
+        else if (!strcmp(key, "joined.cloudfront"))
+            t.joined_cf = v;
+        else if (!strcmp(key, "cloudfront.unmatched"))
+            t.cf_unmatched = v;
     }
     fclose(f);
     cr_assert_eq(t.nt, t.traces, "truth lists %zu traces but counts %llu", t.nt, t.traces);
@@ -428,8 +456,18 @@ const tt_truth_trace *tt_truth_find(const tt_truth *t, const char *id)
     return NULL;
 }
 
+int tt_fmt_index(const char *name)
+{
+    static const char *const names[TT_NFMT] = {"alb", "alb-conn", "cloudfront", "app", "lambda"};
+    for (int i = 0; i < TT_NFMT; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    return -1;
+}
+
 void tt_truth_free(tt_truth *t)
 {
     free(t->t);
+    free(t->tf);
     memset(t, 0, sizeof *t);
 }

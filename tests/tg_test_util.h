@@ -65,12 +65,29 @@ typedef struct tt_truth_trace {
     unsigned lbs;
 } tt_truth_trace;
 
+/* Event formats in the truth's order: alb, alb-conn, cloudfront, app, lambda. */
+enum { TT_FMT_ALB, TT_FMT_CONN, TT_FMT_CF, TT_FMT_APP, TT_FMT_LAMBDA, TT_NFMT };
+
+typedef struct tt_truth_fmt {
+    char id[36];
+    unsigned long n[TT_NFMT]; /* events of the trace by format */
+} tt_truth_fmt;
+
 typedef struct tt_truth {
     unsigned long long lines, header_lines, events, malformed, no_root, bad_root, zero_root,
         traces, multi, traces_5xx;
     tt_truth_trace *t;
     size_t nt;
+    /* Written with --formats beyond alb (all zero otherwise). */
+    int has_formats;
+    unsigned long long fmt_lines[TT_NFMT], fmt_events[TT_NFMT], fmt_malformed[TT_NFMT];
+    unsigned long long joined_conn, joined_cf, cf_unmatched;
+    tt_truth_fmt *tf;
+    size_t ntf;
 } tt_truth;
+
+/* The index of a truth format name, or -1. */
+int tt_fmt_index(const char *name);
 
 /* Reads a truth file; aborts the test when it is missing or malformed. */
 tt_truth tt_truth_read(const char *path);

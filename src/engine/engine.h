@@ -63,7 +63,7 @@ typedef struct eng_counts {
     uint64_t malformed_by[GRP_FMT_COUNT]; /* malformed headers by format */
     uint64_t untimed;       /* events without a timestamp */
     uint64_t conn_records;  /* connection-log lines read */
-    uint64_t conn_unmatched;/* … that no access-log line named */
+    uint64_t conn_unmatched;/* … that joined no trace */
     uint64_t cf_records;    /* CloudFront records read */
     uint64_t cf_unmatched;  /* … that no traced line named */
 } eng_counts;

@@ -139,7 +139,7 @@ static void text_formats(writer *w, const eng_counts *c)
     for (int f = 0; f < GRP_FMT_COUNT; f++)
         wr_printf(w, " %s %llu", grp_format_name((unsigned)f), (unsigned long long)c->events_by[f]);
     wr_printf(w, " (%llu untimed)\n", (unsigned long long)c->untimed);
-    wr_printf(w, "joined       %llu alb-conn of %llu connection lines (%llu named by no access line), "
+    wr_printf(w, "joined       %llu alb-conn of %llu connection lines (%llu joined to no trace), "
                  "%llu cloudfront of %llu records (%llu matching no trace)\n",
               (unsigned long long)c->events_by[GRP_FMT_ALB_CONN],
               (unsigned long long)c->conn_records, (unsigned long long)c->conn_unmatched,

@@ -1,0 +1,189 @@
+/*
+ * End-to-end tests of the formats beyond ALB: an archive written by the
+ * generator with every kind of log (ALB access and connection logs,
+ * CloudFront, nginx, API Gateway, Lambda) is read in full, and each trace's
+ * events by format, the joins and the per-format counts are checked against
+ * what the generator says it wrote.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tg_test_util.h"
+
+static void make_archive(const char *dir, unsigned seed, unsigned traces)
+{
+    char *cmd = tt_fmt("set -e; cd '%s'; '%s' --seed %u --traces %u --lbs 3 --formats all "
+                       "--out logs --truth truth.tsv 2>/dev/null",
+                       dir, TG_GEN, seed, traces);
+    tt_run r = tt_sh(cmd, NULL);
+    cr_assert_eq(r.status, 0, "making the archive failed: %s", r.err);
+    tt_run_free(&r);
+    free(cmd);
+}
+
+static tt_run tg(const char *fmt, const char *dir)
+{
+    char *args = tt_fmt(fmt, dir);
+    char *cmd = tt_fmt("'%s' %s", tt_binary(), args);
+    tt_run r = tt_sh(cmd, NULL);
+    free(cmd);
+    free(args);
+    return r;
+}
+
+/* The number after "key": inside the object that follows "obj":. */
+static unsigned long long in_obj(const char *json, const char *obj, const char *key)
+{
+    char *pat = tt_fmt("\"%s\":{", obj);
+    const char *at = strstr(json, pat);
+    cr_assert_not_null(at, "no %s in %.300s", obj, json);
+    free(pat);
+    const char *end = strchr(at + strlen(obj) + 4, '}');
+    char *k = tt_fmt("\"%s\":", key);
+    const char *v = strstr(at, k);
+    cr_assert(v && v < end, "no %s.%s", obj, key);
+    unsigned long long n = strtoull(v + strlen(k), NULL, 10);
+    free(k);
+    return n;
+}
+
+static void check_stats(const char *json, const tt_truth *t)
+{
+    cr_assert(tt_json_valid(json, strlen(json)), "%s", json);
+    static const char *const names[TT_NFMT] = {"alb", "alb-conn", "cloudfront", "app", "lambda"};
+    for (int f = 0; f < TT_NFMT; f++) {
+        char *obj = tt_fmt("%s", names[f]);
+        cr_expect_eq(in_obj(json, obj, "events"), t->fmt_events[f], "%s events", names[f]);
+        cr_expect_eq(in_obj(json, obj, "malformed"), t->fmt_malformed[f], "%s malformed", names[f]);
+        free(obj);
+    }
+    cr_expect_eq(in_obj(json, "lines_by_input_format", "alb"), t->fmt_lines[TT_FMT_ALB]);
+    cr_expect_eq(in_obj(json, "lines_by_input_format", "alb-conn"), t->fmt_lines[TT_FMT_CONN]);
+    cr_expect_eq(in_obj(json, "lines_by_input_format", "cloudfront"), t->fmt_lines[TT_FMT_CF]);
+    cr_expect_eq(in_obj(json, "lines_by_input_format", "json") +
+                     in_obj(json, "lines_by_input_format", "text"),
+                 t->fmt_lines[TT_FMT_APP] + t->fmt_lines[TT_FMT_LAMBDA]);
+    cr_expect_eq(in_obj(json, "joins", "alb_conn"), t->joined_conn);
+    cr_expect_eq(in_obj(json, "joins", "cloudfront"), t->joined_cf);
+    cr_expect_eq(in_obj(json, "joins", "cloudfront_unmatched"), t->cf_unmatched);
+    cr_expect_eq(tt_json_u64(json, "traces"), t->traces);
+    cr_expect_eq(tt_json_u64(json, "errors"), 0);
+}
+
+Test(formats, samples_every_format_matches_truth)
+{
+    tt_truth t = tt_truth_read(TG_SOURCE_DIR "/tests/fixtures/samples.truth.tsv");
+    cr_assert(t.has_formats, "samples were not written with --formats all");
+    tt_run r = tg("stats --json '%s/samples'", TG_SOURCE_DIR);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    check_stats(r.out, &t);
+    tt_run_free(&r);
+    tt_truth_free(&t);
+}
+
+/* Each trace's events, counted by format from the NDJSON timelines. */
+Test(formats, every_trace_has_its_events_by_format, .timeout = 120)
+{
+    char *dir = tt_tmpdir();
+    make_archive(dir, 17, 300);
+    char *truth = tt_fmt("%s/truth.tsv", dir);
+    tt_truth t = tt_truth_read(truth);
+    cr_assert(t.has_formats && t.ntf == t.nt, "the truth lacks per-format counts");
+    tt_run r = tg("timelines --format ndjson '%s/logs'", dir);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    static const char *const names[TT_NFMT] = {"alb", "alb-conn", "cloudfront", "app", "lambda"};
+    size_t seen = 0, crossed_all = 0;
+    for (char *line = r.out, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        cr_assert_not_null(nl);
+        *nl = '\0';
+        cr_assert(tt_json_valid(line, strlen(line)), "invalid JSON: %.300s", line);
+        char *id = tt_json_str(line, "trace_id");
+        const tt_truth_fmt *want = NULL;
+        for (size_t i = 0; i < t.ntf && !want; i++)
+            if (strcmp(t.tf[i].id, id) == 0)
+                want = &t.tf[i];
+        cr_assert_not_null(want, "trace %s is not in the truth", id);
+        int kinds = 0;
+        for (int f = 0; f < TT_NFMT; f++) {
+            char *pat = tt_fmt("\"format\":\"%s\"", names[f]);
+            size_t got = tt_count(line, pat);
+            cr_expect_eq(got, want->n[f], "%s: %zu %s events, truth %lu", id, got, names[f],
+                         want->n[f]);
+            kinds += got > 0;
+            free(pat);
+        }
+        crossed_all += kinds >= 4;
+        free(id);
+        seen++;
+    }
+    cr_expect_eq(seen, t.nt);
+    cr_expect_gt(crossed_all, 0, "no trace crosses four kinds of log");
+    tt_run_free(&r);
+    /* stats agrees, and does not depend on the order the files come in:
+     * the same files named in reverse order. */
+    r = tg("stats --json '%s/logs'", dir);
+    check_stats(r.out, &t);
+    tt_run_free(&r);
+    char *rev = tt_fmt("cd '%s' && find logs -type f | sort -r | xargs '%s' stats --json", dir,
+                       tt_binary());
+    r = tt_sh(rev, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    check_stats(r.out, &t);
+    tt_run_free(&r);
+    free(rev);
+    tt_truth_free(&t);
+    free(truth);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+/* find shows a trace's events from every kind of log, with their lines. */
+Test(formats, find_shows_every_kind_of_event)
+{
+    char *dir = tt_tmpdir();
+    make_archive(dir, 23, 200);
+    char *truth = tt_fmt("%s/truth.tsv", dir);
+    tt_truth t = tt_truth_read(truth);
+    const tt_truth_fmt *best = &t.tf[0];
+    int best_kinds = 0;
+    for (size_t i = 0; i < t.ntf; i++) {
+        int kinds = 0;
+        for (int f = 0; f < TT_NFMT; f++)
+            kinds += t.tf[i].n[f] > 0;
+        if (kinds > best_kinds)
+            best = &t.tf[i], best_kinds = kinds;
+    }
+    char *args = tt_fmt("find --format ndjson %s '%%s/logs'", best->id);
+    tt_run r = tg(args, dir);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    unsigned long total = 0;
+    for (int f = 0; f < TT_NFMT; f++)
+        total += best->n[f];
+    cr_expect_eq(tt_json_u64(r.out, "event_count"), total);
+    cr_expect_eq(tt_count(r.out, "\"line\":"), total);
+    tt_run_free(&r);
+    free(args);
+    tt_truth_free(&t);
+    free(truth);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+/* A forced format wins over detection. */
+Test(formats, input_format_overrides_detection)
+{
+    tt_run r = tg("stats --json --input-format text '%s/tests/fixtures/alb-doc-examples.log'",
+                  TG_SOURCE_DIR);
+    /* Read as application text, each line's Root= still makes an event. */
+    cr_expect_eq(in_obj(r.out, "app", "events"), 8);
+    cr_expect_eq(in_obj(r.out, "alb", "events"), 0);
+    tt_run_free(&r);
+    r = tg("stats --json --input-format nonsense '%s'", TG_SOURCE_DIR);
+    cr_expect_eq(r.status, 2);
+    cr_expect_not_null(strstr(r.err, "--input-format"));
+    tt_run_free(&r);
+}
