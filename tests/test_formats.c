@@ -187,3 +187,36 @@ Test(formats, input_format_overrides_detection)
     cr_expect_not_null(strstr(r.err, "--input-format"));
     tt_run_free(&r);
 }
+
+/* An application line without a timestamp joins its trace, marked untimed,
+ * after the timed events, and leaves the trace's span alone. */
+Test(formats, untimed_app_line_joins_its_trace_last)
+{
+    char *dir = tt_tmpdir();
+    const char *alb =
+        "https 2025-11-20T08:00:01.000000Z app/web/50dc6c495c0c9188 1.2.3.4:5 10.0.0.1:80 0.001 "
+        "0.002 0.000 200 200 10 20 \"GET https://x.example.com:443/ HTTP/1.1\" \"curl\" "
+        "ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-1:1:"
+        "targetgroup/t/1 \"Root=1-691ecab1-bd862e3fe1be46a994272793\" \"-\" \"-\" 0 "
+        "2025-11-20T08:00:00.990000Z \"forward\" \"-\" \"-\" \"10.0.0.1:80\" \"200\" \"-\" \"-\"\n";
+    const char *app = "worker done, trace Root=1-691ecab1-bd862e3fe1be46a994272793 ok\n";
+    char *a = tt_fmt("%s/a.log", dir), *b = tt_fmt("%s/b.log", dir);
+    tt_write_file(a, alb, strlen(alb));
+    tt_write_file(b, app, strlen(app));
+    tt_run r = tg("timelines --format ndjson '%s'", dir);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(tt_json_u64(r.out, "event_count"), 2);
+    cr_expect_eq(tt_json_u64(r.out, "duration_us"), 10000, "the untimed line moved the span");
+    const char *alb_at = strstr(r.out, "\"format\":\"alb\"");
+    const char *app_at = strstr(r.out, "\"untimed\":true");
+    cr_assert(alb_at && app_at, "%s", r.out);
+    cr_expect(app_at > alb_at, "the untimed event must come last: %s", r.out);
+    tt_run_free(&r);
+    r = tg("stats --json '%s'", dir);
+    cr_expect_eq(tt_json_u64(r.out, "untimed_events"), 1);
+    tt_run_free(&r);
+    free(a);
+    free(b);
+    tt_rmtree(dir);
+    free(dir);
+}

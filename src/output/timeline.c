@@ -156,6 +156,8 @@ static void json_event(const tl_printer *p, const grp_event *e)
         wr_str(w, "null");
     else
         json_time(w, e->end_us);
+    json_key(w, "untimed", false);
+    wr_str(w, e->start_us == GRP_UNTIMED ? "true" : "false");
     json_key(w, "source", false);
     const char *src = p->inputs->paths[e->input];
     json_str(w, src, strlen(src));
