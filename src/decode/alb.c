@@ -22,6 +22,7 @@
  *   returns the number of bytes written.
  */
 #include "decode/alb.h"
+#include "util/hex.h"
 
 #include "decode/tgtime.h"
 
@@ -319,13 +320,6 @@ bool alb_parse_prefix(const char *line, size_t n, uint32_t want, alb_record *out
     return true;
 }
 
-static const uint8_t hexval[256] = {
-    ['0'] = 0x10, ['1'] = 0x11, ['2'] = 0x12, ['3'] = 0x13, ['4'] = 0x14,
-    ['5'] = 0x15, ['6'] = 0x16, ['7'] = 0x17, ['8'] = 0x18, ['9'] = 0x19,
-    ['a'] = 0x1a, ['b'] = 0x1b, ['c'] = 0x1c, ['d'] = 0x1d, ['e'] = 0x1e,
-    ['f'] = 0x1f, ['A'] = 0x1a, ['B'] = 0x1b, ['C'] = 0x1c, ['D'] = 0x1d,
-    ['E'] = 0x1e, ['F'] = 0x1f,
-};
 
 /* The byte named by the escape at s[i] ("\x…"), and its length in *len;
  * -1 when s[i] does not start a hex escape. */
@@ -336,13 +330,13 @@ static int hex_escape(const char *s, size_t i, size_t n, size_t *len)
     /* The 8-digit form \x000000HH is tried first: read as \xHH it would
      * give byte 0 followed by the text "000022". */
     if (i + 10 <= n && memcmp(s + i + 2, "000000", 6) == 0 &&
-        (hexval[(unsigned char)s[i + 8]] & hexval[(unsigned char)s[i + 9]] & 0x10)) {
+        (tg_hexval[(unsigned char)s[i + 8]] & tg_hexval[(unsigned char)s[i + 9]] & 0x10)) {
         *len = 10;
-        return (hexval[(unsigned char)s[i + 8]] & 0xf) << 4 | (hexval[(unsigned char)s[i + 9]] & 0xf);
+        return (tg_hexval[(unsigned char)s[i + 8]] & 0xf) << 4 | (tg_hexval[(unsigned char)s[i + 9]] & 0xf);
     }
-    if (hexval[(unsigned char)s[i + 2]] & hexval[(unsigned char)s[i + 3]] & 0x10) {
+    if (tg_hexval[(unsigned char)s[i + 2]] & tg_hexval[(unsigned char)s[i + 3]] & 0x10) {
         *len = 4;
-        return (hexval[(unsigned char)s[i + 2]] & 0xf) << 4 | (hexval[(unsigned char)s[i + 3]] & 0xf);
+        return (tg_hexval[(unsigned char)s[i + 2]] & 0xf) << 4 | (tg_hexval[(unsigned char)s[i + 3]] & 0xf);
     }
     return -1;
 }

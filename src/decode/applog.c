@@ -380,12 +380,7 @@ static void offer_id(applog_record *out, tg_str v)
     xray_decode("", 0, &h);
     xray_status st = XRAY_BAD_ROOT;
     if (v.n == 35) {
-        char buf[40];
-        memcpy(buf, "Root=", 5);
-        memcpy(buf + 5, v.p, 35);
-        st = xray_decode(buf, sizeof buf, &h);
-        /* The slices of h point into buf; a bare id has none to keep. */
-        h.self = h.parent = h.lineage = TG_STR_NULL;
+        st = xray_root_status(v.p, v.n, &h.root);
     } else if (v.n == 32 && xray_parse_user_id(v.p, v.n, &h.root)) {
         st = XRAY_OK;
     }

@@ -13,6 +13,7 @@
  *   the span [time_us, time_us].
  */
 #include "decode/cloudfront.h"
+#include "util/hex.h"
 
 #include "decode/tgtime.h"
 
@@ -180,13 +181,6 @@ bool cloudfront_parse(const cloudfront_state *st, const char *line, size_t n,
     return true;
 }
 
-static inline int hexv(char c)
-{
-    if (is_digit(c))
-        return c - '0';
-    unsigned l = (unsigned)(unsigned char)c | 0x20;
-    return l >= 'a' && l <= 'f' ? (int)(l - 'a' + 10) : -1;
-}
 
 size_t cloudfront_url_decode(tg_str s, char *dst, size_t cap)
 {
@@ -202,8 +196,8 @@ size_t cloudfront_url_decode(tg_str s, char *dst, size_t cap)
         if (i >= s.n || o >= cap)
             break;
         /* s.p[i] is '%'. */
-        int hi = i + 2 < s.n ? hexv(s.p[i + 1]) : -1;
-        int lo = hi >= 0 ? hexv(s.p[i + 2]) : -1;
+        int hi = i + 2 < s.n ? tg_hex_digit(s.p[i + 1]) : -1;
+        int lo = hi >= 0 ? tg_hex_digit(s.p[i + 2]) : -1;
         if (lo >= 0) {
             dst[o++] = (char)(hi << 4 | lo);
             i += 3;

@@ -149,18 +149,13 @@ static int32_t parse_mb(tg_str v)
 }
 
 /* The verdict on a bare trace id, the one xray_decode() gives it as a
- * Root: the id is copied behind "Root=" in a small stack buffer. */
+ * Root. */
 static xray_status bare_root(tg_str id, xray_root *root)
 {
     root->hi = root->lo = 0;
-    if (id.n != 35)
-        return XRAY_BAD_ROOT;
-    char buf[40];
-    memcpy(buf, "Root=", 5);
-    memcpy(buf + 5, id.p, 35);
-    xray_header h;
-    xray_status st = xray_decode(buf, sizeof buf, &h);
-    *root = h.root;
+    xray_status st = xray_root_status(id.p, id.n, root);
+    if (st != XRAY_OK)
+        root->hi = root->lo = 0;
     return st;
 }
 

@@ -14,19 +14,8 @@
  * - A field with no '=' has an empty value: a bare "Root" is a bad Root.
  */
 #include "decode/xray.h"
+#include "util/hex.h"
 
-/*
- * Hex digit values tagged with 0x10, so that AND-ing the entries of a run of
- * digits tells in one test at the end whether all of them were hex digits.
- * Anything not listed is 0: not a digit.
- */
-static const uint8_t hexval[256] = {
-    ['0'] = 0x10, ['1'] = 0x11, ['2'] = 0x12, ['3'] = 0x13, ['4'] = 0x14,
-    ['5'] = 0x15, ['6'] = 0x16, ['7'] = 0x17, ['8'] = 0x18, ['9'] = 0x19,
-    ['a'] = 0x1a, ['b'] = 0x1b, ['c'] = 0x1c, ['d'] = 0x1d, ['e'] = 0x1e,
-    ['f'] = 0x1f, ['A'] = 0x1a, ['B'] = 0x1b, ['C'] = 0x1c, ['D'] = 0x1d,
-    ['E'] = 0x1e, ['F'] = 0x1f,
-};
 
 static const char hexdig[16] = "0123456789abcdef";
 
@@ -36,7 +25,7 @@ static inline bool hex_run(const char *s, unsigned k, uint64_t *v)
     uint64_t acc = 0;
     unsigned ok = 0x10;
     for (unsigned i = 0; i < k; i++) {
-        unsigned e = hexval[(unsigned char)s[i]];
+        unsigned e = tg_hexval[(unsigned char)s[i]];
         ok &= e;
         acc = acc << 4 | (e & 0xf);
     }
@@ -52,8 +41,7 @@ static void put_hex(char *out, uint64_t v, unsigned k)
     }
 }
 
-/* The verdict on a Root value: XRAY_OK, XRAY_BAD_ROOT or XRAY_ZERO_ROOT. */
-static xray_status root_status(const char *s, size_t n, xray_root *out)
+xray_status xray_root_status(const char *s, size_t n, xray_root *out)
 {
     if (n != 35 || s[0] != '1' || s[1] != '-' || s[10] != '-')
         return XRAY_BAD_ROOT;
@@ -69,7 +57,7 @@ static xray_status root_status(const char *s, size_t n, xray_root *out)
 
 bool xray_parse_root(const char *s, size_t n, xray_root *out)
 {
-    return root_status(s, n, out) == XRAY_OK;
+    return xray_root_status(s, n, out) == XRAY_OK;
 }
 
 static inline bool is_blank(char c)
@@ -100,7 +88,7 @@ static void decode_field(const char *p, const char *e, xray_header *out, xray_st
     case 4:
         if (memcmp(key.p, "Root", 4) == 0) {
             if (*st == XRAY_NO_ROOT)
-                *st = root_status(val.p, val.n, &out->root);
+                *st = xray_root_status(val.p, val.n, &out->root);
         } else if (memcmp(key.p, "Self", 4) == 0 && out->self.p == NULL) {
             out->self = val;
         }

@@ -68,6 +68,12 @@ typedef struct xray_header {
  * when a header repeats it. */
 xray_status xray_decode(const char *s, size_t n, xray_header *out);
 
+/* The verdict xray_decode() gives a Root value s[0..n): XRAY_OK (and *out
+ * set), XRAY_BAD_ROOT or XRAY_ZERO_ROOT. For decoders that meet a bare id
+ * (Lambda's XRAY TraceId, a JSON xrayTraceId) and must judge it exactly as
+ * a header's Root. */
+xray_status xray_root_status(const char *s, size_t n, xray_root *out);
+
 /* Parses exactly "1-XXXXXXXX-XXXXXXXXXXXXXXXXXXXXXXXX" (35 bytes, any case)
  * into *out. Returns false on any deviation, including the all-zero id. */
 bool xray_parse_root(const char *s, size_t n, xray_root *out);

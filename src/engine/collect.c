@@ -39,7 +39,7 @@ int collect_init(collector *c, const eng_settings *s, const scan_db *db, unsigne
 void collect_free(collector *c)
 {
     scan_scratch_free(c->scratch);
-    free(c->ev);
+    free(c->ev.v);
     arena_free(&c->lines);
     intern_free(&c->lbs);
     grp_agg_free(&c->agg);
@@ -109,23 +109,9 @@ static bool wanted(const eng_settings *s, xray_root r)
     return false;
 }
 
-static int push_event(collector *c, const grp_event *e)
-{
-    if (c->nev == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 4096;
-        grp_event *ev = realloc(c->ev, cap * sizeof *ev);
-        if (!ev)
-            return -1;
-        c->ev = ev;
-        c->cap = cap;
-    }
-    c->ev[c->nev++] = *e;
-    return 0;
-}
-
 int collect_event(collector *c, const grp_event *e)
 {
-    return c->s->mode == ENG_STATS ? grp_agg_add(&c->agg, e, NULL) : push_event(c, e);
+    return c->s->mode == ENG_STATS ? grp_agg_add(&c->agg, e, NULL) : grp_events_push(&c->ev, e);
 }
 
 /* Source names (load balancers, edges, services) repeat line after line:

@@ -27,8 +27,7 @@ typedef struct collector {
     scan_scratch *scratch;
     unsigned worker;
 
-    grp_event *ev; /* owned, grows by doubling; timelines and find */
-    size_t nev, cap;
+    grp_events ev; /* timelines and find: the events kept */
     grp_agg agg;   /* stats: traces aggregated as events arrive */
     arena lines;
     intern lbs;

@@ -341,15 +341,6 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static void human_bytes(double b, char *out, size_t cap)
-{
-    const char *units[] = {"B", "KB", "MB", "GB", "TB"};
-    unsigned u = 0;
-    while (b >= 1000 && u < 4)
-        b /= 1000, u++;
-    snprintf(out, cap, u ? "%.1f %s" : "%.0f %s", b, units[u]);
-}
-
 /* Waits for the workers, refreshing the progress line every 200 ms once the
  * run has lasted a second (short runs show nothing). */
 static void wait_with_progress(engine *e, worker *ws, unsigned n, double t0)
@@ -364,8 +355,8 @@ static void wait_with_progress(engine *e, worker *ws, unsigned n, double t0)
             size_t done = e->next_input; /* read without the lock: a hint */
             char b[32], r[32];
             double bytes = (double)atomic_load(&e->bytes_done);
-            human_bytes(bytes, b, sizeof b);
-            human_bytes(bytes / dt, r, sizeof r);
+            tg_human_bytes(bytes, b, sizeof b);
+            tg_human_bytes(bytes / dt, r, sizeof r);
             tg_progress(e->rep, "tracegrep: %zu/%zu inputs, %s read, %s/s", done, e->in->n, b,
                         r);
         }
@@ -379,25 +370,13 @@ static void wait_with_progress(engine *e, worker *ws, unsigned n, double t0)
 typedef struct join_sink {
     eng_result *out;
     bool stats;
-    grp_event *v;
-    size_t n, cap;
+    grp_events ev;
 } join_sink;
 
 static int emit_joined(void *ctx, const grp_event *e)
 {
     join_sink *js = ctx;
-    if (js->stats)
-        return grp_agg_add(&js->out->agg, e, NULL);
-    if (js->n == js->cap) {
-        size_t cap = js->cap ? js->cap * 2 : 1024;
-        grp_event *v = realloc(js->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        js->v = v;
-        js->cap = cap;
-    }
-    js->v[js->n++] = *e;
-    return 0;
+    return js->stats ? grp_agg_add(&js->out->agg, e, NULL) : grp_events_push(&js->ev, e);
 }
 
 static void remap_recs(join_recs *r, const uint16_t *map, size_t nmap)
@@ -421,8 +400,8 @@ static int resolve_joins(eng_result *out, join_recs *conn, join_refs *conn_refs,
         rc = join_resolve(cf, cf_refs, emit_joined, &js, &joined, &unmatched);
     out->c.events_by[GRP_FMT_CLOUDFRONT] += joined;
     out->c.cf_unmatched += unmatched;
-    out->vecs[out->nvec - 1] = js.v;
-    out->lens[out->nvec - 1] = js.n;
+    out->vecs[out->nvec - 1] = js.ev.v;
+    out->lens[out->nvec - 1] = js.ev.n;
     return rc;
 }
 
@@ -450,9 +429,9 @@ static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
             break;
         }
         intern_merge(&out->lbs, &c->lbs, map);
-        for (size_t k = 0; k < c->nev; k++)
-            if (c->ev[k].lb < c->lbs.n)
-                c->ev[k].lb = map[c->ev[k].lb];
+        for (size_t k = 0; k < c->ev.n; k++)
+            if (c->ev.v[k].lb < c->lbs.n)
+                c->ev.v[k].lb = map[c->ev.v[k].lb];
         remap_recs(&c->conn, map, c->lbs.n);
         remap_recs(&c->cf, map, c->lbs.n);
         rc = grp_agg_merge(&out->agg, &c->agg, map, c->lbs.n);
@@ -463,11 +442,10 @@ static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
                         join_refs_move(&cf_refs, &c->cf_refs)))
             rc = -1;
         eng_counts_add(&out->c, &c->c);
-        out->vecs[i] = c->ev;
-        out->lens[i] = c->nev;
+        out->vecs[i] = c->ev.v;
+        out->lens[i] = c->ev.n;
         out->arenas[i] = c->lines;
-        c->ev = NULL;
-        c->nev = c->cap = 0;
+        memset(&c->ev, 0, sizeof c->ev);
         arena_init(&c->lines, c->lines.chunk_size);
     }
     if (rc == 0)

@@ -53,6 +53,15 @@ typedef struct grp_event {
 
 _Static_assert(sizeof(grp_event) == 56, "grp_event grew: check the memory budget");
 
+/* A growable vector of events, owned by whoever holds it. */
+typedef struct grp_events {
+    grp_event *v;
+    size_t n, cap;
+} grp_events;
+
+/* Appends e; returns 0, or -1 when memory is short (v is left as it was). */
+int grp_events_push(grp_events *ev, const grp_event *e);
+
 /* The order of events in a timeline: by start, then by position in the
  * input, which does not depend on how work was split between threads. */
 static inline int grp_event_cmp(const grp_event *a, const grp_event *b)

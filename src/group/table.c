@@ -14,6 +14,20 @@ static void add_lb(grp_trace *tr, uint16_t lb)
         tr->lb_more = 1;
 }
 
+int grp_events_push(grp_events *ev, const grp_event *e)
+{
+    if (ev->n == ev->cap) {
+        size_t cap = ev->cap ? ev->cap * 2 : 4096;
+        grp_event *v = realloc(ev->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        ev->v = v;
+        ev->cap = cap;
+    }
+    ev->v[ev->n++] = *e;
+    return 0;
+}
+
 void grp_agg_init(grp_agg *a)
 {
     memset(a, 0, sizeof *a);

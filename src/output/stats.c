@@ -8,6 +8,7 @@
 #include "input/reader.h"
 #include "output/json.h"
 #include "output/timeline.h"
+#include "util/report.h"
 
 /* The traces a summary lists: the slowest, and those with a 5xx. */
 typedef struct picks {
@@ -91,15 +92,6 @@ static uint64_t malformed_total(const eng_counts *c)
     for (int i = 1; i < XRAY_STATUS_COUNT; i++)
         m += c->malformed[i];
     return m;
-}
-
-static void human(double b, char *out, size_t cap)
-{
-    const char *units[] = {"B", "kB", "MB", "GB", "TB"};
-    unsigned u = 0;
-    while (b >= 1000 && u < 4)
-        b /= 1000, u++;
-    snprintf(out, cap, u ? "%.1f %s" : "%.0f %s", b, units[u]);
 }
 
 /* A trace's load balancer names, sorted so that what is printed does not
@@ -205,9 +197,9 @@ void stats_print_text(writer *w, const stats_view *v, bool color)
         return;
     }
     char in[32], out[32], rate[32];
-    human((double)c->bytes_in, in, sizeof in);
-    human((double)c->bytes_out, out, sizeof out);
-    human(v->seconds > 0 ? (double)c->bytes_out / v->seconds : 0, rate, sizeof rate);
+    tg_human_bytes((double)c->bytes_in, in, sizeof in);
+    tg_human_bytes((double)c->bytes_out, out, sizeof out);
+    tg_human_bytes(v->seconds > 0 ? (double)c->bytes_out / v->seconds : 0, rate, sizeof rate);
     uint64_t errors = c->inputs_failed + v->walk_errors;
     wr_printf(w, "inputs       %llu read (%llu gzip, %llu zstd, %llu plain), %llu failed, %llu skipped\n",
               (unsigned long long)c->inputs, (unsigned long long)c->by_kind[IN_GZIP],

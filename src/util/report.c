@@ -89,6 +89,15 @@ void tg_progress(tg_report *r, const char *fmt, ...)
     va_end(ap);
 }
 
+void tg_human_bytes(double b, char *out, size_t cap)
+{
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+    unsigned u = 0;
+    while (b >= 1000 && u < 5)
+        b /= 1000, u++;
+    snprintf(out, cap, u ? "%.1f %s" : "%.0f %s", b, units[u]);
+}
+
 void tg_progress_clear(tg_report *r)
 {
     pthread_mutex_lock(&r->mu);

@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct tg_report {
@@ -44,5 +45,8 @@ void tg_progress(tg_report *r, const char *fmt, ...) __attribute__((format(print
 
 /* Wipes the progress line if one is shown. */
 void tg_progress_clear(tg_report *r);
+
+/* A byte count for people, in SI units: "812 B", "3.4 MB", "1.2 GB". */
+void tg_human_bytes(double bytes, char *out, size_t cap);
 
 #endif
