@@ -48,8 +48,10 @@ typedef struct engine {
     tg_report *rep;
     scan_db *db;
 
-    pthread_mutex_t mu; /* guards next_input and the piece stack */
+    pthread_mutex_t mu; /* guards next_input, the piece stack and reading */
+    pthread_cond_t more; /* pieces were pushed, or an input was finished */
     size_t next_input;
+    unsigned reading;   /* workers inside an input: they may still cut it */
     piece *pieces;
     size_t npieces, cap_pieces;
 
@@ -172,6 +174,7 @@ static piece split_file(engine *e, shared_map *sm, uint32_t input, sniff_format 
         atomic_fetch_add(&sm->refs, 1);
         e->pieces[e->npieces++] = cut[i];
     }
+    pthread_cond_broadcast(&e->more);
     pthread_mutex_unlock(&e->mu);
     piece first = cut[0];
     free(cut);
@@ -321,11 +324,23 @@ static void *worker_main(void *arg)
         bool have_piece = false;
         size_t input = SIZE_MAX;
         pthread_mutex_lock(&e->mu);
-        if (e->npieces) {
-            pc = e->pieces[--e->npieces];
-            have_piece = true;
-        } else if (e->next_input < e->in->n) {
-            input = e->next_input++;
+        /* With nothing to take, a worker waits as long as another one is
+         * inside an input: a large file is cut into pieces only once it
+         * is open, and those pieces are for everyone. */
+        for (;;) {
+            if (e->npieces) {
+                pc = e->pieces[--e->npieces];
+                have_piece = true;
+                break;
+            }
+            if (e->next_input < e->in->n) {
+                input = e->next_input++;
+                e->reading++;
+                break;
+            }
+            if (e->reading == 0)
+                break;
+            pthread_cond_wait(&e->more, &e->mu);
         }
         pthread_mutex_unlock(&e->mu);
         if (have_piece) {
@@ -333,6 +348,10 @@ static void *worker_main(void *arg)
             map_release(pc.map);
         } else if (input != SIZE_MAX) {
             read_input(w, (uint32_t)input);
+            pthread_mutex_lock(&e->mu);
+            e->reading--;
+            pthread_cond_broadcast(&e->more);
+            pthread_mutex_unlock(&e->mu);
         } else {
             break;
         }
@@ -470,6 +489,7 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
         return -1;
     }
     pthread_mutex_init(&e.mu, NULL);
+    pthread_cond_init(&e.more, NULL);
     atomic_init(&e.bytes_done, 0);
     atomic_init(&e.kept_maps, 0);
     e.maps = calloc(inputs->n ? inputs->n : 1, sizeof *e.maps);
@@ -517,6 +537,7 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
     }
     free(ws);
     free(e.pieces);
+    pthread_cond_destroy(&e.more);
     pthread_mutex_destroy(&e.mu);
     scan_db_free(e.db);
     out->maps = e.maps;

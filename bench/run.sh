@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# tracegrep's benchmark: builds, generates the data once (cached in
+# bench/data/), runs every case several times, and writes the medians,
+# ratios, throughput and peak memory to bench/RESULTS.md with the machine and
+# the date. Peers that are missing are skipped with a note, never faked.
+#
+#   bench/run.sh [--runs N] [--size 1G] [--with-duckdb]
+#
+# --with-duckdb installs @duckdb/node-api from npm into bench/.cache/ (needs
+# node and npm) to run the SQL peer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=5
+size=1G
+with_duckdb=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --runs) runs=$2; shift 2 ;;
+    --size) size=$2; shift 2 ;;
+    --with-duckdb) with_duckdb=1; shift ;;
+    *) echo "usage: bench/run.sh [--runs N] [--size SIZE] [--with-duckdb]" >&2; exit 2 ;;
+    esac
+done
+
+TG_BUILD_DIR=build scripts/setup.sh
+tg=build/tracegrep
+data=bench/data
+mkdir -p "$data" bench/.cache
+plain=$data/alb-$size.log
+if [ ! -s "$plain" ]; then
+    echo "bench: generating $plain" >&2
+    build/tg-gen --seed 1 --bytes "$size" --single "$plain" --truth "$data/alb-$size.truth.tsv"
+fi
+[ -s "$plain.gz" ] || { echo "bench: gzip" >&2; gzip -6 -n -c "$plain" >"$plain.gz"; }
+[ -s "$plain.zst" ] || { echo "bench: zstd" >&2; zstd -q -3 -c "$plain" >"$plain.zst"; }
+# 16 files of one sixteenth each, for the threads case.
+if [ ! -d "$data/split16" ]; then
+    mkdir -p "$data/split16"
+    split -n l/16 -d "$plain" "$data/split16/part-"
+fi
+cat "$plain" "$plain.gz" "$plain.zst" >/dev/null # warm the page cache
+
+# median_time CMD...: runs CMD $runs times; prints "median_seconds max_rss_kb".
+median_time() {
+    local t=() m=0
+    local tf
+    tf=$(mktemp)
+    for _ in $(seq "$runs"); do
+        local out
+        /usr/bin/time -o "$tf" -f "%e %M" "$@" >/dev/null 2>/dev/null || true
+        out=$(tail -1 "$tf")
+        t+=("${out% *}")
+        local rss=${out#* }
+        [ "$rss" -gt "$m" ] && m=$rss
+    done
+    rm -f "$tf"
+    printf '%s\n' "${t[@]}" | sort -n | awk -v m="$m" '{a[NR]=$1} END {print a[int((NR+1)/2)], m}'
+}
+# Like median_time, for a shell pipeline given as one string.
+median_sh() { median_time bash -c "$1"; }
+
+declare -A T R
+run() { # run NAME CMD...
+    local name=$1 r
+    shift
+    r=$(median_time "$@")
+    T[$name]=${r% *}
+    R[$name]=${r#* }
+    echo "bench: $name ${T[$name]} s, ${R[$name]} KB" >&2
+}
+run_sh() { # run_sh NAME 'PIPELINE'
+    local r
+    r=$(median_sh "$2")
+    T[$1]=${r% *}
+    R[$1]=${r#* }
+    echo "bench: $1 ${T[$1]} s" >&2
+}
+
+run hs_literal build/hs-limit "$plain"
+run hs_regex build/hs-limit -r "$plain"
+run stats_j1 "$tg" stats -j 1 "$plain"
+run stats_j2 "$tg" stats -j 2 "$plain"
+run timelines_j1 "$tg" timelines -j 1 --format ndjson -o /tmp/tracegrep-bench.ndjson "$plain"
+find_id=$(awk -F'\t' '$1=="trace" && $7>=2 {print $2; exit}' "$data/alb-$size.truth.tsv")
+run find_j1 "$tg" find -j 1 "$find_id" "$plain"
+run stats_gz_j1 "$tg" stats -j 1 "$plain.gz"
+run stats_zst_j1 "$tg" stats -j 1 "$plain.zst"
+run split16_j1 "$tg" stats -j 1 "$data/split16"
+run split16_j2 "$tg" stats -j 2 "$data/split16"
+if command -v igzip >/dev/null; then run_sh igzip "igzip -d -c '$plain.gz' >/dev/null"; fi
+run_sh gzip "gzip -d -c '$plain.gz' >/dev/null"
+run_sh zstd "zstd -d -c '$plain.zst' >/dev/null"
+if command -v rg >/dev/null; then
+    run_sh rg_pipeline "rg -o 'Root=1-[0-9a-f]{8}-[0-9a-f]{24}' '$plain' | sort | uniq -c >/dev/null"
+fi
+duck_note="skipped: run with --with-duckdb (installs @duckdb/node-api from npm)"
+if [ "$with_duckdb" = 1 ]; then
+    if command -v npm >/dev/null && command -v node >/dev/null; then
+        if [ ! -d bench/.cache/duckdb/node_modules/@duckdb/node-api ]; then
+            (cd bench/.cache && mkdir -p duckdb && cd duckdb && npm init -y >/dev/null &&
+                npm install --no-audit --no-fund @duckdb/node-api >/dev/null 2>&1) || true
+        fi
+        if [ -d bench/.cache/duckdb/node_modules/@duckdb/node-api ]; then
+            cp bench/duckdb-groupby.mjs bench/.cache/duckdb/
+            run duckdb_j2 node bench/.cache/duckdb/duckdb-groupby.mjs "$PWD/$plain" 2
+            duck_note=""
+        else
+            duck_note="skipped: npm could not install @duckdb/node-api"
+        fi
+    else
+        duck_note="skipped: node/npm not found"
+    fi
+fi
+
+# Output identical whatever -j.
+"$tg" timelines -j 1 --format ndjson -o /tmp/tg-j1.ndjson "$data/split16"
+"$tg" timelines -j 2 --format ndjson -o /tmp/tg-j2.ndjson "$data/split16"
+same=$(cmp -s /tmp/tg-j1.ndjson /tmp/tg-j2.ndjson && echo yes || echo NO)
+rm -f /tmp/tg-j1.ndjson /tmp/tg-j2.ndjson /tmp/tracegrep-bench.ndjson
+events=$(awk -F'\t' '$1=="events" {print $2}' "$data/alb-$size.truth.tsv")
+traces=$(awk -F'\t' '$1=="traces" {print $2}' "$data/alb-$size.truth.tsv")
+bytes=$(stat -c %s "$plain")
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+gbps() { awk -v s="$1" -v b="$bytes" 'BEGIN { if (s > 0) printf "%.2f", b / s / 1e9; else print "n/a" }'; }
+row() { # row CASE TIME TARGET-TEXT RATIO-TEXT
+    printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$(gbps "$2")" "$3" "$4"
+}
+get() { echo "${T[$1]:-}"; }
+{
+    echo "# tracegrep benchmark results"
+    echo
+    echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+    echo "- kernel: $(uname -r); tracegrep $("$tg" --version | head -1 | cut -d' ' -f2), $("$tg" --version | tail -n +2 | tr '\n' ',' | sed 's/,$//; s/,/, /g')"
+    echo "- data: $size of generated ALB logs ($bytes bytes, $events events, $traces traces), seed 1; page cache warm; median of $runs runs"
+    echo
+    echo "| case | median s | GB/s (of the plain size) | target | measured |"
+    echo "| --- | --- | --- | --- | --- |"
+    row "raw Hyperscan literal scan \`Root=\` (limit)" "$(get hs_literal)" "" ""
+    row "raw Hyperscan full Root regex" "$(get hs_regex)" "" ""
+    row "stats -j1, plain" "$(get stats_j1)" "<= 3x literal scan" "$(ratio "$(get stats_j1)" "$(get hs_literal)")x"
+    if [ -n "$(get rg_pipeline)" ]; then
+        row "rg -o … \| sort \| uniq -c" "$(get rg_pipeline)" "stats -j1 >= 5x faster" "$(ratio "$(get rg_pipeline)" "$(get stats_j1)")x faster"
+    else
+        row "rg pipeline" "" "" "skipped: rg not found"
+    fi
+    row "stats -j2, plain" "$(get stats_j2)" "" "$(ratio "$(get stats_j1)" "$(get stats_j2)")x vs -j1"
+    row "timelines --format ndjson -o FILE -j1" "$(get timelines_j1)" "<= 2x stats" "$(ratio "$(get timelines_j1)" "$(get stats_j1)")x"
+    row "find one trace -j1" "$(get find_j1)" "<= 1.5x literal scan" "$(ratio "$(get find_j1)" "$(get hs_literal)")x"
+    row "igzip -d -c >/dev/null" "$(get igzip)" "" ""
+    row "gzip -d -c >/dev/null" "$(get gzip)" "" ""
+    row "stats -j1, .gz" "$(get stats_gz_j1)" "<= 1.2x igzip -d" "$(ratio "$(get stats_gz_j1)" "$(get igzip)")x"
+    row "zstd -d -c >/dev/null" "$(get zstd)" "" ""
+    row "stats -j1, .zst" "$(get stats_zst_j1)" "<= 1.2x zstd -d" "$(ratio "$(get stats_zst_j1)" "$(get zstd)")x"
+    row "stats -j1, 16 files" "$(get split16_j1)" "" ""
+    row "stats -j2, 16 files" "$(get split16_j2)" ">= 1.8x faster than -j1" "$(ratio "$(get split16_j1)" "$(get split16_j2)")x"
+    if [ -z "$duck_note" ]; then
+        row "DuckDB group-by-Root, 2 threads" "$(get duckdb_j2)" "tracegrep -j2 >= 5x faster" "$(ratio "$(get duckdb_j2)" "$(get stats_j2)")x faster"
+    else
+        row "DuckDB group-by-Root" "" "" "$duck_note"
+    fi
+    echo
+    echo "Peak RSS of stats -j1 over the plain file: $(( ${R[stats_j1]} / 1024 )) MB (target < 200 MB);"
+    echo "timelines -j1: $(( ${R[timelines_j1]} / 1024 )) MB."
+    echo "Timelines output identical with -j1 and -j2 on 16 files: $same."
+} >bench/RESULTS.md
+cat bench/RESULTS.md
