@@ -295,7 +295,7 @@ Test(cli, empty_and_headerless_inputs_exit_1)
 {
     char *dir = tt_tmpdir();
     tt_run r = sh(": > '@D/empty.log' && '@B' stats --json '@D/empty.log' "
-                  "'" TG_SHARED_FORMATS "/classic-elb-doc-example.log'",
+                  "'" TG_SOURCE_DIR "/tests/fixtures/classic-elb-doc-example.log'",
                   dir);
     cr_expect_eq(r.status, 1, "%s", r.err);
     conserved(r.out);
