@@ -777,3 +777,30 @@ TEST(mapfile, maps_and_empty)
     cr_assert_eq(mapfile_open(&m, -1, 12), EBADF);
     cr_assert_null(m.p);
 }
+
+/* A legacy-format zstd frame that fails (found by fuzz_reader): libzstd's
+ * legacy decoder reports the whole output buffer as written without writing
+ * it. The lines before the damage come out, and nothing else: not the
+ * previous input's lines still in the reader's buffer. */
+TEST(input, zstd_legacy_frame_error_delivers_no_stale_bytes)
+{
+    in_reader *r = reader(1 << 20);
+    char *prev = at("prev.zst");
+    sh_ok("yes 'STALE LINE FROM THE PREVIOUS FILE' | head -c 2000000 | zstd -q -c > '%s'", prev);
+    collect first = {0};
+    in_result res;
+    cr_assert_eq(read_path(r, prev, &first, &res), IN_OK, "%s", res.err);
+
+    size_t len = 0;
+    char *bad = keep(tt_read_file(TG_SOURCE_DIR "/fuzz/regressions/fuzz_reader-zstd-legacy-error.bin",
+                                  &len));
+    cr_assert_not_null(bad);
+    char *path = at("legacy.zst");
+    tt_write_file(path, bad, len);
+    collect got = {0};
+    cr_assert_eq(read_path(r, path, &got, &res), IN_FAILED);
+    cr_expect_not_null(strstr(res.err, "corrupt zstd"), "%s", res.err);
+    cr_expect_eq(got.n, 2, "delivered %zu bytes", got.n);
+    cr_expect(got.n == 2 && memcmp(got.data, "x\n", 2) == 0);
+    cr_expect_eq(res.bytes_out, 2);
+}

@@ -114,7 +114,8 @@ int join_resolve(join_recs *recs, join_refs *refs, join_emit_fn emit, void *ctx,
     if (recs->n == 0)
         return 0; /* nothing to join: the references cost no sort */
     qsort(recs->v, recs->n, sizeof *recs->v, cmp_rec);
-    qsort(refs->v, refs->n, sizeof *refs->v, cmp_ref);
+    if (refs->n) /* qsort must not see the NULL of an empty vector */
+        qsort(refs->v, refs->n, sizeof *refs->v, cmp_ref);
     /* Both sorted by key: one merge walk. */
     size_t i = 0, j = 0;
     while (i < recs->n) {

@@ -67,8 +67,14 @@ int in_zstd_run(in_zstd *z, in_reader *r, in_src *src)
             size_t before = o.pos;
             ZSTD_inBuffer in = {src->p, hint < src->n ? hint : src->n, 0};
             ret = ZSTD_decompressStream(z->dctx, &o, &in);
-            if (ZSTD_isError(ret))
+            if (ZSTD_isError(ret)) {
+                /* A failing call's output is not to be trusted: the legacy
+                 * (v0.5-0.7) decoders of libzstd 1.5 set o.pos to the whole
+                 * buffer on error without writing it, which would hand
+                 * stale memory to the scanner as lines. */
+                o.pos = before;
                 break;
+            }
             in_src_skip(src, in.pos);
             idle = in.pos == 0 && o.pos == before;
             if (!idle || ret == 0)
