@@ -1,0 +1,113 @@
+/*
+ * fuzz_formats: the decoders of the formats beyond ALB on arbitrary bytes:
+ * format sniffing, application lines (text and JSON), timestamps found in a
+ * line, Lambda REPORT and XRAY lines, connection-log lines and CloudFront
+ * lines (directives and records, with the column map they leave behind).
+ *
+ * The input is read as lines; each line goes through every decoder, the way
+ * a misdetected input would. Invariants from the headers:
+ * - every slice a decoder returns lies inside the line it was given;
+ * - a decoder that says it found a valid Root gives a Root that formats and
+ *   parses back to itself;
+ * - tstamp_find() reports a match inside the line;
+ * - cloudfront_url_decode() never writes more than it read.
+ */
+#include "fuzz_check.h"
+
+#include <string.h>
+
+#include "decode/albconn.h"
+#include "decode/applog.h"
+#include "decode/cloudfront.h"
+#include "decode/lambda.h"
+#include "decode/sniff.h"
+#include "decode/tstamp.h"
+#include "decode/xray.h"
+
+#define IN(s, line, n) FZ_CHECK(!(s).p || fz_inside((s).p, (s).n, line, n), "slice outside the line")
+
+static void root_round_trip(xray_root r)
+{
+    char id[36];
+    xray_format_root(r, id);
+    xray_root back;
+    FZ_CHECK(xray_parse_root(id, 35, &back) && xray_root_eq(back, r), "root %s does not parse back",
+             id);
+}
+
+static void one_line(const char *line, size_t n, cloudfront_state *cf)
+{
+    sniff_format f = sniff_line(line, n);
+    FZ_CHECK((int)f >= 0 && f < SNIFF_FORMAT_COUNT, "sniff_line gave %d", (int)f);
+    (void)sniff_is_classic_elb(line, n);
+
+    applog_record a;
+    if (applog_decode(line, n, &a)) {
+        IN(a.header, line, n);
+        if (a.verdict == XRAY_OK)
+            root_round_trip(a.hdr.root);
+    }
+    IN(a.cf_id, line, n);
+    IN(a.request_id, line, n);
+
+    tstamp_match m;
+    if (tstamp_find(line, n, &m))
+        FZ_CHECK(m.off <= n && m.len <= n - m.off, "timestamp outside the line");
+
+    lambda_report rep;
+    if (lambda_parse_report(line, n, &rep)) {
+        IN(rep.request_id, line, n);
+        IN(rep.status, line, n);
+        if (rep.has_xray) {
+            IN(rep.xray.trace_id, line, n);
+            IN(rep.xray.segment_id, line, n);
+            if (rep.xray.verdict == XRAY_OK)
+                root_round_trip(rep.xray.root);
+        }
+    }
+    lambda_xray xr;
+    int64_t t;
+    if (lambda_parse_xray(line, n, &xr, &t)) {
+        IN(xr.trace_id, line, n);
+        IN(xr.segment_id, line, n);
+        if (xr.verdict == XRAY_OK)
+            root_round_trip(xr.root);
+    }
+
+    albconn_record c;
+    if (albconn_parse(line, n, &c))
+        for (uint32_t i = 0; i < c.t.nfields && i < ALBCONN_NFIELDS; i++)
+            IN(c.t.f[i], line, n);
+
+    if (n && line[0] == '#') {
+        cloudfront_directive(cf, line, n);
+    } else {
+        cloudfront_record r;
+        if (cloudfront_parse(cf, line, n, &r)) {
+            for (int i = 0; i < CLOUDFRONT_NCOLS; i++) {
+                IN(r.col[i], line, n);
+                if (r.col[i].p) {
+                    char buf[256];
+                    size_t cap = r.col[i].n < sizeof buf ? r.col[i].n : sizeof buf;
+                    size_t got = cloudfront_url_decode(r.col[i], buf, cap);
+                    FZ_CHECK(got <= cap, "url_decode wrote %zu of %zu", got, cap);
+                }
+            }
+        }
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *p = (const char *)data, *end = p + size;
+    (void)sniff_detect(p, size);
+    cloudfront_state cf;
+    cloudfront_init(&cf);
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = (size_t)((nl ? nl : end) - p);
+        one_line(p, n, &cf);
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+}

@@ -1,0 +1,421 @@
+/*
+ * fuzz_reader: in_reader_stream() on arbitrary bytes, read as gzip, as zstd
+ * and as plain text, with lines limited to 64 bytes so that oversized lines
+ * are common.
+ *
+ * The input goes to a memfd, and is handed over in the ways tracegrep does:
+ * a file read from its descriptor (no head), stdin with its first 4 bytes
+ * already taken to sniff it, and two more splits between head and
+ * descriptor; and once through a socket that returns it in pieces, as a slow
+ * pipe would. The kind in_sniff() picks is read all five ways; the other
+ * two kinds are forced once each.
+ *
+ * Checked for every run (reader.h's promises):
+ * - every block is non-empty and made of whole lines of at most max_line
+ *   bytes, each ending in '\n', except that the very last block may end in a
+ *   line without one; blocks come in increasing, non-overlapping offsets,
+ *   contiguous when no line was skipped;
+ * - bytes delivered <= bytes_out, equal when all went well and nothing was
+ *   skipped; bytes_in <= the input, equal when all went well; an error has a
+ *   message and an offset inside the input, success has neither;
+ * - plain text comes out exactly as the input minus its oversized lines,
+ *   and between two blocks of any kind lie only oversized lines;
+ *   gzip and zstd come out as zlib and libzstd decode them (every byte
+ *   delivered is theirs at that offset, and for zstd nothing comes from past
+ *   the point where libzstd stopped);
+ * - the sniffed kind gives the same verdict, lines, counts and offsets
+ *   however the input is split between head, descriptor and reads.
+ */
+#define _GNU_SOURCE /* memfd_create */
+#include "fuzz_check.h"
+
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "input/reader.h"
+
+#include <zlib.h>
+#include <zstd.h>
+
+#define MAX_LINE 64
+/* Decompression bombs are stopped here: two megabytes already cross every
+ * buffer boundary the reader has (its line buffer is 1 MiB). */
+#define OUT_CAP ((size_t)2 << 20)
+
+typedef struct sink {
+    const uint8_t *plain; /* the expected text for plain runs, else NULL */
+    size_t plain_n;
+    const unsigned char *ref; /* what zlib or libzstd decoded, else NULL */
+    size_t ref_n;
+    int ref_strict;       /* nothing may be delivered past ref_n */
+    uint64_t next_off;    /* end of the previous block */
+    int ended;            /* a block without a final newline came */
+    int gap;              /* some block did not start where the last ended */
+    int stopped;          /* the callback asked to stop */
+    uint64_t offs_hash;   /* of every block's offset and length */
+    unsigned char *out;   /* everything delivered, in order (OUT_CAP bytes) */
+    size_t n;
+} sink;
+
+/* What lies between two blocks, t[a..b) of the decoded text, must be whole
+ * lines longer than MAX_LINE: nothing else may be dropped. */
+static void check_gap(const unsigned char *t, uint64_t a, uint64_t b)
+{
+    FZ_CHECK(a == 0 || t[a - 1] == '\n', "a gap at %llu starts inside a line",
+             (unsigned long long)a);
+    FZ_CHECK(t[b - 1] == '\n', "a gap ending at %llu ends inside a line", (unsigned long long)b);
+    for (uint64_t q = a; q < b;) {
+        const unsigned char *nl = memchr(t + q, '\n', (size_t)(b - q));
+        size_t len = (size_t)(nl - (t + q));
+        FZ_CHECK(len > MAX_LINE, "the %zu-byte line at %llu was dropped", len,
+                 (unsigned long long)q);
+        q += len + 1;
+    }
+}
+
+static int on_block(void *ctx, const char *p, size_t n, uint64_t off)
+{
+    sink *s = ctx;
+    const unsigned char *truth = s->plain ? s->plain : s->ref;
+    size_t truth_n = s->plain ? s->plain_n : s->ref_n;
+    if (truth && off > s->next_off && off <= truth_n)
+        check_gap(truth, s->next_off, off);
+    FZ_CHECK(n > 0, "empty block at offset %llu", (unsigned long long)off);
+    FZ_CHECK(!s->ended, "a block after one that ended without a newline");
+    FZ_CHECK(off >= s->next_off, "block at %llu overlaps the previous one ending at %llu",
+             (unsigned long long)off, (unsigned long long)s->next_off);
+    s->gap |= off != s->next_off;
+    s->next_off = off + n;
+    s->ended = p[n - 1] != '\n';
+    for (const char *q = p, *e = p + n; q < e;) {
+        const char *nl = memchr(q, '\n', (size_t)(e - q));
+        size_t len = (size_t)((nl ? nl : e) - q);
+        FZ_CHECK(len <= MAX_LINE, "a %zu-byte line delivered at %llu (max_line %d)", len,
+                 (unsigned long long)(off + (size_t)(q - p)), MAX_LINE);
+        q = nl ? nl + 1 : e;
+    }
+    if (s->plain)
+        FZ_CHECK(off + n <= s->plain_n && memcmp(p, s->plain + off, n) == 0,
+                 "plain block at %llu (%zu bytes) differs from the input",
+                 (unsigned long long)off, n);
+    if (s->ref) {
+        /* Every byte delivered is a byte of the stream as the reference
+         * decoder read it. */
+        if (off < s->ref_n) {
+            size_t m = off + n <= s->ref_n ? n : (size_t)(s->ref_n - off);
+            const unsigned char *q = s->ref + off;
+            size_t bad = 0;
+            while (bad < m && q[bad] == (unsigned char)p[bad])
+                bad++;
+            FZ_CHECK(bad == m,
+                     "block at %llu: byte %llu is 0x%02x, the reference decoder gives 0x%02x",
+                     (unsigned long long)off, (unsigned long long)(off + bad),
+                     (unsigned char)p[bad], q[bad]);
+        }
+        if (s->ref_strict)
+            FZ_CHECK(off + n <= s->ref_n,
+                     "block [%llu, %llu) delivered, the reference decoder stops at %zu",
+                     (unsigned long long)off, (unsigned long long)(off + n), s->ref_n);
+    }
+    s->offs_hash = (s->offs_hash ^ off) * 0x100000001b3ull;
+    s->offs_hash = (s->offs_hash ^ n) * 0x100000001b3ull;
+    if (s->n + n > OUT_CAP) {
+        s->stopped = 1;
+        return 1;
+    }
+    memcpy(s->out + s->n, p, n);
+    s->n += n;
+    return 0;
+}
+
+/* ---- reference decoders ------------------------------------------------- */
+
+/* They decode as much of the input as they can, up to REF_CAP bytes, and
+ * keep only the output of calls that succeeded. */
+#define REF_CAP (OUT_CAP + ((size_t)1 << 20))
+static unsigned char *zs_ref, *gz_ref;
+static size_t zs_ref_n, gz_ref_n;
+static int zs_ref_capped, gz_ref_capped;
+static ZSTD_DCtx *ref_dctx;
+
+/* libzstd, given the input one byte at a time: each call then completes at
+ * most one block, so an error loses only the block it is in (libzstd keeps
+ * no output of a call that fails) and what comes before is the longest
+ * prefix any caller could have decoded. The output position libzstd
+ * reports with an error is not trusted. */
+static void ref_zstd(const uint8_t *p, size_t n)
+{
+    ZSTD_DCtx_reset(ref_dctx, ZSTD_reset_session_only);
+    ZSTD_inBuffer in = {p, 0, 0};
+    zs_ref_n = 0;
+    zs_ref_capped = 0;
+    for (;;) {
+        if (zs_ref_n == REF_CAP) {
+            zs_ref_capped = 1;
+            return;
+        }
+        ZSTD_outBuffer o = {zs_ref + zs_ref_n, REF_CAP - zs_ref_n, 0};
+        size_t pin = in.pos;
+        size_t ret = ZSTD_decompressStream(ref_dctx, &o, &in);
+        if (ZSTD_isError(ret))
+            return;
+        zs_ref_n += o.pos;
+        if (in.pos == pin && o.pos == 0) {
+            if (in.size == n)
+                return;
+            in.size++;
+        }
+    }
+}
+
+/* zlib, member after member, as long as the next one starts with 1f 8b. */
+static void ref_gzip(const uint8_t *p, size_t n)
+{
+    gz_ref_n = 0;
+    gz_ref_capped = 0;
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 16 + 15) != Z_OK)
+        return;
+    z.next_in = (Bytef *)p;
+    z.avail_in = (uInt)n;
+    for (;;) {
+        z.next_out = gz_ref + gz_ref_n;
+        z.avail_out = (uInt)(REF_CAP - gz_ref_n);
+        int rc = inflate(&z, Z_NO_FLUSH);
+        gz_ref_n = REF_CAP - z.avail_out;
+        if (gz_ref_n == REF_CAP) {
+            gz_ref_capped = 1;
+            break;
+        }
+        if (rc == Z_STREAM_END && z.avail_in >= 2 && z.next_in[0] == 0x1f && z.next_in[1] == 0x8b) {
+            inflateReset(&z);
+            continue;
+        }
+        break; /* the end, an error, or input cut short */
+    }
+    inflateEnd(&z);
+}
+
+static in_reader *reader;
+static unsigned char *outs[5]; /* what each of the five readings delivered */
+static int mfd = -1;
+static int verbose; /* FZ_VERBOSE=1 in the environment: one line per reading */
+
+static void put_fd(const uint8_t *p, size_t n)
+{
+    FZ_CHECK(ftruncate(mfd, 0) == 0, "ftruncate");
+    for (size_t at = 0; at < n;) {
+        ssize_t w = pwrite(mfd, p + at, n - at, (off_t)at);
+        FZ_CHECK(w > 0, "pwrite");
+        at += (size_t)w;
+    }
+    FZ_CHECK(lseek(mfd, 0, SEEK_SET) == 0, "lseek");
+}
+
+typedef struct run {
+    int rc;
+    in_result res;
+    sink s;
+} run;
+
+/*
+ * A descriptor that hands the bytes out in pieces: a SOCK_SEQPACKET socket
+ * returns one message per read(2), so the pieces are exactly the messages
+ * written, as from a slow pipe, but the same on every run. The sizes come
+ * from the data: 1 to 8 bytes for the first pieces (splitting gzip and zstd
+ * headers), larger ones after, at most 48 pieces in all. The socket buffer
+ * holds them all, so nothing blocks; the reader's reads are at least 192 KiB
+ * and -max_len keeps inputs far below, so no message is ever cut.
+ */
+static int piecewise_fd(const uint8_t *p, size_t n)
+{
+    int sv[2];
+    FZ_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0, "socketpair");
+    int buf = 4 << 20;
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof buf);
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n && i < 64; i++)
+        h = (h ^ p[i]) * 16777619u;
+    size_t at = 0;
+    for (unsigned piece = 0; at < n; piece++) {
+        h = h * 1103515245u + 12345u;
+        size_t want = piece < 8 ? 1 + (h >> 16) % 8 : 1 + (h >> 8) % 4096;
+        if (piece == 47 || want > n - at)
+            want = n - at;
+        FZ_CHECK(write(sv[0], p + at, want) == (ssize_t)want, "socket write of %zu bytes", want);
+        at += want;
+    }
+    close(sv[0]);
+    return sv[1];
+}
+
+/* Reads data[0..size) as kind, the first headlen bytes as the head and the
+ * rest through the descriptor: the memfd, or the socket when piecewise. */
+static void read_as(run *r, unsigned char *out, const uint8_t *data, size_t size, size_t headlen,
+                    in_kind kind, bool piecewise)
+{
+    memset(r, 0, sizeof *r);
+    r->s.out = out;
+    if (kind == IN_PLAIN) {
+        r->s.plain = data;
+        r->s.plain_n = size;
+    } else if (kind == IN_ZSTD) {
+        /* The same library: nothing past the point where it stopped. */
+        r->s.ref = zs_ref;
+        r->s.ref_n = zs_ref_n;
+        r->s.ref_strict = !zs_ref_capped;
+    } else {
+        /* zlib and ISA-L may notice damage at different points, so only
+         * the bytes both decoded are compared. */
+        r->s.ref = gz_ref;
+        r->s.ref_n = gz_ref_n;
+    }
+    int fd = mfd;
+    if (piecewise)
+        fd = piecewise_fd(data + headlen, size - headlen);
+    else
+        put_fd(data + headlen, size - headlen);
+    r->rc = in_reader_stream(reader, fd, headlen ? data : NULL, headlen, kind, on_block, &r->s,
+                             &r->res);
+    if (piecewise)
+        close(fd);
+    const in_result *res = &r->res;
+    const char *k = in_kind_name(kind);
+    if (verbose)
+        fprintf(stderr,
+                "%s head %zu%s: rc %d, in %llu, out %llu, delivered %zu, oversized %llu, "
+                "err \"%s\" at %llu\n",
+                k, headlen, piecewise ? " piecewise" : "", r->rc,
+                (unsigned long long)res->bytes_in, (unsigned long long)res->bytes_out, r->s.n,
+                (unsigned long long)res->oversized, res->err,
+                (unsigned long long)res->err_offset);
+
+    FZ_CHECK(r->rc == IN_OK || r->rc == IN_FAILED || r->rc == IN_STOPPED, "%s: rc %d", k, r->rc);
+    FZ_CHECK((r->rc == IN_STOPPED) == (r->s.stopped != 0), "%s: rc %d, callback stopped %d", k,
+             r->rc, r->s.stopped);
+    FZ_CHECK(memchr(res->err, 0, sizeof res->err) != NULL, "%s: err not terminated", k);
+    if (r->rc == IN_FAILED)
+        FZ_CHECK(res->err[0] != 0, "%s: failed without a message", k);
+    else
+        FZ_CHECK(res->err[0] == 0, "%s: rc %d with the message \"%s\"", k, r->rc, res->err);
+    FZ_CHECK(res->bytes_in <= size, "%s: bytes_in %llu of a %zu-byte input", k,
+             (unsigned long long)res->bytes_in, size);
+    FZ_CHECK(res->err_offset <= size, "%s: err_offset %llu of a %zu-byte input", k,
+             (unsigned long long)res->err_offset, size);
+    FZ_CHECK(r->s.next_off <= res->bytes_out,
+             "%s: delivered up to offset %llu, bytes_out %llu", k,
+             (unsigned long long)r->s.next_off, (unsigned long long)res->bytes_out);
+    FZ_CHECK(r->s.n <= res->bytes_out || r->s.stopped, "%s: delivered %zu, bytes_out %llu", k,
+             r->s.n, (unsigned long long)res->bytes_out);
+    if (res->oversized == 0)
+        FZ_CHECK(!r->s.gap, "%s: a gap between blocks with no oversized line", k);
+    if (r->s.ref_strict)
+        FZ_CHECK(res->bytes_out <= r->s.ref_n,
+                 "%s: bytes_out %llu, but the reference decoder got only %zu bytes out", k,
+                 (unsigned long long)res->bytes_out, r->s.ref_n);
+    if (r->rc == IN_OK) {
+        FZ_CHECK(res->bytes_in == size, "%s: success after reading %llu of %zu bytes", k,
+                 (unsigned long long)res->bytes_in, size);
+        if (res->oversized == 0)
+            FZ_CHECK(r->s.n == res->bytes_out, "%s: delivered %zu of %llu bytes, none skipped",
+                     k, r->s.n, (unsigned long long)res->bytes_out);
+    }
+
+    if (kind == IN_PLAIN && !r->s.stopped) {
+        /* The input minus its lines longer than MAX_LINE. */
+        FZ_CHECK(r->rc == IN_OK, "plain: rc %d (%s)", r->rc, res->err);
+        FZ_CHECK(res->bytes_out == size, "plain: bytes_out %llu of %zu",
+                 (unsigned long long)res->bytes_out, size);
+        size_t at = 0;
+        uint64_t over = 0;
+        for (const uint8_t *q = data, *e = data + size; q < e;) {
+            const uint8_t *nl = memchr(q, '\n', (size_t)(e - q));
+            size_t len = (size_t)((nl ? nl : e) - q), with_nl = len + (nl != NULL);
+            if (len > MAX_LINE) {
+                over++;
+            } else {
+                FZ_CHECK(at + with_nl <= r->s.n && memcmp(r->s.out + at, q, with_nl) == 0,
+                         "plain: the line at %td is not delivered as it is", q - data);
+                at += with_nl;
+            }
+            q += with_nl;
+        }
+        FZ_CHECK(at == r->s.n, "plain: %zu bytes delivered, %zu expected", r->s.n, at);
+        FZ_CHECK(over == res->oversized, "plain: %llu oversized, %llu expected",
+                 (unsigned long long)res->oversized, (unsigned long long)over);
+    }
+}
+
+/* The same input split differently must read the same. */
+static void same_reading(const run *a, const run *b, const char *what)
+{
+    if (a->s.stopped || b->s.stopped)
+        return;
+    FZ_CHECK(a->rc == b->rc, "%s: rc %d (%s) vs %d (%s)", what, a->rc, a->res.err, b->rc,
+             b->res.err);
+    FZ_CHECK(a->s.n == b->s.n && (a->s.n == 0 || memcmp(a->s.out, b->s.out, a->s.n) == 0),
+             "%s: %zu vs %zu bytes delivered, or different bytes", what, a->s.n, b->s.n);
+    FZ_CHECK(a->s.offs_hash == b->s.offs_hash, "%s: different block offsets", what);
+    FZ_CHECK(a->res.oversized == b->res.oversized, "%s: %llu vs %llu oversized", what,
+             (unsigned long long)a->res.oversized, (unsigned long long)b->res.oversized);
+    if (a->rc == IN_OK)
+        FZ_CHECK(a->res.bytes_out == b->res.bytes_out, "%s: bytes_out %llu vs %llu", what,
+                 (unsigned long long)a->res.bytes_out, (unsigned long long)b->res.bytes_out);
+}
+
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    reader = in_reader_new(MAX_LINE);
+    mfd = memfd_create("fuzz_reader", MFD_CLOEXEC);
+    verbose = getenv("FZ_VERBOSE") != NULL;
+    zs_ref = malloc(REF_CAP);
+    gz_ref = malloc(REF_CAP);
+    ref_dctx = ZSTD_createDCtx();
+    for (int i = 0; i < 5; i++)
+        if (!(outs[i] = malloc(OUT_CAP)))
+            reader = NULL;
+    if (!reader || mfd < 0 || !zs_ref || !gz_ref || !ref_dctx) {
+        fprintf(stderr, "fuzz_reader: cannot set up the reader or the memfd\n");
+        abort();
+    }
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 65536)
+        return 0; /* see piecewise_fd() */
+    size_t sniff = size < 4 ? size : 4;
+    in_kind kind = in_sniff(data, sniff);
+    FZ_CHECK(kind == in_sniff(data, size < 64 ? size : 64), "in_sniff looks past 4 bytes");
+    if (sniff < 2)
+        FZ_CHECK(kind == IN_PLAIN, "in_sniff(%zu bytes) = %s", sniff, in_kind_name(kind));
+    ref_zstd(data, size);
+    ref_gzip(data, size);
+
+    run file, pipe, head_only, half, pieces;
+    read_as(&file, outs[0], data, size, 0, kind, false);     /* a file: no head */
+    read_as(&pipe, outs[1], data, size, sniff, kind, false); /* stdin: 4 bytes to sniff */
+    read_as(&head_only, outs[2], data, size, size, kind, false);
+    read_as(&half, outs[3], data, size, size / 2, kind, false);
+    read_as(&pieces, outs[4], data, size, sniff, kind, true); /* a slow pipe */
+    same_reading(&file, &pipe, "no head vs 4-byte head");
+    same_reading(&file, &head_only, "no head vs all in head");
+    same_reading(&file, &half, "no head vs half in head");
+    same_reading(&file, &pieces, "no head vs piecewise reads");
+
+    for (in_kind k = IN_PLAIN; k <= IN_ZSTD; k++) {
+        if (k == kind)
+            continue;
+        run forced;
+        read_as(&forced, outs[1], data, size, sniff, k, false);
+        }
+    return 0;
+}
