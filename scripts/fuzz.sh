@@ -199,7 +199,7 @@ for t in $targets; do
     rm -rf "${seeds:?}/$t"
     mkdir -p "$seeds/$t"
 done
-work=$seeds/.work
+work=$seeds/.work.$$ # per run: several runs may go at once
 mkdir -p "$work"
 
 # The text of a file whatever its format (chosen by magic, as tracegrep does).

@@ -89,9 +89,9 @@ bool alb_parse(const char *line, size_t n, alb_record *out);
 
 /*
  * alb_parse() for callers that need only the leading fields: tokenizing
- * stops once `want` fields (at least 12, at most ALB_NFIELDS) are known, so
- * t.nfields is then min(fields on the line, want) and later fields are
- * TG_STR_NULL. Grouping needs fields 1 to 22 (want = ALB_REQUEST_CREATION_TIME
+ * stops once `want` fields (at least 12) are known, so t.nfields is then
+ * min(fields on the line, want) and later fields are TG_STR_NULL. With
+ * want >= ALB_NFIELDS it is alb_parse(): every field is counted. Grouping needs fields 1 to 22 (want = ALB_REQUEST_CREATION_TIME
  * + 1) and skips the rest of a long line.
  */
 bool alb_parse_prefix(const char *line, size_t n, uint32_t want, alb_record *out);

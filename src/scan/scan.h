@@ -5,7 +5,9 @@
  * line); only around a hit is the enclosing line located and handed to the
  * caller, once per line however many hits it holds. Two databases exist:
  * scan_db_headers() looks for the keys of an X-Amzn-Trace-Id header (Root=,
- * Self=, Parent=, Sampled=, Lineage=) and drives stats and timelines;
+ * Self=, Parent=, Sampled=, Lineage=) and, in any case, "trace" (JSON keys
+ * such as xrayTraceId, Lambda's XRAY TraceId), and drives stats and
+ * timelines;
  * scan_db_ids() looks for the 24 random hex digits of given trace ids, in any
  * case, and lets find skip every other line.
  *
