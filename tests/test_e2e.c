@@ -63,22 +63,6 @@ static void check_stats_json(const char *json, const tt_truth *t)
                                                  tt_json_u64(json, "oversized_lines"));
 }
 
-/* The number after "key": inside the object that follows "obj":. */
-static unsigned long long in_obj(const char *json, const char *obj, const char *key)
-{
-    char *pat = tt_fmt("\"%s\":{", obj);
-    const char *at = strstr(json, pat);
-    cr_assert_not_null(at, "no %s in %.300s", obj, json);
-    free(pat);
-    const char *end = strchr(at, '}');
-    char *k = tt_fmt("\"%s\":", key);
-    const char *v = strstr(at, k);
-    cr_assert(v && v < end, "no %s.%s", obj, key);
-    unsigned long long n = strtoull(v + strlen(k), NULL, 10);
-    free(k);
-    return n;
-}
-
 /* samples/ holds every kind of log; the truth's first keys describe its ALB
  * access logs, which stats reports apart (test_formats.c checks the rest). */
 Test(e2e, samples_match_the_generator_truth)
@@ -89,9 +73,9 @@ Test(e2e, samples_match_the_generator_truth)
     cr_expect_eq(r.err_len, 0, "unexpected stderr: %s", r.err);
     const char *json = r.out;
     cr_assert(tt_json_valid(json, strlen(json)), "%s", json);
-    cr_expect_eq(in_obj(json, "lines_by_input_format", "alb"), t.lines);
-    cr_expect_eq(in_obj(json, "alb", "events"), t.events);
-    cr_expect_eq(in_obj(json, "alb", "malformed"), t.malformed);
+    cr_expect_eq(tt_json_obj_u64(json, "lines_by_input_format", "alb"), t.lines);
+    cr_expect_eq(tt_json_obj_u64(json, "alb", "events"), t.events);
+    cr_expect_eq(tt_json_obj_u64(json, "alb", "malformed"), t.malformed);
     cr_expect_eq(tt_json_u64(json, "traces"), t.traces);
     cr_expect_eq(tt_json_u64(json, "errors"), 0);
     cr_expect_eq(tt_json_u64(json, "header_lines"),

@@ -34,41 +34,25 @@ static tt_run tg(const char *fmt, const char *dir)
     return r;
 }
 
-/* The number after "key": inside the object that follows "obj":. */
-static unsigned long long in_obj(const char *json, const char *obj, const char *key)
-{
-    char *pat = tt_fmt("\"%s\":{", obj);
-    const char *at = strstr(json, pat);
-    cr_assert_not_null(at, "no %s in %.300s", obj, json);
-    free(pat);
-    const char *end = strchr(at + strlen(obj) + 4, '}');
-    char *k = tt_fmt("\"%s\":", key);
-    const char *v = strstr(at, k);
-    cr_assert(v && v < end, "no %s.%s", obj, key);
-    unsigned long long n = strtoull(v + strlen(k), NULL, 10);
-    free(k);
-    return n;
-}
-
 static void check_stats(const char *json, const tt_truth *t)
 {
     cr_assert(tt_json_valid(json, strlen(json)), "%s", json);
     static const char *const names[TT_NFMT] = {"alb", "alb-conn", "cloudfront", "app", "lambda"};
     for (int f = 0; f < TT_NFMT; f++) {
         char *obj = tt_fmt("%s", names[f]);
-        cr_expect_eq(in_obj(json, obj, "events"), t->fmt_events[f], "%s events", names[f]);
-        cr_expect_eq(in_obj(json, obj, "malformed"), t->fmt_malformed[f], "%s malformed", names[f]);
+        cr_expect_eq(tt_json_obj_u64(json, obj, "events"), t->fmt_events[f], "%s events", names[f]);
+        cr_expect_eq(tt_json_obj_u64(json, obj, "malformed"), t->fmt_malformed[f], "%s malformed", names[f]);
         free(obj);
     }
-    cr_expect_eq(in_obj(json, "lines_by_input_format", "alb"), t->fmt_lines[TT_FMT_ALB]);
-    cr_expect_eq(in_obj(json, "lines_by_input_format", "alb-conn"), t->fmt_lines[TT_FMT_CONN]);
-    cr_expect_eq(in_obj(json, "lines_by_input_format", "cloudfront"), t->fmt_lines[TT_FMT_CF]);
-    cr_expect_eq(in_obj(json, "lines_by_input_format", "json") +
-                     in_obj(json, "lines_by_input_format", "text"),
+    cr_expect_eq(tt_json_obj_u64(json, "lines_by_input_format", "alb"), t->fmt_lines[TT_FMT_ALB]);
+    cr_expect_eq(tt_json_obj_u64(json, "lines_by_input_format", "alb-conn"), t->fmt_lines[TT_FMT_CONN]);
+    cr_expect_eq(tt_json_obj_u64(json, "lines_by_input_format", "cloudfront"), t->fmt_lines[TT_FMT_CF]);
+    cr_expect_eq(tt_json_obj_u64(json, "lines_by_input_format", "json") +
+                     tt_json_obj_u64(json, "lines_by_input_format", "text"),
                  t->fmt_lines[TT_FMT_APP] + t->fmt_lines[TT_FMT_LAMBDA]);
-    cr_expect_eq(in_obj(json, "joins", "alb_conn"), t->joined_conn);
-    cr_expect_eq(in_obj(json, "joins", "cloudfront"), t->joined_cf);
-    cr_expect_eq(in_obj(json, "joins", "cloudfront_unmatched"), t->cf_unmatched);
+    cr_expect_eq(tt_json_obj_u64(json, "joins", "alb_conn"), t->joined_conn);
+    cr_expect_eq(tt_json_obj_u64(json, "joins", "cloudfront"), t->joined_cf);
+    cr_expect_eq(tt_json_obj_u64(json, "joins", "cloudfront_unmatched"), t->cf_unmatched);
     cr_expect_eq(tt_json_u64(json, "traces"), t->traces);
     cr_expect_eq(tt_json_u64(json, "errors"), 0);
 }
@@ -179,8 +163,8 @@ Test(formats, input_format_overrides_detection)
     tt_run r = tg("stats --json --input-format text '%s/tests/fixtures/alb-doc-examples.log'",
                   TG_SOURCE_DIR);
     /* Read as application text, each line's Root= still makes an event. */
-    cr_expect_eq(in_obj(r.out, "app", "events"), 8);
-    cr_expect_eq(in_obj(r.out, "alb", "events"), 0);
+    cr_expect_eq(tt_json_obj_u64(r.out, "app", "events"), 8);
+    cr_expect_eq(tt_json_obj_u64(r.out, "alb", "events"), 0);
     tt_run_free(&r);
     r = tg("stats --json --input-format nonsense '%s'", TG_SOURCE_DIR);
     cr_expect_eq(r.status, 2);

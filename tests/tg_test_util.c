@@ -353,6 +353,21 @@ unsigned long long tt_json_u64(const char *json, const char *key)
     return v;
 }
 
+unsigned long long tt_json_obj_u64(const char *json, const char *obj, const char *key)
+{
+    char *pat = tt_fmt("\"%s\":{", obj);
+    const char *at = strstr(json, pat);
+    cr_assert_not_null(at, "no %s in %.300s", obj, json);
+    free(pat);
+    const char *end = strchr(at, '}');
+    char *k = tt_fmt("\"%s\":", key);
+    const char *v = strstr(at, k);
+    cr_assert(v && v < end, "no %s.%s", obj, key);
+    unsigned long long n = strtoull(v + strlen(k), NULL, 10);
+    free(k);
+    return n;
+}
+
 char *tt_json_str(const char *json, const char *key)
 {
     char *pat = tt_fmt("\"%s\":\"", key);

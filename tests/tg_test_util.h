@@ -53,6 +53,10 @@ int tt_json_valid(const char *s, size_t n);
 /* The number after the first "key": in json; aborts the test if absent. */
 unsigned long long tt_json_u64(const char *json, const char *key);
 
+/* The number after "key": inside the object that follows the first
+ * "obj":{ in json; aborts the test if either is absent. */
+unsigned long long tt_json_obj_u64(const char *json, const char *obj, const char *key);
+
 /* The string after the first "key":" in json, copied (owned), or NULL. */
 char *tt_json_str(const char *json, const char *key);
 

@@ -181,6 +181,21 @@ static piece split_file(engine *e, shared_map *sm, uint32_t input, sniff_format 
     return first;
 }
 
+/* Counts what a streamed input gave, and reports its failure. */
+static void account_stream(worker *w, const char *path, int rc, const in_result *res)
+{
+    collector *c = &w->col;
+    c->c.bytes_in += res->bytes_in;
+    c->c.bytes_out += res->bytes_out;
+    c->c.oversized += res->oversized;
+    c->c.lines += res->oversized; /* skipped by the reader, never scanned */
+    atomic_fetch_add(&w->eng->bytes_done, res->bytes_in);
+    if (rc == IN_FAILED) {
+        c->c.inputs_failed++;
+        tg_input_error(w->eng->rep, path, "%s", res->err);
+    }
+}
+
 static int on_block(void *ctx, const char *p, size_t n, uint64_t off)
 {
     return collect_block(ctx, p, n, off);
@@ -202,15 +217,7 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
     if (kind != IN_PLAIN) {
         in_result res;
         int rc = in_reader_stream(w->reader, fd, NULL, 0, kind, on_block, c, &res);
-        c->c.bytes_in += res.bytes_in;
-        c->c.bytes_out += res.bytes_out;
-        c->c.oversized += res.oversized;
-        c->c.lines += res.oversized; /* skipped by the reader, never scanned */
-        atomic_fetch_add(&e->bytes_done, res.bytes_in);
-        if (rc == IN_FAILED) {
-            c->c.inputs_failed++;
-            tg_input_error(e->rep, path, "%s", res.err);
-        }
+        account_stream(w, path, rc, &res);
         return;
     }
     shared_map *sm = calloc(1, sizeof *sm);
@@ -269,15 +276,7 @@ static void read_stream(worker *w, int fd, const char *path)
     c->c.by_kind[kind]++;
     in_result res;
     int rc = in_reader_stream(w->reader, fd, head, got, kind, on_block, c, &res);
-    c->c.bytes_in += res.bytes_in;
-    c->c.bytes_out += res.bytes_out;
-    c->c.oversized += res.oversized;
-    c->c.lines += res.oversized;
-    atomic_fetch_add(&e->bytes_done, res.bytes_in);
-    if (rc == IN_FAILED) {
-        c->c.inputs_failed++;
-        tg_input_error(e->rep, path, "%s", res.err);
-    }
+    account_stream(w, path, rc, &res);
 }
 
 static void read_input(worker *w, uint32_t input)
