@@ -326,6 +326,8 @@ Test(cli, oversized_line_is_counted_and_skipped)
         conserved(r.out);
         cr_expect_eq(tt_json_u64(r.out, "oversized_lines"), 1, "%s", files[i]);
         cr_expect_eq(tt_json_u64(r.out, "lines"), 2 * t.lines + 1, "%s", files[i]);
+        cr_expect_eq(tt_json_obj_u64(r.out, "lines_by_input_format", "alb"), 2 * t.lines + 1,
+                     "%s", files[i]);
         cr_expect_eq(tt_json_u64(r.out, "events"), 2 * t.events, "%s", files[i]);
         tt_run_free(&r);
         free(cmd);

@@ -188,7 +188,10 @@ static void account_stream(worker *w, const char *path, int rc, const in_result 
     c->c.bytes_in += res->bytes_in;
     c->c.bytes_out += res->bytes_out;
     c->c.oversized += res->oversized;
-    c->c.lines += res->oversized; /* skipped by the reader, never scanned */
+    /* Skipped by the reader, never scanned: counted here, in the total and
+     * under the input's format as the scanner counts the lines it sees. */
+    c->c.lines += res->oversized;
+    c->c.lines_by_input[c->fmt] += res->oversized;
     atomic_fetch_add(&w->eng->bytes_done, res->bytes_in);
     if (rc == IN_FAILED) {
         c->c.inputs_failed++;
