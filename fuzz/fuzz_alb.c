@@ -8,7 +8,8 @@
  * nfields, unescaping never longer than its input) the target compares both
  * functions with plain byte-by-byte versions of the rules alb.h and alb.c's
  * opening comment state, field by field and byte by byte, and checks that
- * alb_parse_prefix() is alb_parse() cut after the fields it was asked for.
+ * alb_parse_prefix() is alb_parse() cut after the fields it was asked for,
+ * and alb_parse_fields() is alb_parse_prefix() keeping only those asked for.
  */
 #include "fuzz_check.h"
 
@@ -210,6 +211,32 @@ static void check_prefix(const char *line, size_t n, const alb_line *t, uint32_t
              (long long)pre.created_us, (long long)created);
 }
 
+/* alb_parse_fields() is alb_parse_prefix() up to its last wanted field,
+ * with the fields it was not asked for (nor reads itself) left null. */
+static void check_fields(const char *line, size_t n, uint64_t want)
+{
+    const uint64_t own = ALB_FIELD(ALB_TYPE) | ALB_FIELD(ALB_TIME) | ALB_FIELD(ALB_ELB_STATUS) |
+                         ALB_FIELD(ALB_TARGET_STATUS) | ALB_FIELD(ALB_REQUEST_CREATION_TIME);
+    uint64_t keep = (want | own) & ((1ull << ALB_NFIELDS) - 1);
+    uint32_t limit = 64 - (uint32_t)__builtin_clzll(keep);
+    alb_record pre, sp;
+    memset(&sp, 0x3c, sizeof sp);
+    bool pok = alb_parse_prefix(line, n, limit, &pre);
+    bool sok = alb_parse_fields(line, n, want, &sp);
+    FZ_CHECK(pok == sok, "want %#llx: alb_parse_fields says %d, alb_parse_prefix %d",
+             (unsigned long long)want, sok, pok);
+    FZ_CHECK(sp.t.nfields == pre.t.nfields, "want %#llx: nfields %u, prefix %u",
+             (unsigned long long)want, sp.t.nfields, pre.t.nfields);
+    for (unsigned i = 0; i < ALB_NFIELDS; i++) {
+        tg_str f = keep >> i & 1 ? pre.t.f[i] : TG_STR_NULL;
+        FZ_CHECK(sp.t.f[i].p == f.p && sp.t.f[i].n == f.n, "want %#llx: field %u differs",
+                 (unsigned long long)want, i);
+    }
+    FZ_CHECK(sp.time_us == pre.time_us && sp.created_us == pre.created_us &&
+                 sp.status == pre.status && sp.target_status == pre.target_status,
+             "want %#llx: the parsed values differ", (unsigned long long)want);
+}
+
 /* Unescapes s into buffers of exactly the capacity given, so that AddressSanitizer
  * sees a write one byte too far. */
 static void check_unescape(tg_str s)
@@ -253,6 +280,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_prefix(line, size, &t, wants[i]);
     if (size)
         check_prefix(line, size, &t, 12 + data[size - 1] % (ALB_NFIELDS - 11));
+    /* The engine's choice, then a mask drawn from the input. */
+    check_fields(line, size,
+                 ALB_FIELD(ALB_TRACE_ID) | ALB_FIELD(ALB_ELB) | ALB_FIELD(ALB_CONN_TRACE_ID));
+    if (size >= 4) {
+        uint64_t m;
+        memcpy(&m, data + size - 4, 4);
+        check_fields(line, size, m * 0x9e3779b97f4a7c15ull);
+    }
     for (unsigned i = 0; i < ALB_NFIELDS && i < nf; i++)
         check_unescape(t.f[i]);
     if (size)

@@ -766,3 +766,49 @@ Test(alb, prefix_parse_agrees_with_full_parse)
     cr_expect_eq(checked, 8);
     free(text);
 }
+
+/* A sparse parse keeps exactly the fields asked for (and those it reads
+ * itself) as the prefix parse gives them, on every documented line and for
+ * masks that skip whole blocks, single fields and nothing. */
+Test(alb, sparse_parse_keeps_the_fields_asked_for)
+{
+    size_t len = 0;
+    char *text = tt_read_file(TG_SOURCE_DIR "/tests/fixtures/alb-doc-examples.log", &len);
+    cr_assert_not_null(text);
+    const uint64_t own = ALB_FIELD(ALB_TYPE) | ALB_FIELD(ALB_TIME) | ALB_FIELD(ALB_ELB_STATUS) |
+                         ALB_FIELD(ALB_TARGET_STATUS) | ALB_FIELD(ALB_REQUEST_CREATION_TIME);
+    const uint64_t masks[] = {
+        ALB_FIELD(ALB_TRACE_ID) | ALB_FIELD(ALB_ELB) | ALB_FIELD(ALB_CONN_TRACE_ID),
+        0,
+        ALB_FIELD(ALB_USER_AGENT),
+        ALB_FIELD(ALB_NFIELDS - 1),
+        ALB_FIELD(ALB_REQUEST) | ALB_FIELD(ALB_DOMAIN_NAME) | ALB_FIELD(ALB_CLASSIFICATION_REASON),
+        0x5555555555555555ull,
+        ~0ull,
+    };
+    size_t checked = 0;
+    for (char *line = text, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        for (size_t m = 0; m < sizeof masks / sizeof *masks; m++) {
+            uint64_t keep = (masks[m] | own) & ((1ull << ALB_NFIELDS) - 1);
+            uint32_t limit = 64 - (uint32_t)__builtin_clzll(keep);
+            alb_record pre, sp;
+            cr_assert(alb_parse_prefix(line, n, limit, &pre));
+            cr_assert(alb_parse_fields(line, n, masks[m], &sp));
+            cr_assert_eq(sp.t.nfields, pre.t.nfields, "mask %zu", m);
+            for (unsigned i = 0; i < ALB_NFIELDS; i++) {
+                tg_str want = keep >> i & 1 ? pre.t.f[i] : TG_STR_NULL;
+                cr_assert(sp.t.f[i].p == want.p && sp.t.f[i].n == want.n,
+                          "line %zu, mask %zu: field %u", checked, m, i);
+            }
+            cr_assert(sp.time_us == pre.time_us && sp.created_us == pre.created_us &&
+                      sp.status == pre.status);
+        }
+        checked++;
+        if (!nl)
+            break;
+    }
+    cr_expect_eq(checked, 8);
+    free(text);
+}

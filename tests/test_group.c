@@ -181,3 +181,125 @@ Test(group, aggregates_merge_like_one_pass)
     grp_agg_free(&wa);
     grp_agg_free(&wb);
 }
+
+/* Two traces agree when every field the aggregate keeps agrees. */
+static void expect_same_traces(const grp_agg *x, const grp_agg *y)
+{
+    cr_assert_eq(x->ntraces, y->ntraces);
+    for (size_t i = 0; i < x->ntraces; i++) {
+        const grp_trace *a = &x->traces[i], *b = &y->traces[i];
+        cr_assert(xray_root_eq(a->root, b->root), "trace %zu: other root", i);
+        cr_assert(a->count == b->count && a->start_us == b->start_us && a->end_us == b->end_us &&
+                      a->worst_status == b->worst_status && a->nlb == b->nlb &&
+                      memcmp(a->lbs, b->lbs, sizeof a->lbs) == 0,
+                  "trace %zu differs", i);
+    }
+}
+
+/* The batched add is the one-at-a-time add: the same traces, in the same
+ * order, and the same trace index for every event, over batches of every
+ * size and a table that grows (rehashes) many times meanwhile. */
+Test(group, batched_add_equals_single_adds)
+{
+    enum { N = 20000 };
+    grp_event *e = malloc(N * sizeof *e);
+    uint32_t *one = malloc(N * sizeof *one), *bat = malloc(N * sizeof *bat);
+    cr_assert(e && one && bat);
+    uint64_t x = 88172645463325252ull;
+    for (size_t i = 0; i < N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        /* About 3 events per trace, repeats near and far apart. */
+        e[i] = ev(x % (N / 3) + 1, (int64_t)(x >> 40), (int64_t)(x >> 40) + 7, 0, i,
+                  (uint16_t)(x % 600), (uint16_t)(x >> 60));
+    }
+    grp_agg a, b;
+    grp_agg_init(&a);
+    grp_agg_init(&b);
+    for (size_t i = 0; i < N; i++)
+        cr_assert_eq(grp_agg_add(&a, &e[i], &one[i]), 0);
+    for (size_t i = 0, n = 1; i < N; i += n, n = n % GRP_BATCH + 1) {
+        size_t m = N - i < n ? N - i : n;
+        cr_assert_eq(grp_agg_add_batch(&b, &e[i], m, &bat[i]), 0);
+    }
+    expect_same_traces(&a, &b);
+    cr_assert_eq(memcmp(one, bat, N * sizeof *one), 0, "trace indexes differ");
+    cr_expect_eq(grp_agg_add_batch(&b, e, GRP_BATCH + 1, NULL), -1, "a batch has a limit");
+    grp_agg_free(&a);
+    grp_agg_free(&b);
+    free(e);
+    free(one);
+    free(bat);
+}
+
+/* Roots whose hashes are equal in all 64 bits (same slot, same tag) are
+ * still two traces, in one batch or in two, added or merged. */
+Test(group, equal_hashes_stay_distinct_traces)
+{
+    grp_event p = ev(5, 10, 20, 0, 0, 200, 0), q = p;
+    /* grp_root_hash() mixes lo ^ hi * K: move hi by one and lo by K. */
+    q.root.hi = p.root.hi + 1;
+    q.root.lo = p.root.lo ^ (q.root.hi * 0x9e3779b97f4a7c15ull) ^ (p.root.hi * 0x9e3779b97f4a7c15ull);
+    q.start_us = 5;
+    cr_assert_eq(grp_root_hash(p.root), grp_root_hash(q.root));
+    grp_event batch[] = {p, q, q, p, q};
+    grp_agg a, b, m;
+    grp_agg_init(&a);
+    grp_agg_init(&b);
+    grp_agg_init(&m);
+    uint32_t idx[5];
+    cr_assert_eq(grp_agg_add_batch(&a, batch, 5, idx), 0);
+    cr_assert_eq(a.ntraces, 2);
+    cr_expect(idx[0] == 0 && idx[1] == 1 && idx[2] == 1 && idx[3] == 0 && idx[4] == 1);
+    cr_expect_eq(a.traces[0].count, 2);
+    cr_expect_eq(a.traces[1].count, 3);
+    cr_expect_eq(a.traces[1].start_us, 5);
+    cr_assert_eq(grp_agg_add_batch(&b, &q, 1, NULL), 0);
+    cr_assert_eq(grp_agg_add_batch(&b, &p, 1, NULL), 0);
+    cr_assert_eq(b.ntraces, 2);
+    /* Merging into a table that is not empty goes through the batches. */
+    cr_assert_eq(grp_agg_add_batch(&m, &p, 1, NULL), 0);
+    cr_assert_eq(grp_agg_merge(&m, &a, NULL, 0), 0);
+    cr_assert_eq(grp_agg_merge(&m, &b, NULL, 0), 0);
+    cr_assert_eq(m.ntraces, 2);
+    cr_expect_eq(m.traces[0].count, 1 + 2 + 1);
+    cr_expect_eq(m.traces[1].count, 3 + 1);
+    cr_expect_eq(a.ntraces, 0, "a merged table is emptied");
+    grp_agg_free(&a);
+    grp_agg_free(&b);
+    grp_agg_free(&m);
+}
+
+/* A merge of many traces into a table that holds some of them. */
+Test(group, merge_in_batches_equals_adding_everything)
+{
+    enum { N = 5000 };
+    grp_agg w1, w2, all, one;
+    grp_agg_init(&w1);
+    grp_agg_init(&w2);
+    grp_agg_init(&all);
+    grp_agg_init(&one);
+    for (uint64_t i = 0; i < N; i++) {
+        grp_event x = ev(i * 7919 % 3001 + 1, (int64_t)i, (int64_t)i + 3, 0, i, (uint16_t)(i % 505), 0);
+        cr_assert_eq(grp_agg_add(i % 2 ? &w1 : &w2, &x, NULL), 0);
+        cr_assert_eq(grp_agg_add(&one, &x, NULL), 0);
+    }
+    cr_assert_eq(grp_agg_merge(&all, &w1, NULL, 0), 0);
+    cr_assert_eq(grp_agg_merge(&all, &w2, NULL, 0), 0);
+    grp_table t1, t2;
+    grp_table_from_agg(&t1, &all);
+    grp_table_from_agg(&t2, &one);
+    grp_sort_traces(&t1);
+    grp_sort_traces(&t2);
+    cr_assert_eq(t1.ntraces, t2.ntraces);
+    for (size_t i = 0; i < t1.ntraces; i++)
+        cr_assert(xray_root_eq(t1.traces[i].root, t2.traces[i].root) &&
+                      t1.traces[i].count == t2.traces[i].count &&
+                      t1.traces[i].start_us == t2.traces[i].start_us &&
+                      t1.traces[i].end_us == t2.traces[i].end_us &&
+                      t1.traces[i].worst_status == t2.traces[i].worst_status,
+                  "trace %zu differs", i);
+    grp_free(&t1);
+    grp_free(&t2);
+    grp_agg_free(&w1);
+    grp_agg_free(&w2);
+}

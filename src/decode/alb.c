@@ -35,7 +35,19 @@
 #if defined(__GNUC__)
 #define ctz64(x) ((unsigned)__builtin_ctzll(x))
 #define clz64(x) ((unsigned)__builtin_clzll(x))
+#if defined(__POPCNT__)
 #define popcount64(x) ((unsigned)__builtin_popcountll(x))
+#else
+/* Without -mpopcnt the builtin is a call into libgcc; this is a dozen
+ * inline operations. */
+static inline unsigned popcount64(uint64_t x)
+{
+    x -= (x >> 1) & 0x5555555555555555ull;
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+#endif
 #else
 static unsigned ctz64(uint64_t x)
 {
@@ -186,8 +198,10 @@ static uint64_t inside_slow(const char *p, size_t len, bool *inq, bool *esc)
 
 /* Splits line into fields, stopping once `limit` fields are known when
  * limit < ALB_NFIELDS (nfields is then limit, and fields past it are
- * neither kept nor counted). */
-static uint32_t tokenize(const char *line, size_t n, alb_line *out, size_t limit)
+ * neither kept nor counted). Only the fields whose bit is set in want are
+ * kept, the others are TG_STR_NULL: a block whose separators all end
+ * unwanted fields costs a popcount instead of a store per field. */
+static uint32_t tokenize(const char *line, size_t n, alb_line *out, size_t limit, uint64_t want)
 {
     size_t k = 0;       /* fields so far, kept or only counted */
     size_t start = 0;   /* where the current field begins */
@@ -198,6 +212,10 @@ static uint32_t tokenize(const char *line, size_t n, alb_line *out, size_t limit
 
     /* The full tokenizer counts every field; a prefix stops at its limit. */
     const bool count_all = limit == ALB_NFIELDS;
+    const uint64_t all = ((uint64_t)1 << ALB_NFIELDS) - 1;
+    const bool sparse = (want & all) != all;
+    if (sparse)
+        memset(out->f, 0, limit * sizeof *out->f); /* TG_STR_NULL */
     for (size_t b = 0; b < n && (count_all || k < limit); b += 64) {
         uint64_t sp, qt, bs, inq;
         block_masks(line, n, b, &sp, &qt, &bs);
@@ -219,11 +237,27 @@ static uint32_t tokenize(const char *line, size_t n, alb_line *out, size_t limit
         qtop = qt >> 63;
         qs |= (uint64_t)(start == b) & qt & 1; /* a field opening on byte 0 */
         uint64_t sep = sp & ~inq;
+        if (sparse && sep != 0) {
+            /* Skip the whole block when the next wanted field starts past
+             * it (and the limit is not reached in it). */
+            size_t cnt = popcount64(sep);
+            uint64_t rest = want >> k;
+            size_t next = rest ? k + ctz64(rest) : limit;
+            if (k + cnt <= next && k + cnt < limit) {
+                unsigned last = 63 - clz64(sep);
+                k += cnt;
+                start = b + last + 1;
+                qs = (qt >> last) >> 1 & 1;
+                continue;
+            }
+        }
         for (; sep != 0 && k < limit; sep &= sep - 1) {
             unsigned bit = ctz64(sep);
             size_t e = b + bit;
             size_t t = qs & (qbefore >> bit);
-            out->f[k++] = tg_str_make(line + start + qs, e - start - qs - t);
+            if (want >> k & 1)
+                out->f[k] = tg_str_make(line + start + qs, e - start - qs - t);
+            k++;
             start = e + 1;
             qs = (qt >> bit) >> 1 & 1;
         }
@@ -238,7 +272,7 @@ static uint32_t tokenize(const char *line, size_t n, alb_line *out, size_t limit
      * it only if the line ends outside quotes; otherwise the quote was
      * unterminated (or escaped) and the field runs to the end as written. */
     if (n > 0 && (count_all || k < limit)) {
-        if (k < ALB_NFIELDS) {
+        if (k < ALB_NFIELDS && (want >> k & 1)) {
             size_t s = start, e = n;
             if (s < e && line[s] == '"') {
                 s++;
@@ -257,7 +291,7 @@ static uint32_t tokenize(const char *line, size_t n, alb_line *out, size_t limit
 
 uint32_t alb_tokenize(const char *line, size_t n, alb_line *out)
 {
-    return tokenize(line, n, out, ALB_NFIELDS);
+    return tokenize(line, n, out, ALB_NFIELDS, ~(uint64_t)0);
 }
 
 /* True for the six request types ALB writes in field 1. */
@@ -292,6 +326,8 @@ static int parse_status(tg_str s)
     return v;
 }
 
+static bool parse(const char *line, size_t n, uint32_t limit, uint64_t want, alb_record *out);
+
 bool alb_parse(const char *line, size_t n, alb_record *out)
 {
     return alb_parse_prefix(line, n, ALB_NFIELDS, out);
@@ -299,7 +335,25 @@ bool alb_parse(const char *line, size_t n, alb_record *out)
 
 bool alb_parse_prefix(const char *line, size_t n, uint32_t want, alb_record *out)
 {
-    uint32_t nf = tokenize(line, n, &out->t, want < 12 ? 12 : want > ALB_NFIELDS ? ALB_NFIELDS : want);
+    return parse(line, n, want < 12 ? 12 : want > ALB_NFIELDS ? ALB_NFIELDS : want, ~(uint64_t)0,
+                 out);
+}
+
+/* The fields alb_parse() itself reads to validate and time a line. */
+#define ALB_PARSE_FIELDS                                                                   \
+    ((uint64_t)1 << ALB_TYPE | (uint64_t)1 << ALB_TIME | (uint64_t)1 << ALB_ELB_STATUS |   \
+     (uint64_t)1 << ALB_TARGET_STATUS | (uint64_t)1 << ALB_REQUEST_CREATION_TIME)
+
+bool alb_parse_fields(const char *line, size_t n, uint64_t want, alb_record *out)
+{
+    want = (want | ALB_PARSE_FIELDS) & (((uint64_t)1 << ALB_NFIELDS) - 1);
+    uint32_t limit = 64 - clz64(want);
+    return parse(line, n, limit < 12 ? 12 : limit, want, out);
+}
+
+static bool parse(const char *line, size_t n, uint32_t limit, uint64_t want, alb_record *out)
+{
+    uint32_t nf = tokenize(line, n, &out->t, limit, want);
     out->time_us = TGTIME_NONE;
     out->created_us = TGTIME_NONE;
     out->status = 0;

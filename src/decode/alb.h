@@ -91,10 +91,24 @@ bool alb_parse(const char *line, size_t n, alb_record *out);
  * alb_parse() for callers that need only the leading fields: tokenizing
  * stops once `want` fields (at least 12) are known, so t.nfields is then
  * min(fields on the line, want) and later fields are TG_STR_NULL. With
- * want >= ALB_NFIELDS it is alb_parse(): every field is counted. Grouping needs fields 1 to 22 (want = ALB_REQUEST_CREATION_TIME
- * + 1) and skips the rest of a long line.
+ * want >= ALB_NFIELDS it is alb_parse(): every field is counted.
  */
 bool alb_parse_prefix(const char *line, size_t n, uint32_t want, alb_record *out);
+
+/* The bit of field f in alb_parse_fields()'s want. */
+#define ALB_FIELD(f) ((uint64_t)1 << (f))
+
+/*
+ * alb_parse_prefix() for callers that need a few fields only: the fields
+ * whose bit is set in want (ALB_FIELD()) are kept, and so are type, time,
+ * the two status codes and request_creation_time, which validate and time
+ * the line; every other field is TG_STR_NULL. Tokenizing stops after the
+ * last of them (at least 12 fields), as alb_parse_prefix() does. Nothing
+ * else differs: the result and the kept fields are alb_parse_prefix()'s.
+ * This is the grouping path's, the hot one: skipping unwanted fields saves
+ * most of the per-field work of a long line.
+ */
+bool alb_parse_fields(const char *line, size_t n, uint64_t want, alb_record *out);
 
 /*
  * Decodes ALB's escapes in a field's raw text into dst (capacity cap):

@@ -32,7 +32,8 @@ int collect_init(collector *c, const eng_settings *s, const scan_db *db, unsigne
     arena_init(&c->lines, chunk);
     intern_init(&c->lbs);
     grp_agg_init(&c->agg);
-    c->last_lb_len = SIZE_MAX; /* no name cached yet */
+    for (unsigned i = 0; i < COLLECT_RECENT; i++)
+        c->recent[i].len = SIZE_MAX; /* no name cached yet */
     return 0;
 }
 
@@ -109,23 +110,36 @@ static bool wanted(const eng_settings *s, xray_root r)
     return false;
 }
 
+int collect_flush(collector *c)
+{
+    int rc = grp_agg_add_batch(&c->agg, c->pend, c->npend, NULL);
+    c->npend = 0;
+    return rc;
+}
+
+/* stats folds events into its aggregate a batch at a time: the table's
+ * cache misses then overlap (grp_agg_add_batch). */
 int collect_event(collector *c, const grp_event *e)
 {
-    return c->s->mode == ENG_STATS ? grp_agg_add(&c->agg, e, NULL) : grp_events_push(&c->ev, e);
+    if (c->s->mode != ENG_STATS)
+        return grp_events_push(&c->ev, e);
+    c->pend[c->npend++] = *e;
+    return c->npend == GRP_BATCH ? collect_flush(c) : 0;
 }
 
 /* Source names (load balancers, edges, services) repeat line after line:
- * the last one is compared before the table is asked. */
+ * the last few are compared before the table is asked. */
 static uint16_t source_id(collector *c, tg_str name)
 {
-    if (c->last_lb_len == name.n && c->last_lb_len <= sizeof c->last_lb_name &&
-        memcmp(c->last_lb_name, name.p, name.n) == 0)
-        return c->last_lb;
+    for (unsigned i = 0; i < COLLECT_RECENT; i++)
+        if (c->recent[i].len == name.n && memcmp(c->recent[i].name, name.p, name.n) == 0)
+            return c->recent[i].id;
     uint16_t id = intern_id(&c->lbs, name);
-    if (name.n <= sizeof c->last_lb_name) {
-        memcpy(c->last_lb_name, name.p, name.n);
-        c->last_lb_len = name.n;
-        c->last_lb = id;
+    if (name.n <= sizeof c->recent[0].name) {
+        unsigned k = c->recent_next++ % COLLECT_RECENT;
+        memcpy(c->recent[k].name, name.p, name.n);
+        c->recent[k].len = name.n;
+        c->recent[k].id = id;
     }
     return id;
 }
@@ -163,8 +177,11 @@ static void set_status(grp_event *e, long st)
 static int on_alb_line(collector *c, const char *line, size_t len, size_t off)
 {
     alb_record rec;
-    /* Fields 1 to 22 for the event, up to 30 for the connection join. */
-    if (!alb_parse_prefix(line, len, ALB_CONN_TRACE_ID + 1, &rec)) {
+    /* Besides what alb_parse_fields() reads anyway (type, times, status):
+     * the trace, the load balancer and the connection join's id. */
+    const uint64_t want =
+        ALB_FIELD(ALB_TRACE_ID) | ALB_FIELD(ALB_ELB) | ALB_FIELD(ALB_CONN_TRACE_ID);
+    if (!alb_parse_fields(line, len, want, &rec)) {
         c->c.other_lines++;
         return 0;
     }
@@ -451,5 +468,9 @@ int collect_block(collector *c, const char *p, size_t n, uint64_t off)
         rc = src != SCAN_OK;
     }
     c->c.lines_by_input[c->fmt] += c->c.lines - lines_before;
+    if (collect_flush(c) != 0) {
+        c->out_of_memory = true;
+        rc = 1;
+    }
     return rc;
 }

@@ -21,6 +21,8 @@
 #include "group/table.h"
 #include "scan/scan.h"
 
+#define COLLECT_RECENT 4
+
 typedef struct collector {
     const eng_settings *s;
     const scan_db *db;
@@ -29,11 +31,18 @@ typedef struct collector {
 
     grp_events ev; /* timelines and find: the events kept */
     grp_agg agg;   /* stats: traces aggregated as events arrive */
+    grp_event pend[GRP_BATCH]; /* stats: events waiting to go into agg */
+    size_t npend;
     arena lines;
     intern lbs;
-    char last_lb_name[96]; /* the last load balancer interned, and its id */
-    size_t last_lb_len;
-    uint16_t last_lb;
+    /* The last source names interned, and their ids, tried before the
+     * table: an archive interleaves a handful of load balancers. */
+    struct {
+        char name[96];
+        size_t len; /* SIZE_MAX: empty */
+        uint16_t id;
+    } recent[COLLECT_RECENT];
+    unsigned recent_next; /* the entry replaced next */
     eng_counts c;
     bool out_of_memory;
 
@@ -73,5 +82,10 @@ int collect_block(collector *c, const char *p, size_t n, uint64_t off);
 
 /* Adds a joined event (engine's join stage) like any other. */
 int collect_event(collector *c, const grp_event *e);
+
+/* Puts the events stats holds back for a batch into the aggregate; done at
+ * the end of every block, so agg is whole between blocks. Returns 0 or -1
+ * (memory). */
+int collect_flush(collector *c);
 
 #endif

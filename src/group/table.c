@@ -1,5 +1,6 @@
 #include "group/table.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,18 +41,43 @@ void grp_agg_free(grp_agg *a)
     memset(a, 0, sizeof *a);
 }
 
+/* A slot holds a 32-bit tag of the Root's hash above the trace index + 1;
+ * the low bits of the hash choose where the probe starts. The tag is taken
+ * from the hash multiplied, so that it depends on every bit: hand-made ids
+ * (…000001, …000002) differ only in bits grp_root_hash() leaves low. */
+static inline uint64_t slot_tag(uint64_t h)
+{
+    return (h * 0x9e3779b97f4a7c15ull) & 0xffffffff00000000ull;
+}
+
+static inline uint64_t slot_make(uint64_t h, size_t i)
+{
+    return slot_tag(h) | (uint64_t)(i + 1);
+}
+
+static inline size_t slot_trace(uint64_t slot)
+{
+    return (size_t)(uint32_t)slot - 1;
+}
+
+static inline bool slot_tag_is(uint64_t slot, uint64_t h)
+{
+    return ((slot ^ slot_tag(h)) >> 32) == 0;
+}
+
 /* Doubles the slot array and re-inserts every trace. */
 static int rehash(grp_agg *a)
 {
     size_t n = a->nslots ? a->nslots * 2 : 1024;
-    uint32_t *slots = calloc(n, sizeof *slots);
+    uint64_t *slots = calloc(n, sizeof *slots);
     if (!slots)
         return -1;
     for (size_t i = 0; i < a->ntraces; i++) {
-        size_t s = grp_root_hash(a->traces[i].root) & (n - 1);
+        uint64_t h = grp_root_hash(a->traces[i].root);
+        size_t s = h & (n - 1);
         while (slots[s])
             s = (s + 1) & (n - 1);
-        slots[s] = (uint32_t)(i + 1);
+        slots[s] = slot_make(h, i);
     }
     free(a->slots);
     a->slots = slots;
@@ -59,44 +85,58 @@ static int rehash(grp_agg *a)
     return 0;
 }
 
-/* The trace with root r, created (empty) if new; NULL when memory is short. */
-static grp_trace *find_or_add(grp_agg *a, xray_root r, uint32_t *idx)
+/* Makes room for `more` traces, so that adding them moves nothing. */
+static int reserve(grp_agg *a, size_t more)
 {
-    if ((a->ntraces + 1) * 2 > a->nslots && rehash(a) != 0)
-        return NULL;
-    size_t s = grp_root_hash(r) & (a->nslots - 1);
-    for (; a->slots[s]; s = (s + 1) & (a->nslots - 1)) {
-        grp_trace *cand = &a->traces[a->slots[s] - 1];
-        if (xray_root_eq(cand->root, r)) {
-            if (idx)
-                *idx = a->slots[s] - 1;
-            return cand;
-        }
-    }
-    if (a->ntraces == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 1024;
+    /* Slot values keep the index + 1 in 32 bits. */
+    if (a->ntraces + more >= UINT32_MAX)
+        return -1;
+    while ((a->ntraces + more) * 2 > a->nslots)
+        if (rehash(a) != 0)
+            return -1;
+    if (a->ntraces + more > a->cap) {
+        size_t cap = a->cap ? a->cap : 1024;
+        while (cap < a->ntraces + more)
+            cap *= 2;
         grp_trace *t = realloc(a->traces, cap * sizeof *t);
         if (!t)
-            return NULL;
+            return -1;
         a->traces = t;
         a->cap = cap;
     }
+    return 0;
+}
+
+/* Appends the trace of root r with no event yet, its slot being s. */
+static size_t add_trace(grp_agg *a, xray_root r, uint64_t h, size_t s)
+{
     grp_trace *tr = &a->traces[a->ntraces];
     memset(tr, 0, sizeof *tr);
     tr->root = r;
     tr->start_us = INT64_MAX;
     tr->end_us = INT64_MIN;
-    a->slots[s] = (uint32_t)++a->ntraces;
-    if (idx)
-        *idx = (uint32_t)(a->ntraces - 1);
-    return tr;
+    a->slots[s] = slot_make(h, a->ntraces);
+    return a->ntraces++;
 }
 
-int grp_agg_add(grp_agg *a, const grp_event *e, uint32_t *idx)
+/* The index of the trace with root r (hash h), created (empty) if new; -1
+ * when memory is short. */
+static ptrdiff_t find_or_add(grp_agg *a, xray_root r, uint64_t h)
 {
-    grp_trace *tr = find_or_add(a, e->root, idx);
-    if (!tr)
+    if (reserve(a, 1) != 0)
         return -1;
+    size_t mask = a->nslots - 1;
+    size_t s = h & mask;
+    for (; a->slots[s]; s = (s + 1) & mask) {
+        uint64_t v = a->slots[s];
+        if (slot_tag_is(v, h) && xray_root_eq(a->traces[slot_trace(v)].root, r))
+            return (ptrdiff_t)slot_trace(v);
+    }
+    return (ptrdiff_t)add_trace(a, r, h, s);
+}
+
+static void fold_event(grp_trace *tr, const grp_event *e)
+{
     tr->count++;
     if (e->start_us != GRP_UNTIMED) {
         if (e->start_us < tr->start_us)
@@ -109,27 +149,125 @@ int grp_agg_add(grp_agg *a, const grp_event *e, uint32_t *idx)
     /* The load balancers crossed: only ALB lines name one. */
     if (e->format == GRP_FMT_ALB)
         add_lb(tr, e->lb);
+}
+
+int grp_agg_add(grp_agg *a, const grp_event *e, uint32_t *idx)
+{
+    ptrdiff_t i = find_or_add(a, e->root, grp_root_hash(e->root));
+    if (i < 0)
+        return -1;
+    fold_event(&a->traces[i], e);
+    if (idx)
+        *idx = (uint32_t)i;
     return 0;
 }
 
-int grp_agg_merge(grp_agg *into, const grp_agg *from, const uint16_t *lb_map, size_t nmap)
+/*
+ * Finds the traces of roots r[0..n), n <= GRP_BATCH, adding those that are
+ * new, in three passes over the batch, each issuing the memory accesses the
+ * next one needs, so that the misses of a batch overlap instead of following
+ * one another: hash and prefetch every slot; probe (a new Root gets its trace
+ * at once, an equal tag is taken on trust) and prefetch every trace record;
+ * then check each Root. A tag taken wrongly, once in about four billion
+ * probes, is caught there and that Root looked up again the slow way; nothing
+ * was added for it meanwhile. Returns 0, or -1 when memory is short.
+ */
+static int locate_batch(grp_agg *a, const xray_root *r, size_t n, uint32_t *t)
 {
-    for (size_t i = 0; i < from->ntraces; i++) {
-        const grp_trace *f = &from->traces[i];
-        grp_trace *tr = find_or_add(into, f->root, NULL);
-        if (!tr)
-            return -1;
-        tr->count += f->count;
-        if (f->start_us < tr->start_us)
-            tr->start_us = f->start_us;
-        if (f->end_us > tr->end_us)
-            tr->end_us = f->end_us;
-        if (f->worst_status > tr->worst_status)
-            tr->worst_status = f->worst_status;
-        for (unsigned k = 0; k < f->nlb; k++)
-            add_lb(tr, f->lbs[k] < nmap ? lb_map[f->lbs[k]] : f->lbs[k]);
-        tr->lb_more |= f->lb_more;
+    uint64_t h[GRP_BATCH];
+    if (n > GRP_BATCH || reserve(a, n) != 0)
+        return -1;
+    const size_t mask = a->nslots - 1;
+    for (size_t i = 0; i < n; i++) {
+        h[i] = grp_root_hash(r[i]);
+        __builtin_prefetch(&a->slots[h[i] & mask]);
     }
+    for (size_t i = 0; i < n; i++) {
+        size_t s = h[i] & mask;
+        while (a->slots[s] && !slot_tag_is(a->slots[s], h[i]))
+            s = (s + 1) & mask;
+        if (a->slots[s]) {
+            t[i] = (uint32_t)slot_trace(a->slots[s]);
+            __builtin_prefetch(&a->traces[t[i]], 1);
+        } else {
+            t[i] = (uint32_t)add_trace(a, r[i], h[i], s);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!xray_root_eq(a->traces[t[i]].root, r[i])) {
+            ptrdiff_t k = find_or_add(a, r[i], h[i]);
+            if (k < 0)
+                return -1;
+            t[i] = (uint32_t)k;
+        }
+    }
+    return 0;
+}
+
+int grp_agg_add_batch(grp_agg *a, const grp_event *e, size_t n, uint32_t *idx)
+{
+    xray_root r[GRP_BATCH] = {{0, 0}}; /* all set below; GCC cannot tell */
+    uint32_t t[GRP_BATCH];
+    if (n > GRP_BATCH)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        r[i] = e[i].root;
+    if (locate_batch(a, r, n, t) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        fold_event(&a->traces[t[i]], &e[i]);
+        if (idx)
+            idx[i] = t[i];
+    }
+    return 0;
+}
+
+static uint16_t map_lb(uint16_t lb, const uint16_t *lb_map, size_t nmap)
+{
+    return lb < nmap ? lb_map[lb] : lb;
+}
+
+static void fold_trace(grp_trace *tr, const grp_trace *f, const uint16_t *lb_map, size_t nmap)
+{
+    tr->count += f->count;
+    if (f->start_us < tr->start_us)
+        tr->start_us = f->start_us;
+    if (f->end_us > tr->end_us)
+        tr->end_us = f->end_us;
+    if (f->worst_status > tr->worst_status)
+        tr->worst_status = f->worst_status;
+    for (unsigned k = 0; k < f->nlb; k++)
+        add_lb(tr, map_lb(f->lbs[k], lb_map, nmap));
+    tr->lb_more |= f->lb_more;
+}
+
+int grp_agg_merge(grp_agg *into, grp_agg *from, const uint16_t *lb_map, size_t nmap)
+{
+    if (into->ntraces == 0) {
+        /* The first table merged is taken over, not rebuilt: -j1 merges
+         * one table, and it would be every trace. Only its names change. */
+        grp_agg_free(into);
+        *into = *from;
+        memset(from, 0, sizeof *from);
+        for (size_t i = 0; i < into->ntraces; i++) {
+            grp_trace *tr = &into->traces[i];
+            for (unsigned k = 0; k < tr->nlb; k++)
+                tr->lbs[k] = map_lb(tr->lbs[k], lb_map, nmap);
+        }
+        return 0;
+    }
+    xray_root r[GRP_BATCH];
+    uint32_t t[GRP_BATCH];
+    for (size_t i = 0; i < from->ntraces; i += GRP_BATCH) {
+        size_t n = from->ntraces - i < GRP_BATCH ? from->ntraces - i : GRP_BATCH;
+        for (size_t k = 0; k < n; k++)
+            r[k] = from->traces[i + k].root;
+        if (locate_batch(into, r, n, t) != 0)
+            return -1;
+        for (size_t k = 0; k < n; k++)
+            fold_trace(&into->traces[t[k]], &from->traces[i + k], lb_map, nmap);
+    }
+    grp_agg_free(from);
     return 0;
 }
 
@@ -207,12 +345,14 @@ int grp_build(grp_table *t, grp_event *const *vecs, const size_t *lens, size_t n
         return -1;
     size_t k = 0;
     for (size_t v = 0; v < nvec; v++) {
-        for (size_t i = 0; i < lens[v]; i++, k++) {
-            if (grp_agg_add(&a, &vecs[v][i], owner ? &owner[k] : NULL) != 0) {
+        for (size_t i = 0; i < lens[v]; i += GRP_BATCH) {
+            size_t n = lens[v] - i < GRP_BATCH ? lens[v] - i : GRP_BATCH;
+            if (grp_agg_add_batch(&a, &vecs[v][i], n, owner ? &owner[k] : NULL) != 0) {
                 grp_agg_free(&a);
                 free(owner);
                 return -1;
             }
+            k += n;
         }
     }
     grp_table_from_agg(t, &a);

@@ -49,7 +49,11 @@ typedef struct grp_trace {
 typedef struct grp_agg {
     grp_trace *traces; /* in order of first appearance */
     size_t ntraces, cap;
-    uint32_t *slots;   /* open addressing: trace index + 1, 0 = empty */
+    /* Open addressing. A slot is a 32-bit tag of the Root's hash above the
+     * trace index + 1; 0 is empty. The tag settles almost every probe
+     * without a visit to the trace record, a cache miss of its own in a
+     * table of a million traces. */
+    uint64_t *slots;
     size_t nslots;     /* a power of two, kept at least twice ntraces */
 } grp_agg;
 
@@ -60,10 +64,21 @@ void grp_agg_free(grp_agg *a);
  * Returns 0, or -1 when memory is short. */
 int grp_agg_add(grp_agg *a, const grp_event *e, uint32_t *idx);
 
-/* Folds every trace of from into into; lb_map[id] (for id < nmap) is the id
- * in into's name table of from's load balancer id; other ids are kept.
- * Returns 0 or -1 (memory). */
-int grp_agg_merge(grp_agg *into, const grp_agg *from, const uint16_t *lb_map, size_t nmap);
+/* The most events grp_agg_add_batch() takes at once. */
+#define GRP_BATCH 32
+
+/* Adds e[0..n), n <= GRP_BATCH, as n calls of grp_agg_add() would, idx[i]
+ * (idx may be NULL) receiving e[i]'s trace. It is faster: the slots and
+ * trace records of the whole batch are fetched from memory together instead
+ * of one cache miss after another. Returns 0, or -1 when memory is short
+ * (some of the events may then have been added). */
+int grp_agg_add_batch(grp_agg *a, const grp_event *e, size_t n, uint32_t *idx);
+
+/* Folds every trace of from into into, and frees from (into may take its
+ * arrays over). lb_map[id] (for id < nmap) is the id in into's name table
+ * of from's load balancer id; other ids are kept. Returns 0 or -1 (memory;
+ * from is then left to the caller to free). */
+int grp_agg_merge(grp_agg *into, grp_agg *from, const uint16_t *lb_map, size_t nmap);
 
 typedef struct grp_table {
     grp_trace *traces;
