@@ -65,19 +65,31 @@ static inline bool slot_tag_is(uint64_t slot, uint64_t h)
     return ((slot ^ slot_tag(h)) >> 32) == 0;
 }
 
-/* Doubles the slot array and re-inserts every trace. */
+/* Doubles the slot array and re-inserts every trace. Each trace's slot is
+ * prefetched REHASH_AHEAD traces before it is written: the writes land all
+ * over an array of megabytes. */
+#define REHASH_AHEAD 16
 static int rehash(grp_agg *a)
 {
     size_t n = a->nslots ? a->nslots * 2 : 1024;
     uint64_t *slots = calloc(n, sizeof *slots);
     if (!slots)
         return -1;
-    for (size_t i = 0; i < a->ntraces; i++) {
-        uint64_t h = grp_root_hash(a->traces[i].root);
-        size_t s = h & (n - 1);
-        while (slots[s])
-            s = (s + 1) & (n - 1);
-        slots[s] = slot_make(h, i);
+    uint64_t ring[REHASH_AHEAD];
+    for (size_t i = 0; i < a->ntraces + REHASH_AHEAD; i++) {
+        if (i >= REHASH_AHEAD) {
+            size_t k = i - REHASH_AHEAD;
+            uint64_t h = ring[k % REHASH_AHEAD];
+            size_t s = h & (n - 1);
+            while (slots[s])
+                s = (s + 1) & (n - 1);
+            slots[s] = slot_make(h, k);
+        }
+        if (i < a->ntraces) {
+            uint64_t h = grp_root_hash(a->traces[i].root);
+            ring[i % REHASH_AHEAD] = h;
+            __builtin_prefetch(&slots[h & (n - 1)], 1);
+        }
     }
     free(a->slots);
     a->slots = slots;
