@@ -83,7 +83,7 @@ static int hex4(const uint8_t *p, unsigned *v)
     *v = 0;
     for (int i = 0; i < 4; i++) {
         uint8_t c = p[i];
-        unsigned d = c >= '0' && c <= '9'   ? c - '0'
+        unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
                      : c >= 'a' && c <= 'f' ? c - 'a' + 10u
                      : c >= 'A' && c <= 'F' ? c - 'A' + 10u
                                             : 16u;

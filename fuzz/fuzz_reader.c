@@ -20,9 +20,12 @@
  *   message and an offset inside the input, success has neither;
  * - plain text comes out exactly as the input minus its oversized lines,
  *   and between two blocks of any kind lie only oversized lines;
- *   gzip and zstd come out as zlib and libzstd decode them (every byte
- *   delivered is theirs at that offset, and for zstd nothing comes from past
- *   the point where libzstd stopped);
+ * - gzip comes out as zlib decodes it (every byte delivered is zlib's at
+ *   that offset);
+ * - zstd comes out exactly as libzstd decodes it when given the calls the
+ *   reader makes (see ref_zstd()): the same verdict and error offset, the
+ *   same bytes_out, and all of that output's lines but the oversized ones
+ *   (and a last line cut by an error);
  * - the sniffed kind gives the same verdict, lines, counts and offsets
  *   however the input is split between head, descriptor and reads.
  */
@@ -138,34 +141,99 @@ static int on_block(void *ctx, const char *p, size_t n, uint64_t off)
 static unsigned char *zs_ref, *gz_ref;
 static size_t zs_ref_n, gz_ref_n;
 static int zs_ref_capped, gz_ref_capped;
+static int zs_ref_failed;     /* libzstd failed, or the input ended inside a frame */
+static size_t zs_ref_err_at;  /* then: the input offset the reader must quote */
 static ZSTD_DCtx *ref_dctx;
 
-/* libzstd, given the input one byte at a time: each call then completes at
- * most one block, so an error loses only the block it is in (libzstd keeps
- * no output of a call that fails) and what comes before is the longest
- * prefix any caller could have decoded. The output position libzstd
- * reports with an error is not trusted. */
+/*
+ * The zstd reference makes the very calls the reader makes (zstd.c), because
+ * what libzstd decodes depends on how the input is cut between calls: a call
+ * that fails loses all its output, and a legacy frame (magic 25..27 b5 2f fd)
+ * is only recognized by a call that holds its whole magic, so neither "all
+ * at once" nor "a byte at a time" yields the reader's bytes. The reader's
+ * contract, modeled here:
+ * - the input is taken in chunks of RD_CHUNK bytes, whatever the head and
+ *   the reads were, and no call spans two chunks;
+ * - each call gets the input libzstd's last answer asked for (RD_HEADER bytes
+ *   at the start of a frame, where it answered 0), cut at the chunk's end;
+ * - the output of calls that succeed is kept; a failing call's output is
+ *   dropped and ends the stream, quoting the offset where its input began;
+ * - calls go on into one output window while a whole block still fits; a
+ *   window is the line buffer (RD_LINEBUF) less the partial line carried;
+ * - the stream ends when the input is used up and a window was left with room;
+ *   it is complete when the last call that did something answered 0.
+ * The windows matter to libzstd only for its one-pass shortcut (a frame whose
+ * content size fits the room), but modeling them costs little.
+ */
+#define RD_CHUNK ((size_t)256 << 10) /* codec.h's IN_CHUNK */
+#define RD_LINEBUF ((size_t)1 << 20) /* reader.c's IN_MIN_BUF, above MAX_LINE + IN_CHUNK */
+#define RD_HEADER 5                   /* zstd.c's ZS_HEADER_PREFIX */
+
+/* The length of the line still open after p[0..n), which followed one of
+ * tail bytes: the reader carries it when it is not oversized. */
+static size_t open_line(size_t tail, const unsigned char *p, size_t n)
+{
+    const unsigned char *nl = n ? memrchr(p, '\n', n) : NULL;
+    return nl ? (size_t)(p + n - nl - 1) : tail + n;
+}
+
+/* One window: the calls zstd.c makes into one output window. Returns the
+ * last answer, an error code if the last call failed, with *at moved past
+ * the input used and *o holding the output of the calls that succeeded. */
+static size_t ref_zstd_window(const uint8_t *p, size_t *at, size_t end, ZSTD_outBuffer *o,
+                              size_t *hint, size_t *pending)
+{
+    size_t ret;
+    int idle;
+    do {
+        size_t before = o->pos;
+        size_t want = *hint < end - *at ? *hint : end - *at;
+        ZSTD_inBuffer in = {p + *at, want, 0};
+        ret = ZSTD_decompressStream(ref_dctx, o, &in);
+        if (ZSTD_isError(ret)) {
+            o->pos = before; /* not trusted, see zstd.c */
+            return ret;
+        }
+        *at += in.pos;
+        idle = in.pos == 0 && o->pos == before;
+        if (!idle || ret == 0)
+            *pending = ret;
+        *hint = ret ? ret : RD_HEADER;
+    } while (!idle && *at < end && o->size - o->pos >= ZSTD_BLOCKSIZE_MAX);
+    return ret;
+}
+
 static void ref_zstd(const uint8_t *p, size_t n)
 {
     ZSTD_DCtx_reset(ref_dctx, ZSTD_reset_session_only);
-    ZSTD_inBuffer in = {p, 0, 0};
     zs_ref_n = 0;
     zs_ref_capped = 0;
+    zs_ref_failed = 0;
+    zs_ref_err_at = 0;
+    size_t at = 0, end = 0, hint = RD_HEADER, pending = 1, tail = 0;
+    int eof = 0;
     for (;;) {
-        if (zs_ref_n == REF_CAP) {
+        if (at == end) { /* the next chunk; a short one shows the end */
+            end = n - at > RD_CHUNK ? at + RD_CHUNK : n;
+            eof |= end - at < RD_CHUNK;
+        }
+        size_t room = RD_LINEBUF - (tail <= MAX_LINE ? tail : 0);
+        if (room > REF_CAP - zs_ref_n) {
             zs_ref_capped = 1;
             return;
         }
-        ZSTD_outBuffer o = {zs_ref + zs_ref_n, REF_CAP - zs_ref_n, 0};
-        size_t pin = in.pos;
-        size_t ret = ZSTD_decompressStream(ref_dctx, &o, &in);
-        if (ZSTD_isError(ret))
-            return;
+        ZSTD_outBuffer o = {zs_ref + zs_ref_n, room, 0};
+        size_t from = at;
+        size_t ret = ref_zstd_window(p, &at, end, &o, &hint, &pending);
+        /* The reader would go round this loop for ever. */
+        FZ_CHECK(ZSTD_isError(ret) || at > from || o.pos || at == end,
+                 "zstd: libzstd takes none of the input left at %zu", at);
+        tail = open_line(tail, zs_ref + zs_ref_n, o.pos);
         zs_ref_n += o.pos;
-        if (in.pos == pin && o.pos == 0) {
-            if (in.size == n)
-                return;
-            in.size++;
+        if (ZSTD_isError(ret) || (at == end && eof && o.pos < o.size)) {
+            zs_ref_failed = ZSTD_isError(ret) || pending != 0;
+            zs_ref_err_at = zs_ref_failed ? at : 0;
+            return;
         }
     }
 }
@@ -253,47 +321,54 @@ static int piecewise_fd(const uint8_t *p, size_t n)
     return sv[1];
 }
 
-/* Reads data[0..size) as kind, the first headlen bytes as the head and the
- * rest through the descriptor: the memfd, or the socket when piecewise. */
-static void read_as(run *r, unsigned char *out, const uint8_t *data, size_t size, size_t headlen,
-                    in_kind kind, bool piecewise)
+/*
+ * What a reading that was not stopped delivers: the decoded text t[0..n)
+ * minus its lines longer than MAX_LINE, and, when the reading failed, minus
+ * a last line without a newline (cut by the damage, see reader.c). Every
+ * oversized line is counted, a cut one too.
+ */
+static void check_lines(const run *r, const unsigned char *t, size_t n, const char *k)
 {
-    memset(r, 0, sizeof *r);
-    r->s.out = out;
-    if (kind == IN_PLAIN) {
-        r->s.plain = data;
-        r->s.plain_n = size;
-    } else if (kind == IN_ZSTD) {
-        /* The same library: nothing past the point where it stopped. */
-        r->s.ref = zs_ref;
-        r->s.ref_n = zs_ref_n;
-        r->s.ref_strict = !zs_ref_capped;
-    } else {
-        /* zlib and ISA-L may notice damage at different points, so only
-         * the bytes both decoded are compared. */
-        r->s.ref = gz_ref;
-        r->s.ref_n = gz_ref_n;
+    size_t at = 0;
+    uint64_t over = 0;
+    for (const unsigned char *q = t, *e = t + n; q < e;) {
+        const unsigned char *nl = memchr(q, '\n', (size_t)(e - q));
+        size_t len = (size_t)((nl ? nl : e) - q), with_nl = len + (nl != NULL);
+        if (len > MAX_LINE) {
+            over++;
+        } else if (nl || r->rc == IN_OK) {
+            FZ_CHECK(at + with_nl <= r->s.n && memcmp(r->s.out + at, q, with_nl) == 0,
+                     "%s: the line at %td is not delivered as it is", k, q - t);
+            at += with_nl;
+        }
+        q += with_nl;
     }
-    int fd = mfd;
-    if (piecewise)
-        fd = piecewise_fd(data + headlen, size - headlen);
-    else
-        put_fd(data + headlen, size - headlen);
-    r->rc = in_reader_stream(reader, fd, headlen ? data : NULL, headlen, kind, on_block, &r->s,
-                             &r->res);
-    if (piecewise)
-        close(fd);
-    const in_result *res = &r->res;
-    const char *k = in_kind_name(kind);
-    if (verbose)
-        fprintf(stderr,
-                "%s head %zu%s: rc %d, in %llu, out %llu, delivered %zu, oversized %llu, "
-                "err \"%s\" at %llu\n",
-                k, headlen, piecewise ? " piecewise" : "", r->rc,
-                (unsigned long long)res->bytes_in, (unsigned long long)res->bytes_out, r->s.n,
-                (unsigned long long)res->oversized, res->err,
-                (unsigned long long)res->err_offset);
+    FZ_CHECK(at == r->s.n, "%s: %zu bytes delivered, %zu expected", k, r->s.n, at);
+    FZ_CHECK(over == r->res.oversized, "%s: %llu oversized, %llu expected", k,
+             (unsigned long long)r->res.oversized, (unsigned long long)over);
+}
 
+/* A zstd reading against the same calls made by ref_zstd(): the same
+ * verdict, quoting the same input offset, and the lines of exactly the
+ * output of the calls that succeeded. */
+static void check_zstd(const run *r, const char *k)
+{
+    const in_result *res = &r->res;
+    FZ_CHECK((r->rc == IN_FAILED) == zs_ref_failed, "%s: rc %d (%s), but the reference %s", k,
+             r->rc, res->err, zs_ref_failed ? "failed" : "succeeded");
+    if (zs_ref_failed)
+        FZ_CHECK(res->err_offset == zs_ref_err_at,
+                 "%s: error quoted at byte %llu, the failing call began at %zu", k,
+                 (unsigned long long)res->err_offset, zs_ref_err_at);
+    FZ_CHECK(res->bytes_out == zs_ref_n, "%s: bytes_out %llu, the reference decoded %zu", k,
+             (unsigned long long)res->bytes_out, zs_ref_n);
+    check_lines(r, zs_ref, zs_ref_n, k);
+}
+
+/* What in_result and the return code promise for any kind of input. */
+static void check_result(const run *r, size_t size, const char *k)
+{
+    const in_result *res = &r->res;
     FZ_CHECK(r->rc == IN_OK || r->rc == IN_FAILED || r->rc == IN_STOPPED, "%s: rc %d", k, r->rc);
     FZ_CHECK((r->rc == IN_STOPPED) == (r->s.stopped != 0), "%s: rc %d, callback stopped %d", k,
              r->rc, r->s.stopped);
@@ -324,29 +399,60 @@ static void read_as(run *r, unsigned char *out, const uint8_t *data, size_t size
             FZ_CHECK(r->s.n == res->bytes_out, "%s: delivered %zu of %llu bytes, none skipped",
                      k, r->s.n, (unsigned long long)res->bytes_out);
     }
+}
 
-    if (kind == IN_PLAIN && !r->s.stopped) {
-        /* The input minus its lines longer than MAX_LINE. */
+/* Reads data[0..size) as kind, the first headlen bytes as the head and the
+ * rest through the descriptor: the memfd, or the socket when piecewise. */
+static void read_as(run *r, unsigned char *out, const uint8_t *data, size_t size, size_t headlen,
+                    in_kind kind, bool piecewise)
+{
+    memset(r, 0, sizeof *r);
+    r->s.out = out;
+    if (kind == IN_PLAIN) {
+        r->s.plain = data;
+        r->s.plain_n = size;
+    } else if (kind == IN_ZSTD) {
+        /* The same library, given the same calls: nothing past the point
+         * where it stopped (and check_zstd() compares the whole). */
+        r->s.ref = zs_ref;
+        r->s.ref_n = zs_ref_n;
+        r->s.ref_strict = !zs_ref_capped;
+    } else {
+        /* zlib and ISA-L may notice damage at different points, so only
+         * the bytes both decoded are compared. */
+        r->s.ref = gz_ref;
+        r->s.ref_n = gz_ref_n;
+    }
+    int fd = mfd;
+    if (piecewise)
+        fd = piecewise_fd(data + headlen, size - headlen);
+    else
+        put_fd(data + headlen, size - headlen);
+    r->rc = in_reader_stream(reader, fd, headlen ? data : NULL, headlen, kind, on_block, &r->s,
+                             &r->res);
+    if (piecewise)
+        close(fd);
+    const in_result *res = &r->res;
+    const char *k = in_kind_name(kind);
+    if (verbose)
+        fprintf(stderr,
+                "%s head %zu%s: rc %d, in %llu, out %llu, delivered %zu, oversized %llu, "
+                "err \"%s\" at %llu\n",
+                k, headlen, piecewise ? " piecewise" : "", r->rc,
+                (unsigned long long)res->bytes_in, (unsigned long long)res->bytes_out, r->s.n,
+                (unsigned long long)res->oversized, res->err,
+                (unsigned long long)res->err_offset);
+
+    check_result(r, size, k);
+    if (r->s.stopped)
+        return;
+    if (kind == IN_PLAIN) {
         FZ_CHECK(r->rc == IN_OK, "plain: rc %d (%s)", r->rc, res->err);
         FZ_CHECK(res->bytes_out == size, "plain: bytes_out %llu of %zu",
                  (unsigned long long)res->bytes_out, size);
-        size_t at = 0;
-        uint64_t over = 0;
-        for (const uint8_t *q = data, *e = data + size; q < e;) {
-            const uint8_t *nl = memchr(q, '\n', (size_t)(e - q));
-            size_t len = (size_t)((nl ? nl : e) - q), with_nl = len + (nl != NULL);
-            if (len > MAX_LINE) {
-                over++;
-            } else {
-                FZ_CHECK(at + with_nl <= r->s.n && memcmp(r->s.out + at, q, with_nl) == 0,
-                         "plain: the line at %td is not delivered as it is", q - data);
-                at += with_nl;
-            }
-            q += with_nl;
-        }
-        FZ_CHECK(at == r->s.n, "plain: %zu bytes delivered, %zu expected", r->s.n, at);
-        FZ_CHECK(over == res->oversized, "plain: %llu oversized, %llu expected",
-                 (unsigned long long)res->oversized, (unsigned long long)over);
+        check_lines(r, data, size, k);
+    } else if (kind == IN_ZSTD && !zs_ref_capped) {
+        check_zstd(r, k);
     }
 }
 
@@ -366,7 +472,6 @@ static void same_reading(const run *a, const run *b, const char *what)
         FZ_CHECK(a->res.bytes_out == b->res.bytes_out, "%s: bytes_out %llu vs %llu", what,
                  (unsigned long long)a->res.bytes_out, (unsigned long long)b->res.bytes_out);
 }
-
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -416,6 +521,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             continue;
         run forced;
         read_as(&forced, outs[1], data, size, sniff, k, false);
-        }
+    }
     return 0;
 }

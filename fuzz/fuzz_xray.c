@@ -13,6 +13,7 @@
  * - xray_parse_user_id() never returns an all-zero id, and agrees with
  *   xray_parse_root() on an exact 35-byte id.
  */
+#define _GNU_SOURCE /* memmem */
 #include "fuzz_check.h"
 
 #include <ctype.h>

@@ -16,7 +16,8 @@ case "$(dpkg --print-architecture 2>/dev/null || echo amd64)" in
 amd64) ;;
 *) hs_pkg=libvectorscan-dev ;;
 esac
-pkgs="build-essential cmake pkg-config libzstd-dev libisal-dev libcriterion-dev zstd gzip"
+# zlib1g-dev: the reference gzip decoder of fuzz/fuzz_reader.c, built for ctest.
+pkgs="build-essential cmake pkg-config libzstd-dev libisal-dev libcriterion-dev zlib1g-dev zstd gzip"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
