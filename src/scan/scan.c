@@ -10,6 +10,10 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#include "util/cpu.h"
+#ifdef TG_AVX2_DISPATCH
+#include <immintrin.h>
+#endif
 
 struct scan_db {
     hs_database_t *hs;
@@ -122,7 +126,7 @@ void scan_scratch_free(scan_scratch *s)
 /* Newlines in p[0..n). With SSE2, byte-wise compare results are summed in
  * 8-bit lanes for up to 255 steps, then folded with one SAD: no popcount,
  * which baseline x86-64 lacks as an instruction. */
-static uint64_t count_nl(const char *p, size_t n)
+static uint64_t count_nl_sse2(const char *p, size_t n)
 {
     uint64_t c = 0;
     size_t i = 0;
@@ -150,6 +154,45 @@ static uint64_t count_nl(const char *p, size_t n)
     for (; i < n; i++)
         c += p[i] == '\n';
     return c;
+}
+
+#ifdef TG_AVX2_DISPATCH
+/* count_nl_sse2() with 32-byte vectors: half the instructions. */
+TG_TARGET_AVX2 static uint64_t count_nl_avx2(const char *p, size_t n)
+{
+    uint64_t c = 0;
+    size_t i = 0;
+    const __m256i nl = _mm256_set1_epi8('\n');
+    const __m256i zero = _mm256_setzero_si256();
+    while (i + 64 <= n) {
+        /* A lane gains at most 2 per step: 127 steps keep it under 256. */
+        size_t steps = (n - i) / 64;
+        if (steps > 127)
+            steps = 127;
+        __m256i acc = zero;
+        for (size_t k = 0; k < steps; k++, i += 64) {
+            __m256i a = _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(p + i)), nl);
+            __m256i b = _mm256_cmpeq_epi8(
+                _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32)), nl);
+            acc = _mm256_sub_epi8(acc, _mm256_add_epi8(a, b));
+        }
+        __m256i sad = _mm256_sad_epu8(acc, zero);
+        c += (uint64_t)_mm256_extract_epi64(sad, 0) + (uint64_t)_mm256_extract_epi64(sad, 1) +
+             (uint64_t)_mm256_extract_epi64(sad, 2) + (uint64_t)_mm256_extract_epi64(sad, 3);
+    }
+    for (; i < n; i++)
+        c += p[i] == '\n';
+    return c;
+}
+#endif
+
+static uint64_t count_nl(const char *p, size_t n)
+{
+#ifdef TG_AVX2_DISPATCH
+    if (tg_cpu_avx2())
+        return count_nl_avx2(p, n);
+#endif
+    return count_nl_sse2(p, n);
 }
 
 uint64_t scan_count_lines(const char *p, size_t n)

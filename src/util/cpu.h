@@ -1,0 +1,38 @@
+/*
+ * cpu: which vector instructions the hot loops may use.
+ *
+ * The build targets baseline x86-64 (SSE2), which every machine has; the
+ * few loops that gain from AVX2 (the ALB tokenizer's masks, line counting)
+ * have a second version compiled for it, chosen per call by tg_cpu_avx2().
+ * TG_CPU=sse2 in the environment turns AVX2 off, so that tests and
+ * benchmarks can run the baseline path on any machine.
+ */
+#ifndef TG_CPU_H
+#define TG_CPU_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__AVX2__)
+/* AVX2 versions are built with a target attribute and chosen at run time. */
+#define TG_AVX2_DISPATCH 1
+#define TG_TARGET_AVX2 __attribute__((target("avx2")))
+#endif
+
+/* 0 before the first tg_cpu_avx2(), then 1 (baseline) or 2 (AVX2). */
+extern atomic_int tg_cpu_level;
+
+/* Looks the level up (any thread may; they all find the same). */
+int tg_cpu_detect(void);
+
+/* True when the AVX2 versions are to be used. One relaxed load once the
+ * level is known. */
+static inline bool tg_cpu_avx2(void)
+{
+    int level = atomic_load_explicit(&tg_cpu_level, memory_order_relaxed);
+    if (level == 0)
+        level = tg_cpu_detect();
+    return level == 2;
+}
+
+#endif
