@@ -4,6 +4,8 @@
  */
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "decode/tgtime.h"
@@ -163,6 +165,226 @@ Test(tgtime, parse_rejects_bad_shapes)
     cr_assert_eq(us, SENTINEL);
     cr_assert(tgtime_parse_iso("2018-07-02T22:23:00Zjunk", 20, &us));
     cr_assert_eq(us, INT64_C(1530570180000000));
+}
+
+/*
+ * A plain reading of the format, one byte at a time, for the sweeps below:
+ * tgtime_parse_iso() reads the fixed part and ALB's six-digit fraction a
+ * word at a time, and must accept and compute exactly what this does.
+ */
+static unsigned days_in_month(int y, unsigned m)
+{
+    static const unsigned mdays[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return mdays[m] + (m == 2 && leap(y));
+}
+
+static bool is_dig(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static unsigned num(const char *s, size_t k)
+{
+    unsigned v = 0;
+    for (size_t i = 0; i < k; i++)
+        v = v * 10 + (unsigned)(s[i] - '0');
+    return v;
+}
+
+static bool ref_parse(const char *s, size_t n, int64_t *us)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    if (n < 20 || n == 21 || n > 30 || s[n - 1] != 'Z')
+        return false;
+    for (size_t i = 0; i < 19; i++)
+        if (shape[i] == 'd' ? !is_dig(s[i]) : s[i] != shape[i])
+            return false;
+    if (n > 20 && s[19] != '.')
+        return false;
+    int64_t frac = 0;
+    for (size_t i = 0; i < 6; i++) {
+        size_t at = 20 + i;
+        frac = frac * 10 + (at < n - 1 ? s[at] - '0' : 0);
+    }
+    for (size_t at = 20; at < n - 1; at++)
+        if (!is_dig(s[at]))
+            return false;
+    int y = (int)num(s, 4);
+    unsigned mo = num(s + 5, 2), d = num(s + 8, 2);
+    unsigned h = num(s + 11, 2), mi = num(s + 14, 2), sec = num(s + 17, 2);
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59)
+        return false;
+    int64_t secs = tgtime_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+    *us = secs * 1000000 + frac;
+    return true;
+}
+
+/* Parses s[0..n) (copied to a buffer of exactly n bytes, so that a read
+ * past the end shows under ASan) and compares with the plain reading;
+ * returns whether it was accepted. */
+static bool agrees(const char *s, size_t n)
+{
+    char *copy = malloc(n ? n : 1);
+    cr_assert_not_null(copy);
+    memcpy(copy, s, n);
+    int64_t got = SENTINEL, want = SENTINEL;
+    bool ok = tgtime_parse_iso(copy, n, &got);
+    bool ref = ref_parse(s, n, &want);
+    free(copy);
+    if (ok != ref || got != want)
+        cr_assert_fail("\"%.*s\" (%zu bytes): parse %d %lld, plain reading %d %lld", (int)n, s, n,
+                       ok, (long long)got, ref, (long long)want);
+    return ok;
+}
+
+Test(tgtime, parse_every_byte_at_every_position)
+{
+    static const char *const bases[] = {
+        "2024-02-29T23:59:59.999999Z",    "1970-01-01T00:00:00.000000Z",
+        "2018-07-02T22:23:00Z",           "2000-12-31T19:09:09.5Z",
+        "1999-10-10T10:10:10.12Z",        "0000-01-01T00:00:00.123Z",
+        "9999-12-31T23:59:59.1234Z",      "2025-11-20T23:30:00.05326Z",
+        "2100-02-28T12:34:56.1234567Z",   "1900-01-31T01:02:03.12345678Z",
+        "2023-06-30T20:00:00.123456789Z",
+    };
+    size_t accepted = 0, total = 0;
+    for (size_t b = 0; b < sizeof bases / sizeof bases[0]; b++) {
+        size_t n = strlen(bases[b]);
+        cr_assert(agrees(bases[b], n), "base %s", bases[b]);
+        char s[40];
+        for (size_t i = 0; i < n; i++)
+            for (unsigned c = 0; c < 256; c++) {
+                memcpy(s, bases[b], n);
+                s[i] = (char)c;
+                accepted += agrees(s, n);
+                total++;
+            }
+        /* Every shorter length, and longer ones made of digits and a Z. */
+        for (size_t k = 0; k < n; k++)
+            agrees(bases[b], k);
+        memcpy(s, bases[b], n);
+        for (size_t k = n; k < sizeof s; k++) {
+            s[k - 1] = '7';
+            s[k] = 'Z';
+            agrees(s, k + 1);
+        }
+    }
+    /* The sweep must have met both verdicts: a digit replaced by a digit
+     * is often still valid. */
+    cr_assert_gt(accepted, 1000);
+    cr_assert_lt(accepted, total / 2);
+}
+
+Test(tgtime, parse_calendar_boundaries)
+{
+    static const int years[] = {0,    1,    4,    99,   100,  400,  1600, 1900, 1970,
+                                1999, 2000, 2023, 2024, 2100, 2400, 9996, 9999};
+    static const char *const tails[] = {"T00:00:00Z", "T23:59:59.999999Z", "T12:00:00.5Z",
+                                        "T01:02:03.123456789Z"};
+    for (size_t i = 0; i < sizeof years / sizeof years[0]; i++) {
+        for (size_t t = 0; t < sizeof tails / sizeof tails[0]; t++) {
+            unsigned days = 0;
+            for (unsigned m = 0; m <= 19; m++)
+                for (unsigned d = 0; d <= 39; d++) {
+                    char s[40];
+                    int n = snprintf(s, sizeof s, "%04d-%02u-%02u%s", years[i], m, d, tails[t]);
+                    days += agrees(s, (size_t)n);
+                }
+            /* Exactly the days of the year: month 00 and 13-19, day 00
+             * and the days past each month's end are all rejected. */
+            cr_assert_eq(days, leap(years[i]) ? 366u : 365u, "%04d%s", years[i], tails[t]);
+        }
+    }
+    must_parse("2000-02-29T00:00:00.000000Z");
+    must_parse("1600-02-29T00:00:00Z");
+    must_reject("1900-02-29T00:00:00.000000Z");
+    must_reject("2100-02-29T00:00:00.000000Z");
+    must_reject("2023-02-29T00:00:00.000000Z");
+    must_reject("2024-02-30T00:00:00.000000Z");
+    must_reject("2024-04-31T00:00:00.000000Z");
+    must_reject("2024-12-32T00:00:00.000000Z");
+    must_reject("2024-00-10T00:00:00.000000Z");
+    must_reject("2024-13-10T00:00:00.000000Z");
+    must_reject("2024-01-00T00:00:00.000000Z");
+}
+
+Test(tgtime, parse_time_of_day_boundaries)
+{
+    static const char *const tails[] = {"Z", ".000000Z", ".999999Z", ".9Z", ".000000001Z"};
+    for (size_t t = 0; t < sizeof tails / sizeof tails[0]; t++) {
+        unsigned accepted = 0;
+        for (unsigned h = 0; h <= 29; h++)
+            for (unsigned mi = 0; mi <= 99; mi++)
+                for (unsigned sec = 0; sec <= 99; sec++) {
+                    char s[40];
+                    int n =
+                        snprintf(s, sizeof s, "2024-02-29T%02u:%02u:%02u%s", h, mi, sec, tails[t]);
+                    accepted += agrees(s, (size_t)n);
+                }
+        cr_assert_eq(accepted, 86400u, "%s", tails[t]);
+    }
+    must_reject("2024-02-29T24:00:00.000000Z");
+    must_reject("2024-02-29T23:60:00.000000Z");
+    must_reject("2024-02-29T23:59:60.000000Z"); /* no leap seconds */
+    must_reject("2024-02-29T23:59:61.000000Z");
+    must_reject("2024-02-29T23:61:00Z");
+    cr_assert_eq(must_parse("2024-02-29T23:59:59.999999Z") + 1,
+                 must_parse("2024-03-01T00:00:00.000000Z"));
+}
+
+Test(tgtime, parse_fraction_of_every_length)
+{
+    const int64_t base = must_parse("2025-11-20T23:30:00Z");
+    for (size_t nf = 0; nf <= 12; nf++) {
+        char s[48] = "2025-11-20T23:30:00";
+        size_t n = 19;
+        if (nf > 0)
+            s[n++] = '.';
+        for (size_t i = 0; i < nf; i++)
+            s[n++] = (char)('1' + i % 9);
+        s[n++] = 'Z';
+        int64_t us = SENTINEL;
+        bool ok = tgtime_parse_iso(s, n, &us);
+        cr_assert_eq(ok, nf <= 9, "%.*s", (int)n, s);
+        if (ok) {
+            /* "123456789" cut to six digits or padded with zeros. */
+            int64_t frac = 0;
+            for (size_t i = 0; i < 6; i++)
+                frac = frac * 10 + (i < nf ? (int64_t)(1 + i % 9) : 0);
+            cr_assert_eq(us, base + frac, "%.*s", (int)n, s);
+        }
+        /* A bad byte at each place of the fraction, a missing Z. */
+        for (size_t i = 19; i < n; i++) {
+            char t[48];
+            memcpy(t, s, n);
+            t[i] = i == n - 1 ? '0' : (i == 19 ? ',' : 'a');
+            agrees(t, n);
+            t[i] = (char)0xb0; /* '0' with the high bit set */
+            agrees(t, n);
+        }
+    }
+    must_reject("2025-11-20T23:30:00.Z");
+    must_reject("2025-11-20T23:30:00.0000000000Z");
+    must_reject("2025-11-20T23:30:00.000000");
+    must_reject("2025-11-20T23:30:00.00000Z0");
+}
+
+Test(tgtime, parse_rejects_high_bytes)
+{
+    /* Bytes with the high bit set whose low seven bits are what belongs
+     * there, at every position, in each of the lengths read word-wide. */
+    static const char *const bases[] = {"2024-02-29T23:59:59.999999Z", "2024-02-29T23:59:59Z"};
+    for (size_t b = 0; b < 2; b++) {
+        size_t n = strlen(bases[b]);
+        for (size_t i = 0; i < n; i++) {
+            char s[32];
+            memcpy(s, bases[b], n);
+            s[i] = (char)(s[i] | 0x80);
+            int64_t us = SENTINEL;
+            cr_assert_not(tgtime_parse_iso(s, n, &us), "%s with byte %zu | 0x80", bases[b], i);
+            cr_assert_eq(us, SENTINEL);
+        }
+    }
 }
 
 static void check_format(int64_t us, const char *want)

@@ -149,6 +149,174 @@ Test(xray, parse_root_rejects_every_deviation)
     cr_assert_eq(r.lo, 2);
 }
 
+/* The value of hex digit c as the format defines it (either case), or -1. */
+static int ref_hex(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* xray_root_status() read one byte at a time: the reference for the sweeps
+ * below (the real one reads the digits 16 at a time). */
+static xray_status ref_status(const char *s, size_t n, xray_root *r)
+{
+    if (n != 35 || s[0] != '1' || s[1] != '-' || s[10] != '-')
+        return XRAY_BAD_ROOT;
+    uint64_t hi = 0, lo = 0;
+    for (size_t i = 2; i < 35; i++) {
+        if (i == 10)
+            continue;
+        int v = ref_hex((unsigned char)s[i]);
+        if (v < 0)
+            return XRAY_BAD_ROOT;
+        if (i < 19)
+            hi = hi << 4 | (uint64_t)v;
+        else
+            lo = lo << 4 | (uint64_t)v;
+    }
+    if ((hi & 0xffffffffu) == 0 && lo == 0)
+        return XRAY_ZERO_ROOT;
+    r->hi = hi;
+    r->lo = lo;
+    return XRAY_OK;
+}
+
+/* Checks xray_root_status() on s[0..n) against the reference, with the
+ * bytes copied to a buffer of exactly n (a read past it shows under ASan);
+ * returns the verdict. */
+static xray_status check_status(const char *s, size_t n)
+{
+    char *copy = malloc(n ? n : 1);
+    cr_assert_not_null(copy);
+    memcpy(copy, s, n);
+    xray_root got = {7, 7}, want = {7, 7};
+    xray_status st = xray_root_status(copy, n, &got);
+    free(copy);
+    xray_status ref = ref_status(s, n, &want);
+    if (st != ref || !xray_root_eq(got, want))
+        cr_assert_fail("[%.*s]: %s %016llx%016llx, reference %s %016llx%016llx", (int)n, s,
+                       xray_status_name(st), (unsigned long long)got.hi, (unsigned long long)got.lo,
+                       xray_status_name(ref), (unsigned long long)want.hi,
+                       (unsigned long long)want.lo);
+    return st;
+}
+
+Test(xray, root_status_every_byte_at_every_position)
+{
+    static const char *const bases[] = {
+        "1-5759e988-bd862e3fe1be46a994272793", "1-5759E988-BD862E3FE1BE46A994272793",
+        "1-aAbBcCdD-eEfF0123456789abcdefABCD", "1-00000000-000000000000000000000000",
+        "1-00000000-000000000000000000000001", "1-ffffffff-ffffffffffffffffffffffff",
+        "1-FFFFFFFF-000000000000000000000000",
+    };
+    unsigned count[XRAY_STATUS_COUNT] = {0};
+    for (size_t b = 0; b < sizeof bases / sizeof bases[0]; b++) {
+        check_status(bases[b], 35);
+        for (size_t i = 0; i < 35; i++)
+            for (unsigned c = 0; c < 256; c++) {
+                char s[35];
+                memcpy(s, bases[b], 35);
+                s[i] = (char)c;
+                count[check_status(s, 35)]++;
+            }
+        for (size_t n = 0; n < 35; n++)
+            cr_assert_eq(check_status(bases[b], n), XRAY_BAD_ROOT);
+        char longer[40];
+        memcpy(longer, bases[b], 35);
+        memcpy(longer + 35, "00000", 5);
+        for (size_t n = 36; n <= 40; n++)
+            cr_assert_eq(check_status(longer, n), XRAY_BAD_ROOT);
+    }
+    /* 22 hex digits out of 256 bytes at each of 32 places. */
+    cr_assert_gt(count[XRAY_OK], 7 * 32 * 20);
+    cr_assert_gt(count[XRAY_ZERO_ROOT], 0);
+    cr_assert_gt(count[XRAY_BAD_ROOT], 7 * 35 * 200);
+}
+
+Test(xray, root_status_every_digit_in_either_case)
+{
+    /* Every digit value at every place, lowercase and uppercase, gives its
+     * value in the right nibble. */
+    for (size_t i = 2; i < 35; i++) {
+        if (i == 10)
+            continue;
+        for (unsigned v = 0; v < 16; v++) {
+            char s[36];
+            memcpy(s, "1-11111111-111111111111111111111111", 36);
+            s[i] = "0123456789abcdef"[v];
+            xray_root lower = {0, 0}, upper = {0, 0};
+            cr_assert_eq(check_status(s, 35), XRAY_OK, "%s", s);
+            xray_root_status(s, 35, &lower);
+            s[i] = "0123456789ABCDEF"[v];
+            cr_assert_eq(check_status(s, 35), XRAY_OK, "%s", s);
+            xray_root_status(s, 35, &upper);
+            cr_assert(xray_root_eq(lower, upper), "%s", s);
+            /* The digit at place i is nibble k of the 128-bit id, counted
+             * from the last digit and skipping the '-' at place 10. */
+            unsigned k = (unsigned)(i > 10 ? 34 - i : 33 - i);
+            uint64_t ones_hi = UINT64_C(0x1111111111111111), ones_lo = ones_hi;
+            uint64_t *half = k < 16 ? &ones_lo : &ones_hi;
+            unsigned shift = 4 * (k % 16);
+            *half = (*half & ~(UINT64_C(0xf) << shift)) | (uint64_t)v << shift;
+            cr_assert_eq(lower.hi, ones_hi, "%s", s);
+            cr_assert_eq(lower.lo, ones_lo, "%s", s);
+        }
+    }
+    /* The bytes next to the digit ranges are not digits. */
+    static const char near[] = "/:@G`g";
+    for (size_t j = 0; near[j]; j++) {
+        char s[36];
+        memcpy(s, "1-5759e988-bd862e3fe1be46a994272793", 36);
+        s[20] = near[j];
+        cr_assert_eq(check_status(s, 35), XRAY_BAD_ROOT, "%s", s);
+    }
+}
+
+Test(xray, root_status_zero_id)
+{
+    char s[36];
+    /* One nonzero digit anywhere in the 96-bit id makes it valid; in the
+     * epoch alone it does not. */
+    for (size_t i = 2; i < 35; i++) {
+        if (i == 10)
+            continue;
+        memcpy(s, "1-00000000-000000000000000000000000", 36);
+        s[i] = '1';
+        cr_assert_eq(check_status(s, 35), i < 10 ? XRAY_ZERO_ROOT : XRAY_OK, "%s", s);
+        s[i] = 'F';
+        cr_assert_eq(check_status(s, 35), i < 10 ? XRAY_ZERO_ROOT : XRAY_OK, "%s", s);
+    }
+    /* A bad digit is a bad Root even when the rest is zero. */
+    memcpy(s, "1-00000000-00000000000000000000000g", 36);
+    cr_assert_eq(check_status(s, 35), XRAY_BAD_ROOT);
+    /* A rejected or zero Root leaves the output alone. */
+    xray_root r = {5, 6};
+    cr_assert_eq(xray_root_status("1-5759e988-000000000000000000000000", 35, &r), XRAY_ZERO_ROOT);
+    cr_assert_eq(xray_root_status("1-5759e988-bd862e3fe1be46a99427279g", 35, &r), XRAY_BAD_ROOT);
+    cr_assert_eq(r.hi, 5);
+    cr_assert_eq(r.lo, 6);
+}
+
+Test(xray, root_status_rejects_high_bytes)
+{
+    /* Each byte with the high bit set, and each hex digit with the high bit
+     * set (which a byte-wise compare that ignored it would take). */
+    for (size_t i = 0; i < 35; i++) {
+        static const unsigned char high[] = {0x80, 0xb0, 0xb9, 0xc1, 0xc6, 0xe1, 0xe6, 0xad, 0xff};
+        for (size_t j = 0; j < sizeof high; j++) {
+            char s[36];
+            memcpy(s, "1-5759e988-bd862e3fe1be46a994272793", 36);
+            s[i] = (char)high[j];
+            cr_assert_eq(check_status(s, 35), XRAY_BAD_ROOT, "byte %zu = 0x%02x", i, high[j]);
+        }
+    }
+}
+
 Test(xray, zero_root_reasons)
 {
     xray_header h;

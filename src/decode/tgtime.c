@@ -3,9 +3,12 @@
  *
  * Every conversion is plain integer arithmetic on the digits. The calendar
  * arithmetic is Howard Hinnant's days_from_civil / civil_from_days, exact
- * for the proleptic Gregorian calendar and free of tables and loops.
+ * for the proleptic Gregorian calendar and free of loops (the parser's copy
+ * looks up the days before each month in a 12-entry table).
  */
 #include "decode/tgtime.h"
+
+#include <string.h>
 
 /* GCC takes the code after a run of "return false" for cold and compiles
  * the calendar arithmetic there with real divisions; saying that malformed
@@ -62,49 +65,122 @@ static inline unsigned dig(char c)
     return (unsigned)(unsigned char)c - '0';
 }
 
-/* Reads two decimal digits at s; sets *bad if either is not a digit.
- * Timestamps are read in such pairs at fixed offsets rather than by a loop
- * over digits, which the compiler does not unroll at -O2: two timestamps
- * are parsed for every ALB line. */
-static inline unsigned d2(const char *s, unsigned *bad)
+/*
+ * The fixed part of a timestamp, "YYYY-MM-DDTHH:MM:SS", and ALB's
+ * ".ffffffZ" after it are read as 8-byte words, each checked against its
+ * pattern and converted with a few word-wide operations instead of a branch
+ * per byte: two timestamps are parsed for every ALB line. Byte i of a word
+ * is the text's byte i whatever the machine, so shifts count bytes left to
+ * right.
+ */
+#define ONES UINT64_C(0x0101010101010101)
+
+/* The word of the 8 bytes b0..b7. */
+#define WORD8(b0, b1, b2, b3, b4, b5, b6, b7)                                                      \
+    ((uint64_t)(b0) | (uint64_t)(b1) << 8 | (uint64_t)(b2) << 16 | (uint64_t)(b3) << 24 |          \
+     (uint64_t)(b4) << 32 | (uint64_t)(b5) << 40 | (uint64_t)(b6) << 48 | (uint64_t)(b7) << 56)
+
+/* A pattern is two words. Its template holds '0' where a digit goes and the
+ * fixed byte elsewhere; its limits hold 0x7f minus the largest value allowed
+ * at each byte once the template is subtracted: a digit up to 9 (L9) or up
+ * to 5 (L5), a fixed byte exactly (LX). Bounding the tens of minutes and
+ * seconds to 5 is their whole range check; months, days and hours need more
+ * than a bound on one digit and are checked as numbers. */
+#define L9 (0x7f - 9)
+#define L5 (0x7f - 5)
+#define LX 0x7f
+/* "YYYY-MM-" at offset 0 */
+#define DATE_TPL WORD8('0', '0', '0', '0', '-', '0', '0', '-')
+#define DATE_LIM WORD8(L9, L9, L9, L9, LX, L9, L9, LX)
+/* "DDTHH:MM" at offset 8 */
+#define DAY_TPL WORD8('0', '0', 'T', '0', '0', ':', '0', '0')
+#define DAY_LIM WORD8(L9, L9, LX, L9, L9, LX, L5, L9)
+/* "HH:MM:SS" at offset 11, overlapping the word before */
+#define TIME_TPL WORD8('0', '0', ':', '0', '0', ':', '0', '0')
+#define TIME_LIM WORD8(L9, L9, LX, L5, L9, LX, L5, L9)
+/* ".ffffffZ" at offset 19 */
+#define FRAC_TPL WORD8('.', '0', '0', '0', '0', '0', '0', 'Z')
+#define FRAC_LIM WORD8(LX, L9, L9, L9, L9, L9, L9, LX)
+
+/* The 8 bytes at p as a word whose lowest byte is p[0]. */
+static inline uint64_t load_le64(const char *p)
 {
-    unsigned a = dig(s[0]), b = dig(s[1]);
-    *bad |= (a > 9) | (b > 9);
-    return a * 10 + b;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+#else
+    uint64_t w = 0;
+    for (int i = 7; i >= 0; i--)
+        w = w << 8 | (unsigned char)p[i];
+    return w;
+#endif
 }
 
-/* tgtime_days_from_civil() for years 0..9999 in unsigned arithmetic: the
- * year is moved up by one 400-year era (146097 days) so that it stays
- * positive even after March-based counting subtracts one. */
+/*
+ * Subtracts a pattern's template from the word w and returns the result x.
+ * When w matches the pattern, each byte of x is its digit's value (0 at the
+ * fixed bytes), nothing borrows or carries between bytes, and neither x nor
+ * x + lim has a high bit set. When some byte does not match, the lowest
+ * such byte, which no borrow or carry from below disturbs, sets the high
+ * bit of x or of x + lim, and *bad collects both: below its template byte
+ * it wraps to 0x80 or more (templates are at most 'Z', 0x5a); above its
+ * maximum it is either 0x80 or more already or, adding 0x7f - maximum,
+ * reaches 0x80 without passing 0xff.
+ */
+static inline uint64_t word_digits(uint64_t w, uint64_t tpl, uint64_t lim, uint64_t *bad)
+{
+    const uint64_t x = w - tpl;
+    *bad |= x | (x + lim);
+    return x;
+}
+
+/* Byte i of the result is 10 * digit i + digit i+1 of a word of digit
+ * values (at most 99, so nothing carries between bytes). */
+static inline uint64_t digit_pairs(uint64_t x)
+{
+    return x * 10 + (x >> 8);
+}
+
+/* Byte i of w. */
+static inline unsigned byte_at(uint64_t w, unsigned i)
+{
+    return (unsigned)(w >> 8 * i) & 0xff;
+}
+
+/* tgtime_days_from_civil() for years 0..9999 in unsigned arithmetic. The
+ * year counts from March, which puts the leap day last, and is moved up by
+ * one 400-year era (146097 days) so that it stays positive. The days before
+ * each month in such a year come from a table (they are (153 * (m - 3) + 2)
+ * / 5 for m from March), and floor(floor(y / 100) / 4) is floor(y / 400). */
 static inline int64_t days_from_civil_u(unsigned y, unsigned m, unsigned d)
 {
+    static const uint16_t before_month[13] = {0,   306, 337, 0,   31,  61, 92,
+                                              122, 153, 184, 214, 245, 275};
     y += 400 - (unsigned)(m <= 2);
-    const unsigned era = y / 400;
-    const unsigned yoe = y - era * 400;
-    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int64_t)era * 146097 + (int64_t)doe - 719468 - 146097;
+    const unsigned c = y / 100;
+    const unsigned days = y * 365 + y / 4 - c + c / 4 + before_month[m] + d - 1;
+    return (int64_t)days - 719468 - 146097;
 }
 
 bool tgtime_parse_iso(const char *s, size_t n, int64_t *us)
 {
     /* "YYYY-MM-DDTHH:MM:SS" is 19 bytes, then "Z" or "." + 1..9 digits + "Z". */
-    if (UNLIKELY(n < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-                 s[16] != ':' || s[n - 1] != 'Z'))
+    if (UNLIKELY(n < 20 || s[n - 1] != 'Z'))
         return false;
-    /* The digit checks are OR-ed together and tested once: ALB lines are
-     * almost always valid, and one branch beats six. */
-    unsigned bad = 0;
-    unsigned y = d2(s, &bad) * 100 + d2(s + 2, &bad);
-    unsigned mo = d2(s + 5, &bad), d = d2(s + 8, &bad);
-    unsigned h = d2(s + 11, &bad), mi = d2(s + 14, &bad), sec = d2(s + 17, &bad);
+    /* The checks are OR-ed together and tested once: ALB lines are almost
+     * always valid, and one branch beats several. */
+    uint64_t bad = 0;
+    const uint64_t date = word_digits(load_le64(s), DATE_TPL, DATE_LIM, &bad);
+    const uint64_t day = word_digits(load_le64(s + 8), DAY_TPL, DAY_LIM, &bad);
+    const uint64_t hms = word_digits(load_le64(s + 11), TIME_TPL, TIME_LIM, &bad);
 
     /* ALB writes exactly six digits; other lengths are scaled to them, and
      * digits past the sixth are checked but dropped (truncation). */
     unsigned frac = 0;
     if (n == 27) {
-        bad |= s[19] != '.';
-        frac = d2(s + 20, &bad) * 10000 + d2(s + 22, &bad) * 100 + d2(s + 24, &bad);
+        const uint64_t p = digit_pairs(word_digits(load_le64(s + 19), FRAC_TPL, FRAC_LIM, &bad));
+        frac = byte_at(p, 1) * 10000 + byte_at(p, 3) * 100 + byte_at(p, 5);
     } else if (n > 20) {
         size_t nf = n - 21;
         if (s[19] != '.' || nf < 1 || nf > 9)
@@ -120,15 +196,23 @@ bool tgtime_parse_iso(const char *s, size_t n, int64_t *us)
         for (; i < 6; i++)
             frac *= 10;
     }
-    if (UNLIKELY(bad))
+    if (UNLIKELY(bad & ONES * 0x80))
         return false;
 
-    /* A leap second (:60) is rejected with the rest: ALB never writes one,
-     * and accepting it would make two spellings of the same instant. */
+    const uint64_t pd = digit_pairs(date), pt = digit_pairs(hms);
+    const unsigned y = byte_at(pd, 0) * 100 + byte_at(pd, 2), mo = byte_at(pd, 5);
+    const unsigned d = byte_at(digit_pairs(day), 0);
+    const unsigned h = byte_at(pt, 0), mi = byte_at(pt, 3), sec = byte_at(pt, 6);
+
+    /* A leap second (:60) is rejected with the rest (by the limit on the
+     * tens of seconds): ALB never writes one, and accepting it would make
+     * two spellings of the same instant. */
     static const unsigned char mdays[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (UNLIKELY(mo - 1 > 11 || d - 1 > 30 || h > 23 || mi > 59 || sec > 59))
+    if (UNLIKELY(mo - 1 > 11 || d == 0 || h > 23))
         return false;
-    if (UNLIKELY(d > mdays[mo]) && !(mo == 2 && d == 29 && is_leap(y)))
+    /* Every month has days 1 to 28; above that the table decides, which
+     * also rejects days 32 to 99, no month having more than 31. */
+    if (UNLIKELY(d > 28) && d > mdays[mo] && !(mo == 2 && d == 29 && is_leap(y)))
         return false;
 
     int64_t days = days_from_civil_u(y, mo, d);

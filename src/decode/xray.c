@@ -14,6 +14,11 @@
  * - A field with no '=' has an empty value: a bare "Root" is a bad Root.
  */
 #include "decode/xray.h"
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "util/hex.h"
 
 
@@ -41,16 +46,85 @@ static void put_hex(char *out, uint64_t v, unsigned k)
     }
 }
 
+#ifdef __SSE2__
+/*
+ * A Root's 32 hex digits are read 16 at a time, one per byte of a vector:
+ * every line with a trace header has one. A byte is a hex digit when it is
+ * '0'-'9', or when it is 'a'-'f' once the 0x20 bit (the case bit of ASCII
+ * letters) is set: exactly the digits tg_hexval[] knows. Each range test is
+ * an unsigned "min(x - lo, hi - lo) == x - lo", SSE2 having no unsigned
+ * byte compare.
+ */
+static inline __m128i hex_nibbles(__m128i c, __m128i *ok)
+{
+    const __m128i t = _mm_sub_epi8(c, _mm_set1_epi8('0'));
+    const __m128i u = _mm_sub_epi8(_mm_or_si128(c, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+    const __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t);
+    const __m128i letter = _mm_cmpeq_epi8(_mm_min_epu8(u, _mm_set1_epi8(5)), u);
+    *ok = _mm_and_si128(*ok, _mm_or_si128(digit, letter));
+    /* A letter's low nibble is 1-6 in either case: 9 more is its value. */
+    return _mm_add_epi8(_mm_and_si128(c, _mm_set1_epi8(0x0f)),
+                        _mm_and_si128(letter, _mm_set1_epi8(9)));
+}
+
+/* Packs the nibbles of each pair of bytes into the pair's low byte, the
+ * first digit high, and clears the high byte. */
+static inline __m128i pack_pairs(__m128i x)
+{
+    const __m128i pairs = _mm_or_si128(_mm_slli_epi16(x, 4), _mm_srli_epi16(x, 8));
+    return _mm_and_si128(pairs, _mm_set1_epi16(0xff));
+}
+
+/* x with its bytes in reverse order. SSE2 means x86, which is little-endian:
+ * the first of 8 bytes loaded is the least significant. */
+static inline uint64_t bswap64(uint64_t x)
+{
+#if defined(__GNUC__)
+    return __builtin_bswap64(x);
+#else
+    x = (x & 0x00ff00ff00ff00ffull) << 8 | (x >> 8 & 0x00ff00ff00ff00ffull);
+    x = (x & 0x0000ffff0000ffffull) << 16 | (x >> 16 & 0x0000ffff0000ffffull);
+    return x << 32 | x >> 32;
+#endif
+}
+
+/* Reads the 16 hex digits in each of a and b (first digit in byte 0) into
+ * *va and *vb; false if any is not hex (then *va and *vb hold junk). */
+static inline bool hex_2x16(__m128i a, __m128i b, uint64_t *va, uint64_t *vb)
+{
+    __m128i ok = _mm_set1_epi8(-1);
+    const __m128i na = hex_nibbles(a, &ok), nb = hex_nibbles(b, &ok);
+    /* Bytes 0-7 are a's digits in pairs, bytes 8-15 b's. */
+    uint64_t x[2];
+    _mm_storeu_si128((__m128i *)(void *)x, _mm_packus_epi16(pack_pairs(na), pack_pairs(nb)));
+    *va = bswap64(x[0]);
+    *vb = bswap64(x[1]);
+    return _mm_movemask_epi8(ok) == 0xffff;
+}
+#endif
+
 xray_status xray_root_status(const char *s, size_t n, xray_root *out)
 {
     if (n != 35 || s[0] != '1' || s[1] != '-' || s[10] != '-')
         return XRAY_BAD_ROOT;
-    uint64_t epoch, mid, lo;
+    uint64_t hi, lo;
+#ifdef __SSE2__
+    /* The 8 epoch and the first 8 id digits make one run of 16: the OTel
+     * id's high half. */
+    const __m128i epoch = _mm_loadl_epi64((const __m128i *)(const void *)(s + 2));
+    const __m128i mid = _mm_loadl_epi64((const __m128i *)(const void *)(s + 11));
+    const __m128i low = _mm_loadu_si128((const __m128i *)(const void *)(s + 19));
+    if (!hex_2x16(_mm_unpacklo_epi64(epoch, mid), low, &hi, &lo))
+        return XRAY_BAD_ROOT;
+#else
+    uint64_t epoch, mid;
     if (!hex_run(s + 2, 8, &epoch) || !hex_run(s + 11, 8, &mid) || !hex_run(s + 19, 16, &lo))
         return XRAY_BAD_ROOT;
-    if ((mid | lo) == 0)
+    hi = epoch << 32 | mid;
+#endif
+    if (((hi & 0xffffffffu) | lo) == 0)
         return XRAY_ZERO_ROOT;
-    out->hi = epoch << 32 | mid;
+    out->hi = hi;
     out->lo = lo;
     return XRAY_OK;
 }
