@@ -7,8 +7,9 @@
  * a file read from its descriptor (no head), stdin with its first 4 bytes
  * already taken to sniff it, and two more splits between head and
  * descriptor; and once through a socket that returns it in pieces, as a slow
- * pipe would. The kind in_sniff() picks is read all five ways; the other
- * two kinds are forced once each.
+ * pipe would. The kind in_sniff() picks is read all five ways, and twice
+ * more (from the file, and piecewise) by a reader with read-ahead on; the
+ * other two kinds are forced once each.
  *
  * Checked for every run (reader.h's promises):
  * - every block is non-empty and made of whole lines of at most max_line
@@ -267,8 +268,8 @@ static void ref_gzip(const uint8_t *p, size_t n)
     inflateEnd(&z);
 }
 
-static in_reader *reader;
-static unsigned char *outs[5]; /* what each of the five readings delivered */
+static in_reader *reader, *reader_seq, *reader_ahead; /* reader: the one read_as() uses */
+static unsigned char *outs[7]; /* what each of the readings delivered */
 static int mfd = -1;
 static int verbose; /* FZ_VERBOSE=1 in the environment: one line per reading */
 
@@ -477,13 +478,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
-    reader = in_reader_new(MAX_LINE);
+    reader = reader_seq = in_reader_new(MAX_LINE);
+    reader_ahead = in_reader_new(MAX_LINE);
+    if (!reader_ahead || !in_reader_set_readahead(reader_ahead, true))
+        reader = NULL;
     mfd = memfd_create("fuzz_reader", MFD_CLOEXEC);
     verbose = getenv("FZ_VERBOSE") != NULL;
     zs_ref = malloc(REF_CAP);
     gz_ref = malloc(REF_CAP);
     ref_dctx = ZSTD_createDCtx();
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 7; i++)
         if (!(outs[i] = malloc(OUT_CAP)))
             reader = NULL;
     if (!reader || mfd < 0 || !zs_ref || !gz_ref || !ref_dctx) {
@@ -515,6 +519,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     same_reading(&file, &head_only, "no head vs all in head");
     same_reading(&file, &half, "no head vs half in head");
     same_reading(&file, &pieces, "no head vs piecewise reads");
+
+    /* Read-ahead (a second thread decodes) reads exactly the same. */
+    run ahead_file, ahead_pieces;
+    reader = reader_ahead;
+    read_as(&ahead_file, outs[5], data, size, 0, kind, false);
+    read_as(&ahead_pieces, outs[6], data, size, sniff, kind, true);
+    reader = reader_seq;
+    same_reading(&file, &ahead_file, "sequential vs read-ahead");
+    if (!file.s.stopped && !ahead_file.s.stopped)
+        FZ_CHECK(file.res.bytes_in == ahead_file.res.bytes_in &&
+                     file.res.bytes_out == ahead_file.res.bytes_out &&
+                     file.res.err_offset == ahead_file.res.err_offset &&
+                     strcmp(file.res.err, ahead_file.res.err) == 0,
+                 "read-ahead: result differs (\"%s\" at %llu vs \"%s\" at %llu)",
+                 ahead_file.res.err, (unsigned long long)ahead_file.res.err_offset,
+                 file.res.err, (unsigned long long)file.res.err_offset);
+    same_reading(&file, &ahead_pieces, "sequential vs read-ahead piecewise reads");
 
     for (in_kind k = IN_PLAIN; k <= IN_ZSTD; k++) {
         if (k == kind)

@@ -3,6 +3,10 @@
  * over plain, gzip and zstd data (members, frames, damage, line assembly,
  * oversized lines, heads and pipes), and mapfile. Compressed fixtures are
  * made with the gzip and zstd command-line tools in a fresh folder per test.
+ *
+ * Every stream test runs twice, with the reader sequential and with
+ * read-ahead on (TEST2); the read-ahead tests at the end compare the two
+ * modes block by block, and check how a stop ends the helper thread.
  */
 #define _GNU_SOURCE
 #include "input/mapfile.h"
@@ -16,7 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- per-test folder and the things freed with it ----------------------- */
@@ -51,17 +58,42 @@ static void teardown(void)
 
 #define TEST(suite, name) Test(suite, name, .init = setup, .fini = teardown)
 
+/* The mode of the readers reader() makes in this run of a TEST2 test. */
+static bool ra_mode;
+
+/* A stream test, run once with sequential readers and once with read-ahead. */
+#define TEST2(suite, name)                                                                  \
+    static void suite##_##name(void);                                                       \
+    TEST(suite, name)                                                                       \
+    {                                                                                       \
+        ra_mode = false;                                                                  \
+        suite##_##name();                                                                   \
+    }                                                                                       \
+    TEST(suite, name##_readahead)                                                           \
+    {                                                                                       \
+        ra_mode = true;                                                                   \
+        suite##_##name();                                                                   \
+    }                                                                                       \
+    static void suite##_##name(void)
+
 /* A path in the test's folder. */
 static char *at(const char *name)
 {
     return keep(tt_fmt("%s/%s", tdir, name));
 }
 
-static in_reader *reader(size_t max_line)
+static in_reader *reader_mode(size_t max_line, bool ra)
 {
+    cr_assert_lt(nreaders, sizeof readers / sizeof readers[0]);
     in_reader *r = in_reader_new(max_line);
     cr_assert_not_null(r);
+    cr_assert(in_reader_set_readahead(r, ra));
     return readers[nreaders++] = r;
+}
+
+static in_reader *reader(size_t max_line)
+{
+    return reader_mode(max_line, ra_mode);
 }
 
 static void sh_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -111,6 +143,7 @@ typedef struct collect {
     uint64_t last_end; /* offset just past the previous block */
     uint64_t shape;    /* hash of every block's offset and length */
     size_t stop_after; /* stop after this many blocks (0: never) */
+    unsigned nap_ms;   /* sleep in the first blocks: the decoder runs ahead */
 } collect;
 
 /* Collectors take their buffers in turn from a static pool (untouched pages
@@ -137,6 +170,8 @@ static int collect_fn(void *ctx, const char *p, size_t n, uint64_t off)
     c->n += n;
     c->data[c->n] = '\0';
     c->blocks++;
+    if (c->nap_ms && c->blocks <= 4)
+        nanosleep(&(struct timespec){0, (long)c->nap_ms * 1000000}, NULL);
     return c->stop_after && c->blocks >= c->stop_after;
 }
 
@@ -277,10 +312,10 @@ static void multi_part(const char *tool)
     check_against_oracle(reader(4096), z, 4096, orig, n1 + n2);
 }
 
-TEST(input_gzip, multi_member) { multi_part("gzip"); }
-TEST(input_zstd, multi_frame) { multi_part("zstd -q"); }
+TEST2(input_gzip, multi_member) { multi_part("gzip"); }
+TEST2(input_zstd, multi_frame) { multi_part("zstd -q"); }
 
-TEST(input_zstd, skippable_frames)
+TEST2(input_zstd, skippable_frames)
 {
     char *a = fixture("a", "one\\ntw", "zstd -q"), *b = fixture("b", "o\\nthree\\n", "zstd -q");
     char *z = at("z");
@@ -300,7 +335,7 @@ TEST(input_zstd, skippable_frames)
     check_against_oracle(r, z, 100, "one\ntwo\nthree\n", 14);
 }
 
-TEST(input_gzip, trailing_zeros_and_garbage)
+TEST2(input_gzip, trailing_zeros_and_garbage)
 {
     char *g = fixture("g", "a\\nb\\n", "gzip");
     uint64_t gsize = file_size(g);
@@ -320,7 +355,7 @@ TEST(input_gzip, trailing_zeros_and_garbage)
     cr_assert_str_eq(c.data, "a\nb\n", "lines before the garbage are delivered");
 }
 
-TEST(input, empty_inputs)
+TEST2(input, empty_inputs)
 {
     char *plain = with_archives("e", "", 0); /* an empty gzip member, an empty frame */
     in_reader *r = reader(100);
@@ -337,7 +372,7 @@ TEST(input, empty_inputs)
     close(fd);
 }
 
-TEST(input, no_final_newline_and_crlf)
+TEST2(input, no_final_newline_and_crlf)
 {
     const char *t = "a\r\nbb\r\n\r\nlast"; /* delivered as it is, "last" included */
     check_three(reader(100), with_archives("t", t, 13), 100, t, 13);
@@ -376,8 +411,8 @@ static void truncated(const char *suffix, const char *tool, const char *what)
               "%zu lines delivered, %s -dc recovers %zu", lines, tool, ref_lines);
 }
 
-TEST(input_gzip, truncated) { truncated("gz", "gzip", "gzip"); }
-TEST(input_zstd, truncated) { truncated("zst", "zstd -q", "zstd"); }
+TEST2(input_gzip, truncated) { truncated("gz", "gzip", "gzip"); }
+TEST2(input_zstd, truncated) { truncated("zst", "zstd -q", "zstd"); }
 
 /* Changes one byte of a file. */
 static void flip_byte(const char *path, uint64_t pos)
@@ -390,7 +425,7 @@ static void flip_byte(const char *path, uint64_t pos)
     free(d);
 }
 
-TEST(input_gzip, bad_crc)
+TEST2(input_gzip, bad_crc)
 {
     size_t n;
     char *t = make_text(1u << 20, 4, &n);
@@ -406,7 +441,7 @@ TEST(input_gzip, bad_crc)
     cr_assert_eq(c.n, n, "the data before the trailer was delivered");
 }
 
-TEST(input_gzip, corrupt_block)
+TEST2(input_gzip, corrupt_block)
 {
     char *z = at("t.gz");
     /* A stored (type 0) block whose length check NLEN is wrong. */
@@ -419,7 +454,7 @@ TEST(input_gzip, corrupt_block)
 }
 
 /* Faults in a member header, in the first member and in the second. */
-TEST(input_gzip, header_faults)
+TEST2(input_gzip, header_faults)
 {
     char *g = fixture("g", "a\\n", "gzip -n"), *f = at("f");
     size_t gn;
@@ -462,7 +497,7 @@ TEST(input_gzip, header_faults)
 /* A damaged deflate stream (found by fuzzing) on which ISA-L writes bytes
  * from its window that this stream never produced before it reports the bad
  * distance. After a file of 'Q' lines, those bytes would be 'Q's. */
-TEST(input_gzip, corrupt_never_leaks_old_bytes)
+TEST2(input_gzip, corrupt_never_leaks_old_bytes)
 {
     static const unsigned char bad[] = {
         0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0xff, 0xff, 0xff,
@@ -522,10 +557,10 @@ static void corrupt_middle(const char *suffix, const char *what, const char *too
     tt_run_free(&ref);
 }
 
-TEST(input_gzip, corrupt_middle) { corrupt_middle("gz", "gzip", "gzip"); }
-TEST(input_zstd, corrupt_middle) { corrupt_middle("zst", "zstd", "zstd -q"); }
+TEST2(input_gzip, corrupt_middle) { corrupt_middle("gz", "gzip", "gzip"); }
+TEST2(input_zstd, corrupt_middle) { corrupt_middle("zst", "zstd", "zstd -q"); }
 
-TEST(input, read_error)
+TEST2(input, read_error)
 {
     int fd = open(tdir, O_RDONLY | O_DIRECTORY);
     collect c = {0};
@@ -543,14 +578,14 @@ TEST(input, read_error)
 
 /* A file several times the reader's buffer: blocks must be whole lines, at
  * the running offset, and add up to the original. */
-TEST(input, lines_across_buffers)
+TEST2(input, lines_across_buffers)
 {
     size_t n;
     char *t = make_text(9u << 20, 6, &n);
     check_three(reader(1000), with_archives("t", t, n), 1000, t, n);
 }
 
-TEST(input, oversized_lines)
+TEST2(input, oversized_lines)
 {
     char *text = keep(tt_fmt("short\n%0100d\nafter\n0123456789abcdef\n0123456789abcdefg\nok\n"
                              "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy", 7));
@@ -564,7 +599,7 @@ TEST(input, oversized_lines)
 
 /* An oversized line longer than the whole buffer is dropped across several
  * reads, and what follows keeps its true offset. */
-TEST(input, oversized_longer_than_buffer)
+TEST2(input, oversized_longer_than_buffer)
 {
     size_t big = 5u << 20, n = 4 + big + 5;
     char *t = keep(malloc(n + 1));
@@ -576,7 +611,7 @@ TEST(input, oversized_longer_than_buffer)
 
 /* Lines of every length around max_line = 16 (0..39 bytes) in an order that
  * puts the ends of reads and of decoder outputs all over them. */
-TEST(input, tiny_max_line)
+TEST2(input, tiny_max_line)
 {
     size_t cap = 6u << 20, n = 0;
     char *t = keep(malloc(cap));
@@ -601,7 +636,7 @@ TEST(input, tiny_max_line)
  * one more, a line ending right at the end, an oversized line crossing, one
  * longer than the whole buffer...
  */
-TEST(input, chosen_read_boundaries)
+TEST2(input, chosen_read_boundaries)
 {
     in_reader *r = reader(16);
     size_t probe_n = 4u << 20;
@@ -652,7 +687,7 @@ TEST(input, chosen_read_boundaries)
 /* stdin-like: a two-member gzip stream arrives through a pipe in pieces of
  * 4099 bytes, its first bytes already taken to sniff it. Lines, blocks and
  * offsets must be those of the same file read whole. */
-TEST(input, pipe_with_head)
+TEST2(input, pipe_with_head)
 {
     size_t n;
     char *t = make_text(2u << 20, 8, &n);
@@ -697,7 +732,7 @@ static uint32_t crc32_bytes(const unsigned char *p, size_t n)
  * the stream at byte k: every header field and the start of the data must
  * survive a split anywhere. One gzip header carries every optional field
  * (FEXTRA, FNAME, FCOMMENT, FHCRC). */
-TEST(input, head_split_everywhere)
+TEST2(input, head_split_everywhere)
 {
     char *plain = fixture("hello.log", "hello\\nworld\\n", NULL);
     char *g = fixture("g", "hello\\nworld\\n", "gzip -n"), *named = at("named.gz"),
@@ -739,7 +774,7 @@ TEST(input, head_split_everywhere)
     }
 }
 
-TEST(input, callback_stops)
+TEST2(input, callback_stops)
 {
     size_t n;
     char *t = make_text(4u << 20, 9, &n);
@@ -782,7 +817,7 @@ TEST(mapfile, maps_and_empty)
  * legacy decoder reports the whole output buffer as written without writing
  * it. The lines before the damage come out, and nothing else: not the
  * previous input's lines still in the reader's buffer. */
-TEST(input, zstd_legacy_frame_error_delivers_no_stale_bytes)
+TEST2(input, zstd_legacy_frame_error_delivers_no_stale_bytes)
 {
     in_reader *r = reader(1 << 20);
     char *prev = at("prev.zst");
@@ -803,4 +838,278 @@ TEST(input, zstd_legacy_frame_error_delivers_no_stale_bytes)
     cr_expect_eq(got.n, 2, "delivered %zu bytes", got.n);
     cr_expect(got.n == 2 && memcmp(got.data, "x\n", 2) == 0);
     cr_expect_eq(res.bytes_out, 2);
+}
+
+/* ---- read-ahead against the sequential reader ---------------------------- */
+
+/* Threads of this process, from /proc. */
+static size_t thread_count(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    cr_assert_not_null(d);
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static void nap_ms(unsigned ms)
+{
+    nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000}, NULL);
+}
+
+typedef struct run {
+    collect c;
+    in_result res;
+    int rc;
+} run;
+
+/*
+ * Reads path as read_path does, then checks what a return promises: no
+ * thread is left (a joined thread may take a moment to leave /proc, one
+ * that still runs never does) and the descriptor is not read any more.
+ */
+static run read_checked(in_reader *r, const char *path, collect c)
+{
+    run out = {.c = c};
+    size_t threads = thread_count();
+    int fd = open(path, O_RDONLY);
+    cr_assert_geq(fd, 0, "open %s: %s", path, strerror(errno));
+    unsigned char head[4];
+    ssize_t got = read(fd, head, 4);
+    cr_assert_geq(got, 0);
+    out.rc = in_reader_stream(r, fd, head, (size_t)got, in_sniff(head, (size_t)got), collect_fn,
+                              &out.c, &out.res);
+    off_t pos = lseek(fd, 0, SEEK_CUR);
+    for (int i = 0; i < 200 && thread_count() > threads; i++)
+        nap_ms(10);
+    cr_assert_leq(thread_count(), threads, "a thread outlived in_reader_stream");
+    nap_ms(20);
+    cr_assert_eq(lseek(fd, 0, SEEK_CUR), pos, "the descriptor was read after the return");
+    close(fd);
+    return out;
+}
+
+/* The same callback sequence (count, offsets, lengths, bytes), return value
+ * and result. */
+static void same_runs(const run *a, const run *b, const char *what)
+{
+    cr_assert_eq(a->rc, b->rc, "%s: returned %d and %d", what, a->rc, b->rc);
+    cr_assert_eq(a->c.blocks, b->c.blocks, "%s: %zu and %zu blocks", what, a->c.blocks,
+                 b->c.blocks);
+    cr_assert_eq(a->c.shape, b->c.shape, "%s: other offsets or lengths", what);
+    cr_assert_eq(a->c.n, b->c.n, "%s: %zu and %zu bytes", what, a->c.n, b->c.n);
+    cr_assert(a->c.n == 0 || memcmp(a->c.data, b->c.data, a->c.n) == 0, "%s: other bytes", what);
+    cr_assert_eq(a->res.bytes_in, b->res.bytes_in, "%s", what);
+    cr_assert_eq(a->res.bytes_out, b->res.bytes_out, "%s", what);
+    cr_assert_eq(a->res.oversized, b->res.oversized, "%s", what);
+    cr_assert_eq(a->res.err_offset, b->res.err_offset, "%s", what);
+    cr_assert_str_eq(a->res.err, b->res.err, "%s", what);
+}
+
+/* Reads path with both readers, the sequential one first, and compares. */
+static void both_ways(in_reader *seq, in_reader *ra, const char *path, collect c, run *out)
+{
+    run a = read_checked(seq, path, c), b = read_checked(ra, path, c);
+    collect_check(&a.c);
+    collect_check(&b.c);
+    char *what = keep(tt_fmt("%s, stop after %zu, nap %u ms", path, c.stop_after, c.nap_ms));
+    same_runs(&a, &b, what);
+    if (out)
+        *out = b;
+}
+
+/*
+ * Several MB as three gzip members or zstd frames, both cut inside a line,
+ * with an oversized line inside a buffer (the commit delivers before and
+ * after it: two blocks lent from one buffer), one longer than the whole
+ * buffer, and the last line without its newline.
+ */
+static char *mixed_text(size_t *len)
+{
+    size_t n1, n2, n3, big = (3u << 20) / 2;
+    char *a = make_text(3u << 20, 21, &n1), *b = make_text(2u << 20, 22, &n2),
+         *c = make_text(2u << 20, 23, &n3);
+    size_t n = n1 + 5001 + n2 + big + 1 + n3 + 4;
+    char *t = keep(malloc(n + 1)), *p = t;
+    memcpy(p, a, n1), p += n1;
+    memset(p, 'o', 5000), p += 5000, *p++ = '\n';
+    memcpy(p, b, n2), p += n2;
+    memset(p, 'O', big), p += big, *p++ = '\n';
+    memcpy(p, c, n3), p += n3;
+    memcpy(p, "tail", 5), p += 4;
+    *len = (size_t)(p - t);
+    return t;
+}
+
+/* Writes t as name (plain), name.gz (three members) and name.zst (three
+ * frames), the parts cut at the given offsets. */
+static char *three_parts(const char *name, const char *t, size_t n, size_t cut1, size_t cut2)
+{
+    char *p = at(name), *p1 = at("part1"), *p2 = at("part2"), *p3 = at("part3");
+    tt_write_file(p, t, n);
+    tt_write_file(p1, t, cut1);
+    tt_write_file(p2, t + cut1, cut2 - cut1);
+    tt_write_file(p3, t + cut2, n - cut2);
+    sh_ok("gzip -c '%s' > '%s.gz' && gzip -c '%s' >> '%s.gz' && gzip -c '%s' >> '%s.gz'", p1, p,
+          p2, p, p3, p);
+    sh_ok("zstd -q -c '%s' > '%s.zst' && zstd -q -c '%s' >> '%s.zst' && zstd -q -c '%s' >> "
+          "'%s.zst'", p1, p, p2, p, p3, p);
+    return p;
+}
+
+TEST(input_readahead, same_blocks_as_sequential)
+{
+    size_t n;
+    char *t = mixed_text(&n);
+    char *p = three_parts("t", t, n, n / 3 + 7, 2 * n / 3 + 13);
+    in_reader *seq = reader_mode(4096, false), *ra = reader_mode(4096, true);
+    const char *paths[] = {p, keep(tt_fmt("%s.gz", p)), keep(tt_fmt("%s.zst", p))};
+    for (int i = 0; i < 3; i++) {
+        run whole;
+        /* A fast callback, then a slow one that lets the decoder fill every
+         * buffer and wait. */
+        both_ways(seq, ra, paths[i], (collect){.orig = t, .orig_n = n}, &whole);
+        both_ways(seq, ra, paths[i], (collect){.orig = t, .orig_n = n, .nap_ms = 30}, NULL);
+        cr_assert_eq(whole.rc, IN_OK, "%s: %s", paths[i], whole.res.err);
+        cr_assert_eq(whole.res.oversized, 2);
+        cr_assert_eq(whole.res.bytes_out, n);
+        cr_assert_gt(whole.c.blocks, 8, "%s: too few blocks to test the handoff", paths[i]);
+        check_against_oracle(ra, paths[i], 4096, t, n);
+    }
+}
+
+/* A nonzero return stops the reader at once: no further callback, the same
+ * result as the sequential reader's, the helper thread gone. */
+TEST(input_readahead, callback_stops_mid_stream)
+{
+    size_t n;
+    char *t = mixed_text(&n);
+    char *p = three_parts("t", t, n, n / 2 - 3, n / 2 + 100000);
+    in_reader *seq = reader_mode(4096, false), *ra = reader_mode(4096, true);
+    const char *paths[] = {keep(tt_fmt("%s.gz", p)), keep(tt_fmt("%s.zst", p)), p};
+    for (int i = 0; i < 3; i++) {
+        run whole = read_checked(ra, paths[i], (collect){0});
+        cr_assert_eq(whole.rc, IN_OK);
+        size_t stops[] = {1, 2, 3, 5, whole.c.blocks / 2, whole.c.blocks - 1, whole.c.blocks};
+        for (size_t k = 0; k < sizeof stops / sizeof stops[0]; k++) {
+            for (unsigned nap = 0; nap <= 20; nap += 20) {
+                run r;
+                both_ways(seq, ra, paths[i],
+                          (collect){.orig = t, .orig_n = n, .stop_after = stops[k], .nap_ms = nap},
+                          &r);
+                cr_assert_eq(r.rc, IN_STOPPED, "%s: stop after %zu", paths[i], stops[k]);
+                cr_assert_eq(r.c.blocks, stops[k], "%s: callbacks after the stop", paths[i]);
+                cr_assert_str_eq(r.res.err, "");
+            }
+        }
+    }
+}
+
+/* Damage: the lines before it, then the same error as without read-ahead. */
+TEST(input_readahead, truncated_same_error)
+{
+    size_t n;
+    char *t = mixed_text(&n); /* each block is checked against it at its offset */
+    char *p = three_parts("t", t, n, n / 3, 2 * n / 3);
+    in_reader *seq = reader_mode(4096, false), *ra = reader_mode(4096, true);
+    const char *suffix[] = {"gz", "zst"};
+    for (int i = 0; i < 2; i++) {
+        char *z = keep(tt_fmt("%s.%s", p, suffix[i])), *cut = keep(tt_fmt("%s.cut", z));
+        sh_ok("head -c %llu '%s' > '%s'", (unsigned long long)file_size(z) * 3 / 5, z, cut);
+        for (unsigned nap = 0; nap <= 20; nap += 20) {
+            run r;
+            both_ways(seq, ra, cut, (collect){.orig = t, .orig_n = n, .nap_ms = nap}, &r);
+            cr_assert_eq(r.rc, IN_FAILED);
+            cr_assert(strstr(r.res.err, "truncated ") == r.res.err, "%s", r.res.err);
+            cr_assert_gt(r.c.n, n / 3, "only %zu of %zu bytes before the damage", r.c.n, n);
+        }
+    }
+}
+
+/* Lines of random letters: they compress to about 3/4, so a decoder's
+ * output follows its input closely. */
+static char *noise_text(size_t target, unsigned seed, size_t *len)
+{
+    char *t = keep(malloc(target + 200));
+    size_t n = 0;
+    unsigned x = seed;
+    while (n < target) {
+        x = x * 1103515245u + 12345u;
+        size_t l = 20 + (x >> 16) % 150;
+        for (size_t i = 0; i < l; i++) {
+            x = x * 1103515245u + 12345u;
+            t[n++] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/"[x >> 26];
+        }
+        t[n++] = '\n';
+    }
+    *len = n;
+    return t;
+}
+
+/*
+ * The caller stops while the decoder waits for a pipe whose writer neither
+ * writes nor closes: in_reader_stream must still return at once, its helper
+ * woken and joined. The pipe holds a little more than one read's worth, so
+ * the helper delivers a block, decodes the rest and then waits in read.
+ */
+Test(input_readahead, stop_while_decoder_waits_on_a_pipe, .init = setup, .fini = teardown,
+     .timeout = 60)
+{
+    size_t n, zn;
+    char *t = noise_text(2u << 20, 5, &n);
+    char *gz = keep(tt_fmt("%s.gz", with_archives("t", t, n)));
+    char *z = keep(tt_read_file(gz, &zn));
+    size_t part = (256u << 10) + 4000;
+    cr_assert_gt(zn, part + 4);
+    for (int ra = 0; ra < 2; ra++) {
+        int pfd[2];
+        cr_assert_eq(pipe(pfd), 0);
+        cr_assert_geq(fcntl(pfd[1], F_SETPIPE_SZ, 1 << 20), (int)part);
+        cr_assert_eq(write(pfd[1], z + 4, part), (ssize_t)part);
+        size_t threads = thread_count();
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        collect c = {.orig = t, .orig_n = n, .stop_after = 1, .nap_ms = 300};
+        in_result res;
+        int rc = in_reader_stream(reader_mode(4096, ra), pfd[0], (const unsigned char *)z, 4,
+                                  IN_GZIP, collect_fn, &c, &res);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double dt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        cr_assert_eq(rc, IN_STOPPED, "read-ahead %d", ra);
+        cr_assert_eq(c.blocks, 1);
+        cr_assert_lt(dt, 5.0, "took %.1f s to stop", dt);
+        for (int i = 0; i < 200 && thread_count() > threads; i++)
+            nap_ms(10);
+        cr_assert_leq(thread_count(), threads, "the helper thread is still there");
+        /* Nothing more was taken from the pipe after the return. */
+        struct pollfd pf = {pfd[0], POLLIN, 0};
+        int before = poll(&pf, 1, 0);
+        nap_ms(20);
+        cr_assert_eq(poll(&pf, 1, 0), before);
+        close(pfd[0]);
+        close(pfd[1]);
+    }
+}
+
+/* One reader for many inputs, its mode switched between them. */
+TEST(input_readahead, reuse_and_toggle)
+{
+    size_t n;
+    char *t = make_text(3u << 20, 31, &n);
+    char *p = with_archives("t", t, n), *gz = keep(tt_fmt("%s.gz", p)), *cut = at("cut.gz");
+    sh_ok("head -c %llu '%s' > '%s'", (unsigned long long)file_size(gz) / 2, gz, cut);
+    in_reader *r = reader_mode(4096, true);
+    cr_assert(in_reader_set_readahead(r, true), "turning it on twice is harmless");
+    for (int round = 0; round < 3; round++) {
+        collect c = {.stop_after = 2};
+        in_result res;
+        cr_assert_eq(read_path(r, gz, &c, &res), IN_STOPPED);
+        check_three(r, p, 4096, t, n);
+        collect d = {.orig = t, .orig_n = n};
+        cr_assert_eq(read_path(r, cut, &d, &res), IN_FAILED);
+        check_three(r, p, 4096, t, n);
+        cr_assert(in_reader_set_readahead(r, round % 2 == 1));
+    }
 }

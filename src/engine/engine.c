@@ -508,6 +508,11 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
     for (unsigned i = 0; rc == 0 && i < n; i++) {
         ws[i].eng = &e;
         ws[i].reader = in_reader_new(s->max_line);
+        /* -j counts every thread: with one, there is none to decompress
+         * ahead of the scan. Without the memory for it, a reader stays
+         * sequential and reads the same. */
+        if (ws[i].reader && n >= 2)
+            (void)in_reader_set_readahead(ws[i].reader, true);
         if (!ws[i].reader || collect_init(&ws[i].col, s, e.db, i) != 0) {
             rc = -1;
             break;

@@ -39,6 +39,8 @@ typedef struct in_src {
     int err;                   /* errno of a failed read(2), reported once the
                                   bytes read before it are used up */
     in_result *res;
+    struct in_ra *ra;          /* set when a helper thread decodes (read-ahead):
+                                  reads then end early once the caller stopped */
 } in_src;
 
 /* Makes the next chunk current; call it only when src->n == 0. Chunks are

@@ -13,11 +13,20 @@
  * longer than max_line bytes (which could otherwise need unbounded memory) is
  * skipped, counted in in_result.oversized and never delivered.
  *
- * A reader belongs to one worker thread; distinct readers are independent.
+ * Read-ahead (off by default, see in_reader_set_readahead) overlaps the
+ * decompression with the callback: a helper thread, started and joined by
+ * each in_reader_stream call, decodes into the next of three line buffers
+ * while the callback reads the previous one. The blocks, their offsets, the
+ * result and the return value are exactly those of the sequential reader;
+ * only the thread count differs.
+ *
+ * A reader belongs to one worker thread, and its callback always runs on
+ * that thread; distinct readers are independent.
  */
 #ifndef TG_READER_H
 #define TG_READER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,11 +64,22 @@ in_reader *in_reader_new(size_t max_line);
 void in_reader_free(in_reader *r);
 
 /*
+ * Turns read-ahead on or off for the next inputs. On, the reader holds three
+ * line buffers instead of one (about 3 x (max_line + 256 KiB), at least
+ * 3 MiB) and one pipe, kept until it is turned off or freed, and each stream
+ * uses one more thread while it is read. Returns false when memory or a pipe
+ * is short; the reader then stays sequential, and works as before.
+ */
+bool in_reader_set_readahead(in_reader *r, bool on);
+
+/*
  * Reads the stream on fd to its end. head[0..headlen) are bytes already
  * taken from fd to sniff it (stdin cannot seek back); they come first. Lines
  * read before an error are delivered before IN_FAILED is returned, with
  * res->err and res->err_offset set: a corrupt or truncated archive loses
- * nothing that came before the damage. fd is not closed.
+ * nothing that came before the damage. fd is not closed. With read-ahead,
+ * the helper thread has ended, and read fd for the last time, by the time
+ * this returns, whatever the outcome.
  */
 int in_reader_stream(in_reader *r, int fd, const unsigned char *head, size_t headlen,
                      in_kind kind, in_block_fn fn, void *ctx, in_result *res);
