@@ -4,8 +4,8 @@
  * json.h promises that every string tracegrep prints is valid JSON whatever
  * bytes the log held, with invalid UTF-8 replaced by U+FFFD. The target
  * writes the input through json_str(), json_str_or_null(), json_alb_field()
- * and json_number_or_null() into a writer on a memfd whose buffer is kept
- * small, so that the writer's flush and write-through paths run too; then
+ * and json_number_or_null() into a writer on a memfd whose buffer is nearly
+ * full, so that the writer's flush and write-through paths run too; then
  * it reads the output back and checks it with a JSON validator of its own:
  * - one JSON value per call: a string (RFC 8259 grammar, strict UTF-8,
  *   paired surrogate escapes), null, or a number;
@@ -204,25 +204,37 @@ static int mfd = -1;
 static uint8_t *got, *want; /* output read back, and the expected text */
 static size_t got_cap;
 
-/* A writer whose buffer holds only cap bytes; writer.h keeps its fields
- * public, and wr_close() frees the buffer but leaves the memfd open. */
-static void open_writer(writer *w, size_t cap)
+/* The filler written ahead of each test, and its length. */
+static size_t fill;
+
+/*
+ * A writer whose buffer has only `room` bytes left when the test writes:
+ * writer.h asks for full-size buffers (wr_room() hands out up to
+ * WR_ROOM_MAX), so the buffer is WR_BUF and filler takes the rest. Short
+ * inputs then still cross a flush at every position. The filler is dropped
+ * again when the output is read back.
+ */
+static void open_writer(writer *w, size_t room)
 {
     FZ_CHECK(ftruncate(mfd, 0) == 0 && lseek(mfd, 0, SEEK_SET) == 0, "memfd reset");
     memset(w, 0, sizeof *w);
     w->fd = mfd;
-    w->cap = cap;
-    w->buf = malloc(cap);
+    w->cap = WR_BUF;
+    w->buf = malloc(w->cap);
     FZ_CHECK(w->buf != NULL, "out of memory");
+    fill = WR_BUF - room;
+    memset(w->buf, '#', fill);
+    w->n = fill;
 }
 
 static size_t close_writer(writer *w)
 {
     FZ_CHECK(wr_close(w) == 0, "writer error %d", w->err);
     off_t len = lseek(mfd, 0, SEEK_END);
-    FZ_CHECK(len >= 0 && (size_t)len <= got_cap, "output of %lld bytes", (long long)len);
-    FZ_CHECK(pread(mfd, got, (size_t)len, 0) == len, "pread");
-    return (size_t)len;
+    FZ_CHECK(len >= (off_t)fill && (size_t)len - fill <= got_cap, "output of %lld bytes",
+             (long long)len);
+    FZ_CHECK(pread(mfd, got, (size_t)len - fill, (off_t)fill) == len - (off_t)fill, "pread");
+    return (size_t)len - fill;
 }
 
 static void check_string_output(size_t outlen, const uint8_t *text, size_t n, const char *what)
@@ -259,18 +271,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* libFuzzer may pass NULL for an empty input, which these functions
      * would rightly read as an absent value. */
     const char *s = size ? (const char *)data : "";
-    /* A buffer of 1 to 64 bytes: most calls flush, long runs write through. */
-    size_t cap = 1 + (size ? data[size - 1] % 64 : 0);
+    /* 1 to 64 bytes left in the buffer: most calls flush, long runs write through. */
+    size_t room = 1 + (size ? data[size - 1] % 64 : 0);
     writer w;
     size_t n;
 
-    open_writer(&w, cap);
+    open_writer(&w, room);
     json_str(&w, s, size);
     n = close_writer(&w);
     check_string_output(n, data, size, "json_str");
 
     tg_str raw = tg_str_make(s, size);
-    open_writer(&w, cap);
+    open_writer(&w, room);
     json_str_or_null(&w, raw);
     n = close_writer(&w);
     if (size == 1 && s[0] == '-')
@@ -278,7 +290,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else
         check_string_output(n, data, size, "json_str_or_null");
 
-    open_writer(&w, cap);
+    open_writer(&w, room);
     json_alb_field(&w, raw);
     n = close_writer(&w);
     if (size == 1 && s[0] == '-') {
@@ -291,7 +303,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     for (int minus_one = 0; minus_one < 2; minus_one++) {
-        open_writer(&w, cap);
+        open_writer(&w, room);
         json_number_or_null(&w, raw, minus_one);
         n = close_writer(&w);
         int num = is_number(data, size) && !(minus_one && size == 2 && memcmp(s, "-1", 2) == 0);
@@ -305,7 +317,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     /* Absent values. */
-    open_writer(&w, cap);
+    open_writer(&w, room);
     json_str_or_null(&w, TG_STR_NULL);
     json_alb_field(&w, TG_STR_NULL);
     json_number_or_null(&w, TG_STR_NULL, false);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -134,6 +135,24 @@ static unsigned default_threads(void)
     return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 
+/* True when the file at path is one of the inputs (stdin included): the
+ * report may then not be cut behind the engine's back (wr_open_behind()),
+ * since the engine is about to read it. */
+static bool output_is_input(const char *path, const walk_list *inputs)
+{
+    struct stat out;
+    if (stat(path, &out) != 0)
+        return false; /* not there yet, so not read either */
+    for (size_t i = 0; i < inputs->n; i++) {
+        struct stat in;
+        const char *p = inputs->paths[i];
+        if ((strcmp(p, "-") == 0 ? fstat(0, &in) : stat(p, &in)) == 0 &&
+            in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+            return true;
+    }
+    return false;
+}
+
 /* Reports the write error of the report itself; a closed pipe is not one. */
 static int finish_output(writer *w, const cli_opts *o, tg_report *rep)
 {
@@ -191,7 +210,9 @@ int cmd_run(const cli_opts *o)
     for (size_t i = first_path; i < o->nargs; i++)
         walk_add(&inputs, o->args[i], on_walk_problem, &wc);
 
-    int err = wr_open(&w, o->output);
+    /* An old report is cut while the inputs are read, unless it is one. */
+    int err = o->output && !output_is_input(o->output, &inputs) ? wr_open_behind(&w, o->output)
+                                                                : wr_open(&w, o->output);
     if (err) {
         tg_errorf(&rep, "cannot open %s: %s", o->output, strerror(err));
         goto done;
@@ -226,13 +247,18 @@ int cmd_run(const cli_opts *o)
             stats_print_text(&w, &v, color);
     } else {
         grp_sort_traces(&table);
-        tl_printer p = {&w, &res, &inputs, color, o->cmd == CMD_FIND};
+        tl_printer p;
+        if (tl_printer_init(&p, &w, &res, &inputs, color, o->cmd == CMD_FIND) != 0) {
+            tg_errorf(&rep, "out of memory while printing");
+            goto done;
+        }
         for (size_t i = 0; i < table.ntraces && !w.err; i++) {
             if (o->format == FMT_NDJSON)
                 tl_print_ndjson(&p, &table, &table.traces[i]);
             else
                 tl_print_text(&p, &table, &table.traces[i]);
         }
+        tl_printer_free(&p);
         if (o->cmd == CMD_FIND)
             report_missing(&table, ids, nids, &rep);
     }

@@ -21,13 +21,23 @@ static void json_sampled(writer *w, char sampled)
     }
 }
 
+/* Decodes the keys of a trace header the events print. */
+static void header_keys(tg_str h, xray_header *xh)
+{
+    memset(xh, 0, sizeof *xh);
+    /* A header that is one Root=… field and nothing else (about half of
+     * them) has no Self, Parent or Sampled: decoding it would only check
+     * the Root again. */
+    bool root_only = h.n >= 5 && memcmp(h.p, "Root=", 5) == 0 && !memchr(h.p, ';', h.n);
+    if (h.p && !root_only)
+        xray_decode(h.p, h.n, xh);
+}
+
 /* The header keys every traced line has: header, self, parent, sampled. */
 static void json_header(writer *w, tg_str h, bool alb_escapes)
 {
     xray_header xh;
-    memset(&xh, 0, sizeof xh);
-    if (h.p)
-        xray_decode(h.p, h.n, &xh);
+    header_keys(h, &xh);
     json_key(w, "header", false);
     if (alb_escapes)
         json_alb_field(w, h);
@@ -41,44 +51,128 @@ static void json_header(writer *w, tg_str h, bool alb_escapes)
     json_sampled(w, xh.sampled);
 }
 
+/* The field f of a tokenized line, TG_STR_NULL past its end. */
+static inline tg_str alb_field(const alb_record *r, int f)
+{
+    return (uint32_t)f < r->t.nfields ? r->t.f[f] : TG_STR_NULL;
+}
+
+/* An ALB event's keys after the header's, in README.md's order: S names a
+ * string field, N a number, T seconds (where -1 is null). */
+#define ALB_COLUMNS(S, N, T)                                                                       \
+    S("type", ALB_TYPE)                                                                            \
+    S("elb", ALB_ELB)                                                                              \
+    S("client", ALB_CLIENT)                                                                        \
+    S("target", ALB_TARGET)                                                                        \
+    N("elb_status", ALB_ELB_STATUS)                                                                \
+    N("target_status", ALB_TARGET_STATUS)                                                          \
+    S("request", ALB_REQUEST)                                                                      \
+    S("user_agent", ALB_USER_AGENT)                                                                \
+    T("request_processing_s", ALB_REQUEST_PROCESSING)                                              \
+    T("target_processing_s", ALB_TARGET_PROCESSING)                                                \
+    T("response_processing_s", ALB_RESPONSE_PROCESSING)                                            \
+    N("received_bytes", ALB_RECEIVED_BYTES)                                                        \
+    N("sent_bytes", ALB_SENT_BYTES)                                                                \
+    S("actions", ALB_ACTIONS_EXECUTED)                                                             \
+    S("error_reason", ALB_ERROR_REASON)                                                            \
+    S("conn_trace_id", ALB_CONN_TRACE_ID)
+
+/* An ALB event's keys, value by value through the writer: for lines too
+ * long for json_alb_fast()'s room. */
+static void json_alb_long(writer *w, const alb_record *r)
+{
+    json_header(w, r->t.f[ALB_TRACE_ID], true);
+#define STR(key, f) wr_lit(w, ",\"" key "\":"), json_alb_field(w, alb_field(r, (f)));
+#define NUM(key, f) wr_lit(w, ",\"" key "\":"), json_number_or_null(w, alb_field(r, (f)), false);
+#define SECS(key, f) wr_lit(w, ",\"" key "\":"), json_number_or_null(w, alb_field(r, (f)), true);
+    ALB_COLUMNS(STR, NUM, SECS)
+#undef STR
+#undef NUM
+#undef SECS
+}
+
+/*
+ * The room json_alb_fast() takes: every field it prints is a part of the
+ * line, and self and parent are parts of the header, so the values come to
+ * at most JSON_ESC_MAX of twice the line; the keys, quotes, nulls and the
+ * last block store of json_put_*() fit in ALB_KEYS_ROOM.
+ */
+#define ALB_KEYS_ROOM ((size_t)1024)
+#define ALB_FAST_MAX ((WR_ROOM_MAX - ALB_KEYS_ROOM) / 12)
+#define ALB_ROOM(n) (JSON_ESC_MAX(2 * (n)) + ALB_KEYS_ROOM)
+
+/* An ALB field at o; one with an escape goes through json_alb_field(), and
+ * the room is then taken anew. */
+static char *alb_str(writer *w, char *o, tg_str v, const char *lim, size_t room)
+{
+    char *end = json_put_alb_field(o, v, lim);
+    if (end)
+        return end;
+    wr_done(w, o);
+    json_alb_field(w, v);
+    return wr_room(w, room);
+}
+
+static char *put_sampled(char *o, char sampled)
+{
+    if (!sampled)
+        return wr_put_lit(o, "null");
+    o[0] = '"', o[1] = sampled, o[2] = '"';
+    return o + 3;
+}
+
+/* json_alb_long()'s output, formatted in one room of the writer's buffer:
+ * the keys are fixed-size copies, and the values are read in blocks that
+ * may run on into the rest of the line (lim). */
+static void json_alb_fast(writer *w, const alb_record *r, tg_str line)
+{
+    const size_t room = ALB_ROOM(line.n);
+    const char *lim = line.p + line.n;
+    tg_str h = r->t.f[ALB_TRACE_ID];
+    xray_header xh;
+    header_keys(h, &xh);
+    char *o = wr_room(w, room);
+    o = wr_put_lit(o, ",\"header\":");
+    o = alb_str(w, o, h, lim, room);
+    o = wr_put_lit(o, ",\"self\":");
+    o = json_put_str_or_null(o, xh.self, lim);
+    o = wr_put_lit(o, ",\"parent\":");
+    o = json_put_str_or_null(o, xh.parent, lim);
+    o = wr_put_lit(o, ",\"sampled\":");
+    o = put_sampled(o, xh.sampled);
+#define STR(key, f)                                                                                \
+    o = wr_put_lit(o, ",\"" key "\":"), o = alb_str(w, o, alb_field(r, (f)), lim, room);
+#define NUM(key, f)                                                                                \
+    o = wr_put_lit(o, ",\"" key "\":"), o = json_put_number(o, alb_field(r, (f)), false);
+#define SECS(key, f)                                                                               \
+    o = wr_put_lit(o, ",\"" key "\":"), o = json_put_number(o, alb_field(r, (f)), true);
+    ALB_COLUMNS(STR, NUM, SECS)
+#undef STR
+#undef NUM
+#undef SECS
+    wr_done(w, o);
+}
+
 static void json_alb(writer *w, tg_str line)
 {
+    /* The fields printed; tokenizing stops after the last of them, and
+     * skips the work on the others. The verdict, nfields up to
+     * conn_trace_id and the kept fields are alb_parse()'s. */
+    const uint64_t want = ALB_FIELD(ALB_TYPE) | ALB_FIELD(ALB_ELB) | ALB_FIELD(ALB_CLIENT) |
+                          ALB_FIELD(ALB_TARGET) | ALB_FIELD(ALB_REQUEST_PROCESSING) |
+                          ALB_FIELD(ALB_TARGET_PROCESSING) | ALB_FIELD(ALB_RESPONSE_PROCESSING) |
+                          ALB_FIELD(ALB_ELB_STATUS) | ALB_FIELD(ALB_TARGET_STATUS) |
+                          ALB_FIELD(ALB_RECEIVED_BYTES) | ALB_FIELD(ALB_SENT_BYTES) |
+                          ALB_FIELD(ALB_REQUEST) | ALB_FIELD(ALB_USER_AGENT) |
+                          ALB_FIELD(ALB_TRACE_ID) | ALB_FIELD(ALB_ACTIONS_EXECUTED) |
+                          ALB_FIELD(ALB_ERROR_REASON) | ALB_FIELD(ALB_CONN_TRACE_ID);
     alb_record r;
-    if (!line.p || !alb_parse(line.p, line.n, &r) || r.t.nfields <= ALB_TRACE_ID)
+    if (!line.p || !alb_parse_fields(line.p, line.n, want, &r) || r.t.nfields <= ALB_TRACE_ID)
         return;
-    json_header(w, r.t.f[ALB_TRACE_ID], true);
-    static const struct {
-        const char *key;
-        size_t len;
-        int field;
-        char kind; /* s: string, n: number, t: seconds (-1 = null) */
-    } cols[] = {
-        {"type", sizeof "type" - 1, ALB_TYPE, 's'},
-        {"elb", sizeof "elb" - 1, ALB_ELB, 's'},
-        {"client", sizeof "client" - 1, ALB_CLIENT, 's'},
-        {"target", sizeof "target" - 1, ALB_TARGET, 's'},
-        {"elb_status", sizeof "elb_status" - 1, ALB_ELB_STATUS, 'n'},
-        {"target_status", sizeof "target_status" - 1, ALB_TARGET_STATUS, 'n'},
-        {"request", sizeof "request" - 1, ALB_REQUEST, 's'},
-        {"user_agent", sizeof "user_agent" - 1, ALB_USER_AGENT, 's'},
-        {"request_processing_s", sizeof "request_processing_s" - 1, ALB_REQUEST_PROCESSING, 't'},
-        {"target_processing_s", sizeof "target_processing_s" - 1, ALB_TARGET_PROCESSING, 't'},
-        {"response_processing_s", sizeof "response_processing_s" - 1, ALB_RESPONSE_PROCESSING,
-         't'},
-        {"received_bytes", sizeof "received_bytes" - 1, ALB_RECEIVED_BYTES, 'n'},
-        {"sent_bytes", sizeof "sent_bytes" - 1, ALB_SENT_BYTES, 'n'},
-        {"actions", sizeof "actions" - 1, ALB_ACTIONS_EXECUTED, 's'},
-        {"error_reason", sizeof "error_reason" - 1, ALB_ERROR_REASON, 's'},
-        {"conn_trace_id", sizeof "conn_trace_id" - 1, ALB_CONN_TRACE_ID, 's'},
-    };
-    for (size_t i = 0; i < sizeof cols / sizeof *cols; i++) {
-        json_key_n(w, cols[i].key, cols[i].len, false);
-        tg_str v = (uint32_t)cols[i].field < r.t.nfields ? r.t.f[cols[i].field] : TG_STR_NULL;
-        if (cols[i].kind == 's')
-            json_alb_field(w, v);
-        else
-            json_number_or_null(w, v, cols[i].kind == 't');
-    }
+    if (line.n <= ALB_FAST_MAX)
+        json_alb_fast(w, &r, line);
+    else
+        json_alb_long(w, &r);
 }
 
 static void json_app(writer *w, tg_str line)

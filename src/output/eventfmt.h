@@ -3,6 +3,9 @@
  * the format-specific NDJSON keys of an event (README.md lists them per
  * format) and the short description a text timeline prints.
  *
+ * An ALB event, the bulk of most reports, is tokenized only as far as its
+ * last printed field and formatted in one room of the writer's buffer.
+ *
  * Stateless and thread-safe; the line and the result stay the caller's.
  */
 #ifndef TG_EVENTFMT_H

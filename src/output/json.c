@@ -1,5 +1,6 @@
 #include "output/json.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,8 +15,6 @@
 static size_t utf8_len(const unsigned char *p, size_t n)
 {
     unsigned char b = p[0];
-    if (b < 0x80)
-        return 1;
     size_t len;
     unsigned cp;
     if (b >= 0xc2 && b <= 0xdf)
@@ -39,92 +38,164 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return len;
 }
 
-/* Bytes from i on that need no escape and no UTF-8 check: printable ASCII
- * other than '"' and '\\'. Most of a log is such bytes, 16 at a time. */
-static size_t plain_run(const unsigned char *p, size_t i, size_t n)
+/* True for the bytes copied as they are: printable ASCII but '"' and '\\'. */
+static inline bool plain(unsigned char b)
 {
-    size_t start = i;
-#ifdef __SSE2__
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    const __m128i low = _mm_set1_epi8(0x1f);
-    for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
-        /* Signed compare: bytes >= 0x80 are negative, so "v <= 0x1f"
-         * catches control bytes and non-ASCII alike. */
-        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-                                   _mm_cmplt_epi8(v, _mm_add_epi8(low, _mm_set1_epi8(1))));
-        int m = _mm_movemask_epi8(bad);
-        if (m)
-            return i + (size_t)__builtin_ctz((unsigned)m) - start;
-    }
-#endif
-    while (i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
-        i++;
-    return i - start;
+    return b >= 0x20 && b < 0x80 && b != '"' && b != '\\';
 }
+
+/* What stopped esc(): the end, or (when asked) an ALB escape. */
+enum { ESC_END, ESC_BACKSLASH };
+
+/*
+ * Escapes p[*pi..stop) to out and returns the end of the output; *pi is left
+ * where the input stopped: at or past stop (a UTF-8 sequence that starts
+ * before stop is taken whole, and may run up to n), or, with stop_at_bslash,
+ * on the first backslash (*why says which).
+ *
+ * Plain bytes are copied 16 at a time: a block is stored whole, and the
+ * output only advances to the first byte that needs a look. Blocks are read
+ * while they end before lim (>= n), which may lie past the value in the same
+ * buffer: then even a short value takes one block, not a loop over bytes.
+ * out needs room for JSON_ESC_MAX(stop - *pi + 3) bytes, and 16 more for
+ * the last block store.
+ */
+static char *esc(char *out, const unsigned char *p, size_t *pi, size_t stop, size_t n, size_t lim,
+                 bool stop_at_bslash, int *why)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i = *pi;
+    *why = ESC_END;
+    while (i < stop) {
+#ifdef __SSE2__
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+        const __m128i space = _mm_set1_epi8(' ');
+        while (i + 16 <= lim) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+            _mm_storeu_si128((__m128i *)(void *)out, v);
+            /* Signed compare: bytes >= 0x80 are negative, so "v < ' '"
+             * catches control bytes and non-ASCII alike. */
+            __m128i bad =
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                             _mm_cmplt_epi8(v, space));
+            unsigned m = (unsigned)_mm_movemask_epi8(bad);
+            if (stop - i < 16)
+                m |= 1u << (stop - i); /* the end counts as a stop too */
+            if (m) {
+                unsigned k = (unsigned)__builtin_ctz(m);
+                i += k, out += k;
+                break;
+            }
+            i += 16, out += 16;
+        }
+#endif
+        while (i < stop && plain(p[i]))
+            *out++ = (char)p[i++];
+        if (i >= stop)
+            break;
+        unsigned char b = p[i];
+        if (b >= 0x80) {
+            size_t len = utf8_len(p + i, n - i);
+            if (len) {
+                out[0] = (char)b, out[1] = (char)p[i + 1];
+                if (len > 2)
+                    out[2] = (char)p[i + 2];
+                if (len > 3)
+                    out[3] = (char)p[i + 3];
+                out += len, i += len;
+            } else {
+                memcpy(out, "\\ufffd", 6); /* not UTF-8 */
+                out += 6, i++;
+            }
+            continue;
+        }
+        if (b == '\\' && stop_at_bslash) {
+            *why = ESC_BACKSLASH;
+            break;
+        }
+        out[0] = '\\';
+        if (b == '"' || b == '\\') {
+            out[1] = (char)b, out += 2;
+        } else if (b == '\n') {
+            out[1] = 'n', out += 2;
+        } else if (b == '\r') {
+            out[1] = 'r', out += 2;
+        } else if (b == '\t') {
+            out[1] = 't', out += 2;
+        } else {
+            memcpy(out + 1, "u00", 3);
+            out[4] = hex[b >> 4], out[5] = hex[b & 15];
+            out += 6;
+        }
+        i++;
+    }
+    *pi = i;
+    return out;
+}
+
+char *json_esc(char *out, const char *s, size_t n)
+{
+    /* No block store may pass out + JSON_ESC_MAX(n), so blocks are read
+     * only while 16 input bytes remain (lim == n): 16 bytes give 96 of
+     * room. */
+    size_t i = 0;
+    int why;
+    return esc(out, (const unsigned char *)s, &i, n, n, n, false, &why);
+}
+
+/* Input bytes escaped per wr_room(): their worst case, the 3 bytes a UTF-8
+ * sequence may run past, the last block store and the quotes fit in
+ * WR_ROOM_MAX. */
+#define CHUNK ((WR_ROOM_MAX - 64) / 6 - 3)
 
 void json_str(writer *w, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s;
-    wr_char(w, '"');
-    size_t run = 0; /* bytes copied through unchanged, written in one go */
-    for (size_t i = 0; i < n;) {
-        size_t plain = plain_run(p, i, n);
-        i += plain, run += plain;
-        if (i == n)
-            break;
-        unsigned char b = p[i];
-        if (b >= 0x20 && b < 0x80 && b != '"' && b != '\\') {
-            i++, run++;
-            continue;
-        }
-        size_t len = b >= 0x80 ? utf8_len(p + i, n - i) : 0;
-        if (len) {
-            i += len, run += len;
-            continue;
-        }
-        wr_bytes(w, (const char *)p + i - run, run);
-        run = 0;
-        if (b == '"' || b == '\\') {
-            char esc[2] = {'\\', (char)b};
-            wr_bytes(w, esc, 2);
-        } else if (b == '\n') {
-            wr_bytes(w, "\\n", 2);
-        } else if (b == '\r') {
-            wr_bytes(w, "\\r", 2);
-        } else if (b == '\t') {
-            wr_bytes(w, "\\t", 2);
-        } else if (b < 0x20) {
-            char esc[6] = {'\\', 'u', '0', '0', hex[b >> 4], hex[b & 15]};
-            wr_bytes(w, esc, 6);
-        } else {
-            wr_bytes(w, "\\ufffd", 6); /* not UTF-8 */
-        }
-        i++;
+    size_t i = 0;
+    int why;
+    if (n <= CHUNK) {
+        char *o = wr_room(w, JSON_PUT_MAX(n));
+        *o++ = '"';
+        o = esc(o, p, &i, n, n, n, false, &why);
+        *o++ = '"';
+        wr_done(w, o);
+        return;
     }
-    wr_bytes(w, (const char *)p + n - run, run);
     wr_char(w, '"');
+    while (i < n) {
+        size_t stop = n - i > CHUNK ? i + CHUNK : n;
+        char *o = wr_room(w, JSON_PUT_MAX(stop - i + 3));
+        wr_done(w, esc(o, p, &i, stop, n, n, false, &why));
+    }
+    wr_char(w, '"');
+}
+
+char *json_put_str_or_null(char *out, tg_str s, const char *lim)
+{
+    if (!s.p || tg_str_is_dash(s)) {
+        memcpy(out, "null", 4);
+        return out + 4;
+    }
+    size_t i = 0;
+    int why;
+    *out++ = '"';
+    out = esc(out, (const unsigned char *)s.p, &i, s.n, s.n, (size_t)(lim - s.p), false, &why);
+    *out++ = '"';
+    return out;
 }
 
 void json_str_or_null(writer *w, tg_str s)
 {
     if (!s.p || tg_str_is_dash(s))
-        wr_str(w, "null");
+        wr_lit(w, "null");
     else
         json_str(w, s.p, s.n);
 }
 
-void json_alb_field(writer *w, tg_str raw)
+/* A field with ALB escapes: decoded whole, then encoded, since a UTF-8
+ * sequence may be spelled half as bytes and half as escapes. */
+static void alb_escaped(writer *w, tg_str raw)
 {
-    if (!raw.p || tg_str_is_dash(raw)) {
-        wr_str(w, "null");
-        return;
-    }
-    if (!memchr(raw.p, '\\', raw.n)) {
-        json_str(w, raw.p, raw.n);
-        return;
-    }
     char small[1024];
     char *buf = raw.n <= sizeof small ? small : malloc(raw.n);
     if (!buf) {
@@ -135,6 +206,41 @@ void json_alb_field(writer *w, tg_str raw)
     json_str(w, buf, n);
     if (buf != small)
         free(buf);
+}
+
+char *json_put_alb_field(char *out, tg_str raw, const char *lim)
+{
+    if (!raw.p || tg_str_is_dash(raw)) {
+        memcpy(out, "null", 4);
+        return out + 4;
+    }
+    /* Most fields have no escape: they are encoded as they stand, and the
+     * rare one that has is left to json_alb_field(). */
+    size_t i = 0;
+    int why;
+    *out++ = '"';
+    out =
+        esc(out, (const unsigned char *)raw.p, &i, raw.n, raw.n, (size_t)(lim - raw.p), true, &why);
+    if (why == ESC_BACKSLASH)
+        return NULL;
+    *out++ = '"';
+    return out;
+}
+
+void json_alb_field(writer *w, tg_str raw)
+{
+    if (raw.p && raw.n <= CHUNK) {
+        char *o = wr_room(w, JSON_PUT_MAX(raw.n));
+        char *end = json_put_alb_field(o, raw, raw.p + raw.n);
+        if (end) {
+            wr_done(w, end);
+            return;
+        }
+    } else if (!raw.p || !memchr(raw.p, '\\', raw.n)) {
+        json_str_or_null(w, raw);
+        return;
+    }
+    alb_escaped(w, raw); /* nothing was committed */
 }
 
 /* JSON's number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
@@ -173,12 +279,25 @@ static bool is_json_number(const char *p, size_t n)
     return i == n;
 }
 
+char *json_put_number(char *out, tg_str s, bool minus_one_is_null)
+{
+    if (!s.p || !is_json_number(s.p, s.n) ||
+        (minus_one_is_null && s.n == 2 && s.p[0] == '-' && s.p[1] == '1')) {
+        memcpy(out, "null", 4);
+        return out + 4;
+    }
+    memcpy(out, s.p, s.n);
+    return out + s.n;
+}
+
 void json_number_or_null(writer *w, tg_str s, bool minus_one_is_null)
 {
-    if (!s.p || !is_json_number(s.p, s.n) || (minus_one_is_null && tg_str_eq(s, "-1")))
-        wr_str(w, "null");
-    else
+    if (s.n <= WR_ROOM_MAX - 4)
+        wr_done(w, json_put_number(wr_room(w, s.n + 4), s, minus_one_is_null));
+    else if (s.p && is_json_number(s.p, s.n))
         wr_bytes(w, s.p, s.n);
+    else
+        wr_lit(w, "null");
 }
 
 void json_key_n(writer *w, const char *key, size_t n, bool first)

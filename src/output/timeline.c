@@ -1,6 +1,7 @@
 #include "output/timeline.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "decode/alb.h"
@@ -55,7 +56,7 @@ static size_t lbs_in_order(const grp_event *ev, size_t n, uint16_t *out, size_t 
     return k;
 }
 
-static void text_heading(const tl_printer *p, const grp_trace *tr)
+static void text_heading(tl_printer *p, const grp_trace *tr)
 {
     writer *w = p->w;
     char id[36], start[32] = "untimed", dur[32] = "-";
@@ -88,7 +89,7 @@ static void text_heading(const tl_printer *p, const grp_trace *tr)
     wr_char(w, '\n');
 }
 
-static void text_event(const tl_printer *p, const grp_trace *tr, const grp_event *e)
+static void text_event(tl_printer *p, const grp_trace *tr, const grp_event *e)
 {
     writer *w = p->w;
     char off[32] = "untimed", dur[32] = "-";
@@ -125,7 +126,7 @@ static void text_event(const tl_printer *p, const grp_trace *tr, const grp_event
     }
 }
 
-void tl_print_text(const tl_printer *p, const grp_table *t, const grp_trace *tr)
+void tl_print_text(tl_printer *p, const grp_table *t, const grp_trace *tr)
 {
     text_heading(p, tr);
     const grp_event *ev = grp_trace_events(t, tr);
@@ -133,40 +134,107 @@ void tl_print_text(const tl_printer *p, const grp_table *t, const grp_trace *tr)
         text_event(p, tr, &ev[i]);
 }
 
-static void json_time(writer *w, int64_t us)
+int tl_printer_init(tl_printer *p, writer *w, const eng_result *res, const walk_list *inputs,
+                    bool color, bool raw)
 {
-    char buf[32];
-    size_t n = tgtime_format_iso(us, buf);
-    wr_char(w, '"');
-    wr_bytes(w, buf, n);
-    wr_char(w, '"');
+    memset(p, 0, sizeof *p);
+    p->w = w;
+    p->res = res;
+    p->inputs = inputs;
+    p->color = color;
+    p->raw = raw;
+    nf_clock_init(&p->clock);
+    if (inputs->n) {
+        p->sources = calloc(inputs->n, sizeof *p->sources);
+        if (!p->sources)
+            return -1;
+    }
+    return 0;
 }
 
-static void json_event(const tl_printer *p, const grp_event *e)
+void tl_printer_free(tl_printer *p)
+{
+    for (size_t i = 0; p->sources && i < p->inputs->n; i++)
+        free((char *)p->sources[i].p);
+    free(p->sources);
+    p->sources = NULL;
+}
+
+/* The longest ,"source":"…" kept: a path's worst case fits the room one
+ * event's common keys take (json_event()). */
+#define SOURCE_MAX ((size_t)32 << 10)
+
+/* ,"source":"<path>" of an input, JSON-encoded on first use and kept: an
+ * input gives thousands of events. TG_STR_NULL when it cannot be kept. */
+static tg_str source_json(tl_printer *p, uint32_t input)
+{
+    if (!p->sources || input >= p->inputs->n)
+        return TG_STR_NULL;
+    if (p->sources[input].p)
+        return p->sources[input];
+    const char *path = p->inputs->paths[input];
+    size_t len = strlen(path);
+    static const char key[] = ",\"source\":\"";
+    if (JSON_ESC_MAX(len) + sizeof key + 1 > SOURCE_MAX)
+        return TG_STR_NULL;
+    char *buf = malloc(JSON_ESC_MAX(len) + sizeof key + 1);
+    if (!buf)
+        return TG_STR_NULL;
+    memcpy(buf, key, sizeof key - 1);
+    char *o = json_esc(buf + sizeof key - 1, path, len);
+    *o++ = '"';
+    p->sources[input] = tg_str_make(buf, (size_t)(o - buf));
+    return p->sources[input];
+}
+
+static char *put_time(tl_printer *p, char *o, int64_t us)
+{
+    *o++ = '"';
+    o = nf_iso(&p->clock, o, us);
+    *o++ = '"';
+    return o;
+}
+
+/* {"start":…,"end":…,"untimed":…,"source":…,"offset":…,"format":"…" */
+static void json_common(tl_printer *p, const grp_event *e)
 {
     writer *w = p->w;
-    wr_char(w, '{');
-    json_key(w, "start", true);
-    if (e->start_us == GRP_UNTIMED)
-        wr_str(w, "null");
-    else
-        json_time(w, e->start_us);
-    json_key(w, "end", false);
-    if (e->start_us == GRP_UNTIMED)
-        wr_str(w, "null");
-    else
-        json_time(w, e->end_us);
-    json_key(w, "untimed", false);
-    wr_str(w, e->start_us == GRP_UNTIMED ? "true" : "false");
-    json_key(w, "source", false);
-    const char *src = p->inputs->paths[e->input];
-    json_str(w, src, strlen(src));
-    json_key(w, "offset", false);
-    wr_u64(w, e->offset);
-    json_key(w, "format", false);
-    wr_char(w, '"');
-    wr_str(w, grp_format_name(e->format));
-    wr_char(w, '"');
+    tg_str src = source_json(p, e->input);
+    char *o = wr_room(w, 256 + src.n);
+    if (e->start_us == GRP_UNTIMED) {
+        o = wr_put_lit(o, "{\"start\":null,\"end\":null,\"untimed\":true");
+    } else {
+        o = wr_put_lit(o, "{\"start\":");
+        o = put_time(p, o, e->start_us);
+        o = wr_put_lit(o, ",\"end\":");
+        o = put_time(p, o, e->end_us);
+        o = wr_put_lit(o, ",\"untimed\":false");
+    }
+    if (src.p) {
+        memcpy(o, src.p, src.n);
+        o += src.n;
+    } else {
+        wr_done(w, o);
+        const char *path = p->inputs->paths[e->input];
+        json_key(w, "source", false);
+        json_str(w, path, strlen(path));
+        o = wr_room(w, 128);
+    }
+    o = wr_put_lit(o, ",\"offset\":");
+    o = nf_u64(o, e->offset);
+    o = wr_put_lit(o, ",\"format\":\"");
+    const char *fmt = grp_format_name(e->format);
+    size_t n = strlen(fmt);
+    memcpy(o, fmt, n);
+    o += n;
+    *o++ = '"';
+    wr_done(w, o);
+}
+
+static void json_event(tl_printer *p, const grp_event *e)
+{
+    writer *w = p->w;
+    json_common(p, e);
     tg_str line = eng_event_line(p->res, e);
     ef_json_fields(w, p->res, e, line);
     if (p->raw && line.p) {
@@ -176,44 +244,53 @@ static void json_event(const tl_printer *p, const grp_event *e)
     wr_char(w, '}');
 }
 
-void tl_print_ndjson(const tl_printer *p, const grp_table *t, const grp_trace *tr)
+/* {"trace_id":…, up to and without "load_balancers". */
+static void json_trace_head(tl_printer *p, const grp_trace *tr)
+{
+    char *o = wr_room(p->w, 512);
+    o = wr_put_lit(o, "{\"trace_id\":\"");
+    char id[36];
+    xray_format_root(tr->root, id);
+    memcpy(o, id, 35);
+    o += 35;
+    /* The OTel id is the Root's hex digits without its version and
+     * dashes: xray_format_otel()'s text, copied. */
+    o = wr_put_lit(o, "\",\"otel_trace_id\":\"");
+    memcpy(o, id + 2, 8);
+    memcpy(o + 8, id + 11, 24);
+    o += 32;
+    o = wr_put_lit(o, "\",\"epoch\":");
+    o = nf_u64(o, xray_root_epoch(tr->root));
+    bool timed = grp_trace_timed(tr);
+    if (timed) {
+        o = wr_put_lit(o, ",\"start\":");
+        o = put_time(p, o, tr->start_us);
+        o = wr_put_lit(o, ",\"end\":");
+        o = put_time(p, o, tr->end_us);
+    } else {
+        o = wr_put_lit(o, ",\"start\":null,\"end\":null");
+    }
+    o = wr_put_lit(o, ",\"duration_us\":");
+    o = nf_i64(o, grp_trace_duration(tr));
+    o = wr_put_lit(o, ",\"event_count\":");
+    o = nf_u64(o, tr->count);
+    o = wr_put_lit(o, ",\"worst_status\":");
+    if (tr->worst_status)
+        o = nf_u64(o, tr->worst_status);
+    else
+        o = wr_put_lit(o, "null");
+    o = wr_put_lit(o, ",\"skew_us\":");
+    if (timed)
+        o = nf_i64(o, tr->start_us - (int64_t)xray_root_epoch(tr->root) * 1000000);
+    else
+        o = wr_put_lit(o, "null");
+    wr_done(p->w, o);
+}
+
+void tl_print_ndjson(tl_printer *p, const grp_table *t, const grp_trace *tr)
 {
     writer *w = p->w;
-    char id[36], otel[33];
-    xray_format_root(tr->root, id);
-    xray_format_otel(tr->root, otel);
-    wr_char(w, '{');
-    json_key(w, "trace_id", true);
-    json_str(w, id, 35);
-    json_key(w, "otel_trace_id", false);
-    json_str(w, otel, 32);
-    json_key(w, "epoch", false);
-    wr_u64(w, xray_root_epoch(tr->root));
-    bool timed = grp_trace_timed(tr);
-    json_key(w, "start", false);
-    if (timed)
-        json_time(w, tr->start_us);
-    else
-        wr_str(w, "null");
-    json_key(w, "end", false);
-    if (timed)
-        json_time(w, tr->end_us);
-    else
-        wr_str(w, "null");
-    json_key(w, "duration_us", false);
-    wr_i64(w, grp_trace_duration(tr));
-    json_key(w, "event_count", false);
-    wr_u64(w, tr->count);
-    json_key(w, "worst_status", false);
-    if (tr->worst_status)
-        wr_u64(w, tr->worst_status);
-    else
-        wr_str(w, "null");
-    json_key(w, "skew_us", false);
-    if (timed)
-        wr_i64(w, tr->start_us - (int64_t)xray_root_epoch(tr->root) * 1000000);
-    else
-        wr_str(w, "null");
+    json_trace_head(p, tr);
     const grp_event *ev = grp_trace_events(t, tr);
     uint16_t lbs[64];
     size_t nlb = ev ? lbs_in_order(ev, tr->count, lbs, 64) : 0;
@@ -233,5 +310,5 @@ void tl_print_ndjson(const tl_printer *p, const grp_table *t, const grp_trace *t
             wr_char(w, ',');
         json_event(p, &ev[i]);
     }
-    wr_str(w, "]}\n");
+    wr_lit(w, "]}\n");
 }

@@ -8,29 +8,111 @@
  * -o /dev/full, EIO) is kept in wr_error() for the command to report with
  * exit code 2. SIGPIPE must be ignored by the program for this to work.
  *
- * One writer per output; not thread-safe.
+ * The printers write a gigabyte and more, so the common calls are inline and
+ * the fastest ones format straight into the buffer: wr_room() hands out room
+ * at the end of the buffer, the caller fills it and gives back the end with
+ * wr_done(). After an error the buffer is still filled and then dropped
+ * instead of written, so the callers need no check per call.
+ *
+ * Once the output outgrows one buffer, full buffers are written by a
+ * helper thread while the next one fills (two buffers take turns): write()
+ * into the page cache is a copy as long as the formatting of the text, and
+ * so overlaps with it. Errors of those writes show in err one buffer late.
+ *
+ * One writer per output; not thread-safe (the helper thread is the writer's
+ * own business).
  */
 #ifndef TG_WRITER_H
 #define TG_WRITER_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
+
+/* Each of the two buffers: at least WR_ROOM_MAX, and small enough that
+ * both stay in a core's L2 cache. */
+#define WR_BUF ((size_t)256 << 10)
+
+/* The most wr_room() hands out at once. */
+#define WR_ROOM_MAX ((size_t)64 << 10)
+
+struct wr_async;
 
 typedef struct writer {
     int fd;
-    char *buf;
+    char *buf; /* the buffer being filled */
     size_t n, cap;
     int err;   /* errno of the first failed write, 0 if none */
     bool own_fd;
+    bool trunc_at_close;        /* see wr_open(): the file may hold one stale byte */
+    bool sync_only;             /* never start the helper thread */
+    bool cut_behind;            /* the helper is to cut the file first */
+    unsigned long long written; /* bytes written to fd (as far as known) */
+    struct wr_async *async;     /* the helper thread, NULL until started */
 } writer;
 
-/* Opens path for writing (truncating), or stdout when path is NULL or "-".
- * Returns 0 or an errno value. */
+/* Opens path for writing (replacing its contents), or stdout when path is
+ * NULL or "-". Returns 0 or an errno value. */
 int wr_open(writer *w, const char *path);
 
-void wr_bytes(writer *w, const char *p, size_t n);
-void wr_str(writer *w, const char *s);
-void wr_char(writer *w, char c);
+/* wr_open(), but the old contents of path are cut by the helper thread,
+ * before its first write, while the caller goes on: cutting a large old
+ * report takes from a tenth of a second to more than one. Only for callers
+ * that do not read path meanwhile (a mapping of it may fault as it
+ * shrinks). */
+int wr_open_behind(writer *w, const char *path);
+
+/* Hands the buffer over to be written (it is then empty). */
+void wr_flush(writer *w);
+
+/* Slow paths of the inline calls below. */
+void wr_bytes_slow(writer *w, const char *p, size_t n);
+char *wr_room_slow(writer *w, size_t n);
+
+/* Room for n <= WR_ROOM_MAX bytes at the end of the buffer, flushing it
+ * first when needed. Write at most n bytes there, then call wr_done() with
+ * the end of what was written. */
+static inline char *wr_room(writer *w, size_t n)
+{
+    if (n <= w->cap - w->n)
+        return w->buf + w->n;
+    return wr_room_slow(w, n);
+}
+
+static inline void wr_done(writer *w, char *end)
+{
+    w->n = (size_t)(end - w->buf);
+}
+
+/* Copies a string literal to o, in room from wr_room(); gives its end. */
+#define wr_put_lit(o, lit) ((char *)memcpy((o), (lit), sizeof(lit) - 1) + sizeof(lit) - 1)
+
+static inline void wr_bytes(writer *w, const char *p, size_t n)
+{
+    if (n <= w->cap - w->n) {
+        memcpy(w->buf + w->n, p, n);
+        w->n += n;
+    } else {
+        wr_bytes_slow(w, p, n);
+    }
+}
+
+/* A string literal, measured at compile time. */
+#define wr_lit(w, lit) wr_bytes((w), (lit), sizeof(lit) - 1)
+
+static inline void wr_str(writer *w, const char *s)
+{
+    wr_bytes(w, s, strlen(s));
+}
+
+static inline void wr_char(writer *w, char c)
+{
+    if (w->n < w->cap)
+        w->buf[w->n++] = c;
+    else
+        wr_bytes_slow(w, &c, 1);
+}
+
 void wr_printf(writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void wr_u64(writer *w, unsigned long long v);
 void wr_i64(writer *w, long long v);
