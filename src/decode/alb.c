@@ -269,7 +269,7 @@ tokenize_body(const char *line, size_t n, alb_line *out, size_t limit, uint64_t 
             /* Skip the whole block when the next wanted field starts past
              * it (and the limit is not reached in it). */
             size_t cnt = popcount64(sep);
-            uint64_t rest = want >> k;
+            uint64_t rest = k < 64 ? want >> k : 0; /* k passes 63 when counting all */
             size_t next = rest ? k + ctz64(rest) : limit;
             if (k + cnt <= next && k + cnt < limit) {
                 unsigned last = 63 - clz64(sep);
