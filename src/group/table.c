@@ -270,6 +270,9 @@ int grp_agg_merge(grp_agg *into, grp_agg *from, const uint16_t *lb_map, size_t n
     }
     xray_root r[GRP_BATCH];
     uint32_t t[GRP_BATCH];
+    /* One rehash at most, to the size both tables together may need. */
+    if (reserve(into, from->ntraces) != 0)
+        return -1;
     for (size_t i = 0; i < from->ntraces; i += GRP_BATCH) {
         size_t n = from->ntraces - i < GRP_BATCH ? from->ntraces - i : GRP_BATCH;
         for (size_t k = 0; k < n; k++)
