@@ -206,7 +206,11 @@ static size_t ref_zstd_window(const uint8_t *p, size_t *at, size_t end, ZSTD_out
 
 static void ref_zstd(const uint8_t *p, size_t n)
 {
-    ZSTD_DCtx_reset(ref_dctx, ZSTD_reset_session_only);
+    /* A fresh context per input, as the reader has after an error: a reset
+     * one keeps legacy decoder state (see src/input/zstd.c). */
+    ZSTD_freeDCtx(ref_dctx);
+    ref_dctx = ZSTD_createDCtx();
+    FZ_CHECK(ref_dctx != NULL, "out of memory");
     zs_ref_n = 0;
     zs_ref_capped = 0;
     zs_ref_failed = 0;
