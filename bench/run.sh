@@ -40,40 +40,40 @@ if [ ! -d "$data/split16" ]; then
 fi
 cat "$plain" "$plain.gz" "$plain.zst" >/dev/null # warm the page cache
 
-# median_time CMD...: runs CMD $runs times; prints "median_seconds max_rss_kb".
+# median_time CMD...: runs CMD $runs times; prints "median_seconds max_rss_kb
+# median_cpu_seconds" (CPU: user + system, all threads).
 median_time() {
-    local t=() m=0
+    local t=() c=() m=0
     local tf
     tf=$(mktemp)
     for _ in $(seq "$runs"); do
         local out
-        /usr/bin/time -o "$tf" -f "%e %M" "$@" >/dev/null 2>/dev/null || true
+        /usr/bin/time -o "$tf" -f "%e %M %U %S" "$@" >/dev/null 2>/dev/null || true
         out=$(tail -1 "$tf")
-        t+=("${out% *}")
-        local rss=${out#* }
+        read -r e rss u sy <<<"$out"
+        t+=("$e")
+        c+=("$(awk -v u="$u" -v s="$sy" 'BEGIN { printf "%.2f", u + s }')")
         [ "$rss" -gt "$m" ] && m=$rss
     done
     rm -f "$tf"
-    printf '%s\n' "${t[@]}" | sort -n | awk -v m="$m" '{a[NR]=$1} END {print a[int((NR+1)/2)], m}'
+    local mt mc
+    mt=$(printf '%s\n' "${t[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    mc=$(printf '%s\n' "${c[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    echo "$mt $m $mc"
 }
 # Like median_time, for a shell pipeline given as one string.
 median_sh() { median_time bash -c "$1"; }
 
-declare -A T R
+declare -A T R C
 run() { # run NAME CMD...
     local name=$1 r
     shift
     r=$(median_time "$@")
-    T[$name]=${r% *}
-    R[$name]=${r#* }
-    echo "bench: $name ${T[$name]} s, ${R[$name]} KB" >&2
+    read -r T[$name] R[$name] C[$name] <<<"$r"
+    echo "bench: $name ${T[$name]} s (cpu ${C[$name]} s), ${R[$name]} KB" >&2
 }
 run_sh() { # run_sh NAME 'PIPELINE'
-    local r
-    r=$(median_sh "$2")
-    T[$1]=${r% *}
-    R[$1]=${r#* }
-    echo "bench: $1 ${T[$1]} s" >&2
+    run "$1" bash -c "$2"
 }
 
 run hs_literal build/hs-limit "$plain"
@@ -85,6 +85,9 @@ find_id=$(awk -F'\t' '$1=="trace" && $7>=2 {print $2; exit}' "$data/alb-$size.tr
 run find_j1 "$tg" find -j 1 "$find_id" "$plain"
 run stats_gz_j1 "$tg" stats -j 1 "$plain.gz"
 run stats_zst_j1 "$tg" stats -j 1 "$plain.zst"
+# One compressed file with two threads: one inflates, the other scans.
+run stats_gz_j2 "$tg" stats -j 2 "$plain.gz"
+run stats_zst_j2 "$tg" stats -j 2 "$plain.zst"
 run split16_j1 "$tg" stats -j 1 "$data/split16"
 run split16_j2 "$tg" stats -j 2 "$data/split16"
 if command -v igzip >/dev/null; then run_sh igzip "igzip -d -c '$plain.gz' >/dev/null"; fi
@@ -123,8 +126,8 @@ bytes=$(stat -c %s "$plain")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 gbps() { awk -v s="$1" -v b="$bytes" 'BEGIN { if (s > 0) printf "%.2f", b / s / 1e9; else print "n/a" }'; }
-row() { # row CASE TIME TARGET-TEXT RATIO-TEXT
-    printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$(gbps "$2")" "$3" "$4"
+row() { # row CASE TIME TARGET-TEXT RATIO-TEXT [NAME]
+    printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "${C[${5:-none}]:-}" "$(gbps "$2")" "$3" "$4"
 }
 get() { echo "${T[$1]:-}"; }
 {
@@ -135,28 +138,30 @@ get() { echo "${T[$1]:-}"; }
     echo "- kernel: $(uname -r); tracegrep $("$tg" --version | head -1 | cut -d' ' -f2), $("$tg" --version | tail -n +2 | tr '\n' ',' | sed 's/,$//; s/,/, /g')"
     echo "- data: $size of generated ALB logs ($bytes bytes, $events events, $traces traces), seed 1; page cache warm; median of $runs runs"
     echo
-    echo "| case | median s | GB/s (of the plain size) | target | measured |"
-    echo "| --- | --- | --- | --- | --- |"
-    row "raw Hyperscan literal scan \`Root=\` (limit)" "$(get hs_literal)" "" ""
-    row "raw Hyperscan full Root regex" "$(get hs_regex)" "" ""
-    row "stats -j1, plain" "$(get stats_j1)" "<= 3x literal scan" "$(ratio "$(get stats_j1)" "$(get hs_literal)")x"
+    echo "| case | median s | CPU s | GB/s (of the plain size) | target | measured |"
+    echo "| --- | --- | --- | --- | --- | --- |"
+    row "raw Hyperscan literal scan \`Root=\` (limit)" "$(get hs_literal)" "" "" hs_literal
+    row "raw Hyperscan full Root regex" "$(get hs_regex)" "" "" hs_regex
+    row "stats -j1, plain" "$(get stats_j1)" "<= 3x literal scan" "$(ratio "$(get stats_j1)" "$(get hs_literal)")x" stats_j1
     if [ -n "$(get rg_pipeline)" ]; then
-        row "rg -o … \| sort \| uniq -c" "$(get rg_pipeline)" "stats -j1 >= 5x faster" "$(ratio "$(get rg_pipeline)" "$(get stats_j1)")x faster"
+        row "rg -o … \| sort \| uniq -c" "$(get rg_pipeline)" "stats -j1 >= 5x faster" "$(ratio "$(get rg_pipeline)" "$(get stats_j1)")x faster" rg_pipeline
     else
         row "rg pipeline" "" "" "skipped: rg not found"
     fi
-    row "stats -j2, plain" "$(get stats_j2)" "" "$(ratio "$(get stats_j1)" "$(get stats_j2)")x vs -j1"
-    row "timelines --format ndjson -o FILE -j1" "$(get timelines_j1)" "<= 2x stats" "$(ratio "$(get timelines_j1)" "$(get stats_j1)")x"
-    row "find one trace -j1" "$(get find_j1)" "<= 1.5x literal scan" "$(ratio "$(get find_j1)" "$(get hs_literal)")x"
-    row "igzip -d -c >/dev/null" "$(get igzip)" "" ""
-    row "gzip -d -c >/dev/null" "$(get gzip)" "" ""
-    row "stats -j1, .gz" "$(get stats_gz_j1)" "<= 1.2x igzip -d" "$(ratio "$(get stats_gz_j1)" "$(get igzip)")x"
-    row "zstd -d -c >/dev/null" "$(get zstd)" "" ""
-    row "stats -j1, .zst" "$(get stats_zst_j1)" "<= 1.2x zstd -d" "$(ratio "$(get stats_zst_j1)" "$(get zstd)")x"
-    row "stats -j1, 16 files" "$(get split16_j1)" "" ""
-    row "stats -j2, 16 files" "$(get split16_j2)" ">= 1.8x faster than -j1" "$(ratio "$(get split16_j1)" "$(get split16_j2)")x"
+    row "stats -j2, plain" "$(get stats_j2)" "" "$(ratio "$(get stats_j1)" "$(get stats_j2)")x vs -j1" stats_j2
+    row "timelines --format ndjson -o FILE -j1" "$(get timelines_j1)" "<= 2x stats" "$(ratio "$(get timelines_j1)" "$(get stats_j1)")x" timelines_j1
+    row "find one trace -j1" "$(get find_j1)" "<= 1.5x literal scan" "$(ratio "$(get find_j1)" "$(get hs_literal)")x" find_j1
+    row "igzip -d -c >/dev/null" "$(get igzip)" "" "" igzip
+    row "gzip -d -c >/dev/null" "$(get gzip)" "" "" gzip
+    row "stats -j1, .gz" "$(get stats_gz_j1)" "<= 1.2x igzip -d" "$(ratio "$(get stats_gz_j1)" "$(get igzip)")x" stats_gz_j1
+    row "zstd -d -c >/dev/null" "$(get zstd)" "" "" zstd
+    row "stats -j1, .zst" "$(get stats_zst_j1)" "<= 1.2x zstd -d" "$(ratio "$(get stats_zst_j1)" "$(get zstd)")x" stats_zst_j1
+    row "stats -j2, .gz (one thread inflates, one scans)" "$(get stats_gz_j2)" "" "$(ratio "$(get stats_gz_j2)" "$(get igzip)")x igzip -d" stats_gz_j2
+    row "stats -j2, .zst (one thread decompresses, one scans)" "$(get stats_zst_j2)" "" "$(ratio "$(get stats_zst_j2)" "$(get zstd)")x zstd -d" stats_zst_j2
+    row "stats -j1, 16 files" "$(get split16_j1)" "" "" split16_j1
+    row "stats -j2, 16 files" "$(get split16_j2)" ">= 1.8x faster than -j1" "$(ratio "$(get split16_j1)" "$(get split16_j2)")x" split16_j2
     if [ -z "$duck_note" ]; then
-        row "DuckDB group-by-Root, 2 threads" "$(get duckdb_j2)" "tracegrep -j2 >= 5x faster" "$(ratio "$(get duckdb_j2)" "$(get stats_j2)")x faster"
+        row "DuckDB group-by-Root, 2 threads" "$(get duckdb_j2)" "tracegrep -j2 >= 5x faster" "$(ratio "$(get duckdb_j2)" "$(get stats_j2)")x faster" duckdb_j2
     else
         row "DuckDB group-by-Root" "" "" "$duck_note"
     fi
