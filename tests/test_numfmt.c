@@ -12,22 +12,8 @@
 
 #include "decode/tgtime.h"
 #include "output/numfmt.h"
+#include "tg_test_util.h"
 
-/* Deterministic pseudo-random numbers (xorshift64*). */
-static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rnd(void)
-{
-    rnd_state ^= rnd_state >> 12;
-    rnd_state ^= rnd_state << 25;
-    rnd_state ^= rnd_state >> 27;
-    return rnd_state * 0x2545f4914f6cdd1dull;
-}
-
-static unsigned rnd_below(unsigned n)
-{
-    return (unsigned)(rnd() % n);
-}
 
 static void expect_u64(uint64_t v)
 {
@@ -58,7 +44,7 @@ Test(numfmt, integers_match_printf)
     expect_u64(UINT64_MAX), expect_u64(UINT64_MAX - 1);
     expect_i64(INT64_MAX), expect_i64(INT64_MIN), expect_i64(INT64_MIN + 1), expect_i64(-1);
     for (int i = 0; i < 100000; i++) {
-        uint64_t v = rnd() >> rnd_below(64);
+        uint64_t v = tt_rnd() >> tt_rnd_below(64);
         expect_u64(v);
         expect_i64((int64_t)v);
         expect_i64(-(int64_t)(v >> 1));
@@ -125,15 +111,15 @@ Test(numfmt, instants_match_tgtime_on_random_walks)
     nf_clock_init(&c);
     int64_t t = at(2025, 11, 20);
     for (int i = 0; i < 200000; i++) {
-        switch (rnd_below(8)) {
+        switch (tt_rnd_below(8)) {
         case 0: /* anywhere in the years the format spells, or past them */
-            t = (int64_t)(rnd() >> 1) * (rnd_below(2) ? 1 : -1) / (int64_t)(1 + rnd_below(3000));
+            t = (int64_t)(tt_rnd() >> 1) * (tt_rnd_below(2) ? 1 : -1) / (int64_t)(1 + tt_rnd_below(3000));
             break;
         case 1: /* a neighbouring second */
-            t += ((int64_t)rnd_below(5) - 2) * 1000000;
+            t += ((int64_t)tt_rnd_below(5) - 2) * 1000000;
             break;
         default: /* within a few seconds, as a trace's events are */
-            t += (int64_t)rnd_below(4000000) - 2000000;
+            t += (int64_t)tt_rnd_below(4000000) - 2000000;
             break;
         }
         expect_iso(&c, t);

@@ -172,21 +172,6 @@ static void sb_str(sbuf *b, const char *s)
     sb_put(b, s, strlen(s));
 }
 
-/* Deterministic pseudo-random numbers (xorshift64*). */
-static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rnd(void)
-{
-    rnd_state ^= rnd_state >> 12;
-    rnd_state ^= rnd_state << 25;
-    rnd_state ^= rnd_state >> 27;
-    return rnd_state * 0x2545f4914f6cdd1dull;
-}
-
-static unsigned rnd_below(unsigned n)
-{
-    return (unsigned)(rnd() % n);
-}
 
 /* The length of a well-formed UTF-8 sequence at p, per RFC 3629's table of
  * byte ranges, 0 if ill-formed. */
@@ -290,12 +275,12 @@ static void rnd_text(sbuf *b, size_t n, bool alb_escapes)
     };
     size_t npieces = sizeof pieces / sizeof *pieces - (alb_escapes ? 0 : 8);
     while (n > 0) {
-        if (rnd_below(8) == 0) {
-            const char *piece = pieces[rnd_below((unsigned)npieces)];
+        if (tt_rnd_below(8) == 0) {
+            const char *piece = pieces[tt_rnd_below((unsigned)npieces)];
             sb_str(b, piece);
             n -= n < strlen(piece) ? n : strlen(piece);
         } else {
-            char c = (char)(0x20 + rnd_below(0x5f));
+            char c = (char)(0x20 + tt_rnd_below(0x5f));
             sb_put(b, &c, 1);
             n--;
         }
@@ -347,7 +332,7 @@ Test(output, json_str_matches_the_reference_on_random_bytes)
     sbuf want = {0};
     for (int round = 0; round < 20000; round++) {
         sbuf in = {0};
-        rnd_text(&in, rnd_below(round < 19000 ? 80 : 3000), false);
+        rnd_text(&in, tt_rnd_below(round < 19000 ? 80 : 3000), false);
         json_str(w, in.p ? in.p : "", in.n);
         ref_json(&want, in.p ? in.p : "", in.n);
         free(in.p);
@@ -391,7 +376,7 @@ Test(output, json_esc_matches_json_str)
 {
     for (int round = 0; round < 2000; round++) {
         sbuf in = {0}, want = {0};
-        rnd_text(&in, rnd_below(200), false);
+        rnd_text(&in, tt_rnd_below(200), false);
         ref_json(&want, in.p ? in.p : "", in.n);
         char *out = malloc(JSON_ESC_MAX(in.n) + 2);
         out[0] = '"';
@@ -411,7 +396,7 @@ Test(output, alb_fields_match_the_reference)
     sbuf want = {0};
     for (int round = 0; round < 20000; round++) {
         sbuf in = {0};
-        rnd_text(&in, rnd_below(round < 19500 ? 60 : 5000), true);
+        rnd_text(&in, tt_rnd_below(round < 19500 ? 60 : 5000), true);
         tg_str raw = tg_str_make(in.p ? in.p : "", in.n);
         json_alb_field(w, raw);
         ref_alb_field(&want, raw);
@@ -432,9 +417,9 @@ Test(output, values_read_past_their_end_stop_at_it)
      * (up to lim): what follows must not leak into the value. */
     for (int round = 0; round < 5000; round++) {
         sbuf line = {0}, want = {0}, want2 = {0};
-        rnd_text(&line, 1 + rnd_below(40), true);
+        rnd_text(&line, 1 + tt_rnd_below(40), true);
         size_t vn = line.n;
-        rnd_text(&line, rnd_below(40), true); /* the rest of the line */
+        rnd_text(&line, tt_rnd_below(40), true); /* the rest of the line */
         tg_str v = tg_str_make(line.p, vn);
         const char *lim = line.p + line.n;
         char *out = malloc(JSON_PUT_MAX(line.n));
@@ -546,7 +531,7 @@ static void ref_alb_event(sbuf *b, const char *line, size_t n)
 
 static const char *pick(const char *const *list, size_t n)
 {
-    return list[rnd_below((unsigned)n)];
+    return list[tt_rnd_below((unsigned)n)];
 }
 #define PICK(list) pick((list), sizeof(list) / sizeof *(list))
 
@@ -575,30 +560,30 @@ static void rnd_alb_line(sbuf *b, unsigned *nfields)
         "-",
     };
     static const unsigned counts[] = {12, 17, 18, 19, 22, 25, 29, 30, 31, 36};
-    unsigned nf = rnd_below(4) ? 34 : counts[rnd_below(sizeof counts / sizeof *counts)];
+    unsigned nf = tt_rnd_below(4) ? 34 : counts[tt_rnd_below(sizeof counts / sizeof *counts)];
     for (unsigned k = 0; k < nf; k++) {
         if (k)
             sb_str(b, " ");
         bool quoted = k == ALB_REQUEST || k == ALB_USER_AGENT || k == ALB_TRACE_ID ||
                       k == ALB_ACTIONS_EXECUTED || k == ALB_ERROR_REASON || k >= 24;
-        if (rnd_below(60) == 0)
+        if (tt_rnd_below(60) == 0)
             continue; /* an empty field: two spaces in a row */
         if (k == ALB_TYPE) {
-            sb_str(b, rnd_below(40) ? PICK(types) : "h2\"x");
+            sb_str(b, tt_rnd_below(40) ? PICK(types) : "h2\"x");
         } else if (k == ALB_TIME || k == ALB_REQUEST_CREATION_TIME) {
             sb_str(b, PICK(times));
         } else if ((k >= ALB_REQUEST_PROCESSING && k <= ALB_SENT_BYTES)) {
             sb_str(b, PICK(nums));
         } else if (k == ALB_TRACE_ID) {
             sb_str(b, "\"");
-            sb_str(b, rnd_below(20) ? PICK(headers) : "\\x22-\\x22");
+            sb_str(b, tt_rnd_below(20) ? PICK(headers) : "\\x22-\\x22");
             sb_str(b, "\"");
         } else if (k == nf - 1) {
             sb_str(b, "\"-\""); /* a well-formed end: padding may follow */
         } else if (quoted) {
             sb_str(b, "\"");
             sbuf t = {0};
-            size_t len = rnd_below(200) == 0 ? 12000 : rnd_below(rnd_below(4) ? 40 : 300);
+            size_t len = tt_rnd_below(200) == 0 ? 12000 : tt_rnd_below(tt_rnd_below(4) ? 40 : 300);
             rnd_text(&t, len, true);
             /* Escapes are kept whole, so no quote is escaped by accident;
              * a bare quote inside stays (the tokenizer's business). */
@@ -612,7 +597,7 @@ static void rnd_alb_line(sbuf *b, unsigned *nfields)
             free(t.p);
             sb_str(b, "\"");
         } else {
-            sb_str(b, rnd_below(5) ? "app/shop-public/8337dfda9f42dac9" : "-");
+            sb_str(b, tt_rnd_below(5) ? "app/shop-public/8337dfda9f42dac9" : "-");
         }
     }
     *nfields = nf;
@@ -677,13 +662,13 @@ Test(output, writer_keeps_order_across_buffers_and_threads)
         big[i] = (char)('a' + i % 26);
     for (int round = 0; round < 3000; round++) {
         char tmp[32];
-        switch (rnd_below(5)) {
+        switch (tt_rnd_below(5)) {
         case 0:
             wr_str(w, "line ");
             sb_str(&want, "line ");
             break;
         case 1: {
-            size_t n = rnd_below(WR_ROOM_MAX);
+            size_t n = tt_rnd_below(WR_ROOM_MAX);
             char *o = wr_room(w, n);
             memcpy(o, big, n);
             wr_done(w, o + n);
@@ -691,13 +676,13 @@ Test(output, writer_keeps_order_across_buffers_and_threads)
             break;
         }
         case 2: {
-            size_t n = rnd_below(rnd_below(10) ? 3000 : 700000);
+            size_t n = tt_rnd_below(tt_rnd_below(10) ? 3000 : 700000);
             wr_bytes(w, big + 1, n - (n > 0));
             sb_put(&want, big + 1, n - (n > 0));
             break;
         }
         case 3: {
-            uint64_t v = rnd();
+            uint64_t v = tt_rnd();
             wr_u64(w, v);
             snprintf(tmp, sizeof tmp, "%" PRIu64, v);
             sb_str(&want, tmp);

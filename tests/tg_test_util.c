@@ -486,3 +486,18 @@ void tt_truth_free(tt_truth *t)
     free(t->tf);
     memset(t, 0, sizeof *t);
 }
+
+static uint64_t tt_rnd_state = 0x9e3779b97f4a7c15ull;
+
+uint64_t tt_rnd(void)
+{
+    tt_rnd_state ^= tt_rnd_state >> 12;
+    tt_rnd_state ^= tt_rnd_state << 25;
+    tt_rnd_state ^= tt_rnd_state >> 27;
+    return tt_rnd_state * 0x2545f4914f6cdd1dull;
+}
+
+unsigned tt_rnd_below(unsigned n)
+{
+    return (unsigned)(tt_rnd() % n);
+}

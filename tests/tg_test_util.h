@@ -6,6 +6,7 @@
 #define TG_TEST_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct tt_run {
     char *out;  /* stdout, NUL-terminated, owned */
@@ -92,6 +93,11 @@ typedef struct tt_truth {
 
 /* The index of a truth format name, or -1. */
 int tt_fmt_index(const char *name);
+
+/* Deterministic pseudo-random numbers (xorshift64*), the same sequence in
+ * every test (Criterion runs each test in a process of its own). */
+uint64_t tt_rnd(void);
+unsigned tt_rnd_below(unsigned n);
 
 /* Reads a truth file; aborts the test when it is missing or malformed. */
 tt_truth tt_truth_read(const char *path);
