@@ -253,11 +253,8 @@ static void json_trace_head(tl_printer *p, const grp_trace *tr)
     xray_format_root(tr->root, id);
     memcpy(o, id, 35);
     o += 35;
-    /* The OTel id is the Root's hex digits without its version and
-     * dashes: xray_format_otel()'s text, copied. */
     o = wr_put_lit(o, "\",\"otel_trace_id\":\"");
-    memcpy(o, id + 2, 8);
-    memcpy(o + 8, id + 11, 24);
+    xray_format_otel(tr->root, o); /* its NUL is overwritten next */
     o += 32;
     o = wr_put_lit(o, "\",\"epoch\":");
     o = nf_u64(o, xray_root_epoch(tr->root));
