@@ -161,3 +161,102 @@ Test(scan, a_callback_can_stop_the_scan)
     scan_scratch_free(s);
     scan_db_free(db);
 }
+
+/* Records every line handed over, without a cap. */
+typedef struct all_lines {
+    size_t n, cap;
+    size_t *off, *len;
+} all_lines;
+
+static int record_all(void *ctx, const char *line, size_t len, size_t off)
+{
+    (void)line;
+    all_lines *a = ctx;
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 1024;
+        a->off = realloc(a->off, a->cap * sizeof *a->off);
+        a->len = realloc(a->len, a->cap * sizeof *a->len);
+        cr_assert(a->off && a->len);
+    }
+    a->off[a->n] = off;
+    a->len[a->n++] = len;
+    return 0;
+}
+
+/* The pilot scan (Root= alone, the full database between its hits) hands
+ * over exactly what the full scan does, on a block over several pieces whose
+ * lines mix Root= lines with lines holding only the other keys, "trace" in
+ * any case, several keys, nothing, and oversized lines; runs of lines
+ * without a Root= make gaps of every length, at the piece's start and end
+ * too. */
+Test(scan, dense_hands_over_the_same_lines)
+{
+    scan_db *db = headers();
+    scan_scratch *s = scan_scratch_new(db);
+    static const char *const kinds[] = {
+        "https 2025 \"GET /\" \"Root=1-67891233-abcdef012345678912345678\" x",
+        "h2 \"Self=1-67891233-abcdef012345678912345678;Root=1-67891233-abcdef0123\"",
+        "http \"Parent=53995c3f42cd8ad8;Sampled=1\" no root",
+        "Sampled=0 only",
+        "a Lineage=a87bd80c:1|68fd508a:5 line",
+        "{\"traceId\":\"1-5759e988-bd862e3fe1be46a994272793\"}",
+        "XRAY TRACEID: 1-5759e988-bd862e3fe1be46a994272793",
+        "plain line without any key",
+        "",
+        "Root= at the start and Root= again",
+    };
+    size_t cap = 3u << 20, n = 0;
+    char *buf = malloc(cap + 4096);
+    while (n < cap) {
+        unsigned r = tt_rnd_below(100);
+        /* Mostly Root= lines, with runs of the others. */
+        const char *k = r < 60 ? kinds[0] : kinds[1 + r % 9];
+        if (tt_rnd_below(500) == 0) {
+            memset(buf + n, 'y', 3000); /* an oversized line, with a hit or not */
+            if (r & 1)
+                memcpy(buf + n + 1500, "Root=", 5);
+            n += 3000;
+        } else {
+            n += (size_t)sprintf(buf + n, "%s", k);
+        }
+        buf[n++] = '\n';
+    }
+    n -= tt_rnd_below(2); /* with or without a final newline */
+    all_lines full = {0}, dense = {0};
+    scan_counts cf = {0, 0}, cd = {0, 0};
+    cr_assert_eq(scan_block(db, s, buf, n, 2000, record_all, &full, &cf), SCAN_OK);
+    cr_assert_eq(scan_block_dense(db, s, buf, n, 2000, record_all, &dense, &cd), SCAN_OK);
+    cr_assert_gt(full.n, 1000);
+    cr_assert_eq(dense.n, full.n, "dense handed over %zu lines, the full scan %zu", dense.n,
+                 full.n);
+    for (size_t i = 0; i < full.n; i++) {
+        cr_assert_eq(dense.off[i], full.off[i], "line %zu", i);
+        cr_assert_eq(dense.len[i], full.len[i], "line %zu", i);
+    }
+    cr_expect_eq(cd.lines, cf.lines);
+    cr_expect_eq(cd.oversized, cf.oversized);
+    cr_expect_gt(cf.oversized, 0);
+    free(full.off), free(full.len), free(dense.off), free(dense.len);
+    free(buf);
+    scan_scratch_free(s);
+    scan_db_free(db);
+}
+
+/* A stop from the callback ends the dense scan too, whether it comes from a
+ * Root= line or from a line between two of them. */
+Test(scan, dense_stops_when_asked)
+{
+    scan_db *db = headers();
+    scan_scratch *s = scan_scratch_new(db);
+    const char *texts[] = {"Root=1\nRoot=2\n", "Self=1\nRoot=2\nRoot=3\n", "x\nSampled=1\n"};
+    for (size_t i = 0; i < 3; i++) {
+        int calls = 0;
+        scan_counts c = {0, 0};
+        cr_expect_eq(scan_block_dense(db, s, texts[i], strlen(texts[i]), 1 << 20, stop_at_first,
+                                      &calls, &c),
+                     SCAN_STOPPED, "text %zu", i);
+        cr_expect_eq(calls, 1, "text %zu", i);
+    }
+    scan_scratch_free(s);
+    scan_db_free(db);
+}
