@@ -222,11 +222,34 @@ static uint64_t inside_slow(const char *p, size_t len, bool *inq, bool *esc)
     return m;
 }
 
+/* Bit counts and the prefix XOR, as single instructions in the AVX2 build
+ * of the tokenizer (cpu.h: that level has POPCNT and PCLMULQDQ). */
+#ifdef TG_AVX2_DISPATCH
+TG_TARGET_AVX2 static inline uint64_t prefix_xor_clmul(uint64_t x)
+{
+    /* Multiplying by all ones without carries XORs every lower bit into
+     * each bit: the prefix XOR. */
+    __m128i r = _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long)x), _mm_set1_epi8(-1), 0);
+    return (uint64_t)_mm_cvtsi128_si64(r);
+}
+#define POPCOUNT(fast, x) ((fast) ? (unsigned)__builtin_popcountll(x) : popcount64(x))
+#define PREFIX_XOR(fast, x) ((fast) ? prefix_xor_clmul(x) : prefix_xor(x))
+#else
+#define POPCOUNT(fast, x) ((void)(fast), popcount64(x))
+#define PREFIX_XOR(fast, x) ((void)(fast), prefix_xor(x))
+#endif
+
 /* Splits line into fields, stopping once `limit` fields are known when
  * limit < ALB_NFIELDS (nfields is then limit, and fields past it are
  * neither kept nor counted). Only the fields whose bit is set in want are
- * kept, the others are TG_STR_NULL: a block whose separators all end
- * unwanted fields costs a popcount instead of a store per field. */
+ * kept, the others are TG_STR_NULL.
+ *
+ * A block's separators are counted at once; only the wanted fields among
+ * them are visited, the others are stepped over one cleared bit each. A
+ * field's quotes are read off the line: it opens with a quote when its
+ * first byte is one, and a field that opens with a quote and ends at a
+ * separator has closed it (an escaped quote would have kept the space
+ * inside), so a quote just before the separator is the closing one. */
 static inline __attribute__((always_inline)) uint32_t
 tokenize_body(const char *line, size_t n, alb_line *out, size_t limit, uint64_t want,
               const bool avx2)
@@ -235,65 +258,48 @@ tokenize_body(const char *line, size_t n, alb_line *out, size_t limit, uint64_t 
     size_t start = 0;   /* where the current field begins */
     uint64_t carry = 0; /* all ones when a block starts inside quotes */
     bool esc = false;   /* the block starts with an escaped byte */
-    uint64_t qtop = 0;  /* the previous block's last byte is a quote */
-    uint64_t qs = 0;    /* the current field opens with a quote */
 
     /* The full tokenizer counts every field; a prefix stops at its limit. */
     const bool count_all = limit == ALB_NFIELDS;
-    const uint64_t all = ((uint64_t)1 << ALB_NFIELDS) - 1;
-    const bool sparse = (want & all) != all;
-    if (sparse)
+    want &= limit >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << limit) - 1;
+    if (want != ((uint64_t)1 << limit) - 1)
         memset(out->f, 0, limit * sizeof *out->f); /* TG_STR_NULL */
+    /* The next field to keep; SIZE_MAX once none is left. */
+    size_t next = want ? ctz64(want) : SIZE_MAX;
     for (size_t b = 0; b < n && (count_all || k < limit); b += 64) {
         uint64_t sp, qt, bs, inq;
         block_masks(line, n, b, &sp, &qt, &bs, avx2);
         if ((bs | esc) == 0) {
-            inq = prefix_xor(qt) ^ carry;
+            inq = PREFIX_XOR(avx2, qt) ^ carry;
         } else {
             bool in = carry != 0;
             inq = inside_slow(line + b, n - b < 64 ? n - b : 64, &in, &esc);
         }
         carry = (uint64_t)0 - (inq >> 63);
-
-        /* Each separating space ends the field line[start..e). Whether the
-         * field opens with a quote (qs) and whether the byte before its
-         * separator is one are read off the quote mask, not the line: a
-         * field that opens with a quote and ends at a separator has closed
-         * it (an escaped quote would have kept the space inside), so a quote
-         * just before the separator is the closing one. */
-        uint64_t qbefore = qt << 1 | qtop; /* bit i: byte b+i-1 is a quote */
-        qtop = qt >> 63;
-        qs |= (uint64_t)(start == b) & qt & 1; /* a field opening on byte 0 */
         uint64_t sep = sp & ~inq;
-        if (sparse && sep != 0) {
-            /* Skip the whole block when the next wanted field starts past
-             * it (and the limit is not reached in it). */
-            size_t cnt = popcount64(sep);
-            uint64_t rest = k < 64 ? want >> k : 0; /* k passes 63 when counting all */
-            size_t next = rest ? k + ctz64(rest) : limit;
-            if (k + cnt <= next && k + cnt < limit) {
-                unsigned last = 63 - clz64(sep);
-                k += cnt;
-                start = b + last + 1;
-                qs = (qt >> last) >> 1 & 1;
-                continue;
+        if (sep == 0)
+            continue;
+        /* Fields k .. kend-1 end in this block. */
+        size_t kend = k + POPCOUNT(avx2, sep);
+        size_t after = b + 64 - clz64(sep); /* just past the last separator */
+        while (next < kend) {
+            /* Step over the fields before the wanted one. */
+            for (; k < next; k++) {
+                start = b + ctz64(sep) + 1;
+                sep &= sep - 1;
             }
-        }
-        for (; sep != 0 && k < limit; sep &= sep - 1) {
-            unsigned bit = ctz64(sep);
-            size_t e = b + bit;
-            size_t t = qs & (qbefore >> bit);
-            if (want >> k & 1)
-                out->f[k] = tg_str_make(line + start + qs, e - start - qs - t);
-            k++;
+            size_t e = b + ctz64(sep);
+            size_t qs = line[start] == '"';
+            size_t t = qs & (line[e - qs] == '"');
+            out->f[k++] = tg_str_make(line + start + qs, e - start - qs - t);
             start = e + 1;
-            qs = (qt >> bit) >> 1 & 1;
+            sep &= sep - 1;
+            want &= want - 1;
+            next = want ? ctz64(want) : SIZE_MAX;
         }
-        /* Fields past ALB_NFIELDS are only counted. */
-        if (sep != 0 && count_all) {
-            k += popcount64(sep);
-            start = b + 64 - clz64(sep);
-        }
+        /* The block's other separators end fields that are only counted. */
+        k = !count_all && kend > limit ? limit : kend;
+        start = after;
     }
 
     /* The last field ends at the end of the line. Its trailing quote closes

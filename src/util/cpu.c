@@ -15,7 +15,9 @@ int tg_cpu_detect(void)
     (void)off;
 #elif defined(TG_AVX2_DISPATCH)
     __builtin_cpu_init();
-    if (!off && __builtin_cpu_supports("avx2"))
+    if (!off && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+        __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt") &&
+        __builtin_cpu_supports("pclmul"))
         level = 2;
 #else
     (void)off;

@@ -4,6 +4,10 @@
  * The build targets baseline x86-64 (SSE2), which every machine has; the
  * few loops that gain from AVX2 (the ALB tokenizer's masks, line counting)
  * have a second version compiled for it, chosen per call by tg_cpu_avx2().
+ * That level also has the bit instructions every AVX2 processor has (Intel
+ * since Haswell, AMD since Zen): POPCNT, BMI1 and BMI2 (tzcnt, blsr, shrx)
+ * and PCLMULQDQ (a prefix XOR in one carry-less multiply). pdep and pext,
+ * microcoded on AMD before Zen 3, are not used.
  * TG_CPU=sse2 in the environment turns AVX2 off, so that tests and
  * benchmarks can run the baseline path on any machine.
  */
@@ -16,7 +20,7 @@
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__AVX2__)
 /* AVX2 versions are built with a target attribute and chosen at run time. */
 #define TG_AVX2_DISPATCH 1
-#define TG_TARGET_AVX2 __attribute__((target("avx2")))
+#define TG_TARGET_AVX2 __attribute__((target("avx2,bmi,bmi2,popcnt,pclmul")))
 #endif
 
 /* 0 before the first tg_cpu_avx2(), then 1 (baseline) or 2 (AVX2). */
