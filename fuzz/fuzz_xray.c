@@ -3,6 +3,7 @@
  *
  * The whole input is one header value, and also one trace id as a user would
  * type it. Besides memory safety, the target checks what xray.h promises:
+ * - xray_decode_root() gives xray_decode()'s verdict and Root;
  * - xray_decode() returns a known verdict; slices it returns lie inside the
  *   input; a usable Root formats and parses back to itself, through every
  *   parser that accepts a trace id; a failed verdict leaves the root zero.
@@ -97,6 +98,14 @@ static void check_decode(const uint8_t *data, size_t size)
     if (st == XRAY_BAD_ROOT || st == XRAY_ZERO_ROOT)
         FZ_CHECK(memmem(s, size, "Root", 4) != NULL, "%s for a header without \"Root\"",
                  xray_status_name(st));
+
+    /* The Root-only decoder gives the same verdict and Root. */
+    xray_root r;
+    memset(&r, 0xa5, sizeof r);
+    xray_status rst = xray_decode_root(s, size, &r);
+    FZ_CHECK(rst == st, "xray_decode_root says %s, xray_decode %s", xray_status_name(rst),
+             xray_status_name(st));
+    FZ_CHECK(xray_root_eq(r, h.root), "xray_decode_root and xray_decode give different Roots");
 }
 
 static void check_parse_root(const uint8_t *data, size_t size)

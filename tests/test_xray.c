@@ -651,3 +651,41 @@ Test(xray, status_names)
     cr_assert_str_eq(xray_status_name(XRAY_ZERO_ROOT), "zero-root");
     cr_assert_not_null(xray_status_name(XRAY_STATUS_COUNT));
 }
+
+/* xray_decode_root() is xray_decode()'s verdict and Root, on the headers its
+ * shortcut reads (a leading Root and 35 characters) and on those it leaves
+ * to xray_decode(). */
+Test(xray, decode_root_agrees_with_decode)
+{
+    static const struct {
+        const char *h;
+        xray_status want;
+    } cases[] = {
+        {"Root=1-5759e988-bd862e3fe1be46a994272793", XRAY_OK},
+        {"Root=1-5759E988-BD862E3FE1BE46A994272793;Parent=53995c3f42cd8ad8;Sampled=1", XRAY_OK},
+        {"Root=1-5759e988-bd862e3fe1be46a994272793 ;Sampled=1", XRAY_OK},
+        {"Root=1-5759e988-bd862e3fe1be46a99427279 ;Sampled=1", XRAY_BAD_ROOT},
+        {"Root= 1-5759e988-bd862e3fe1be46a99427279;Sampled=1", XRAY_BAD_ROOT},
+        {"Root=1-5759e988-bd862e3fe1be46a994272793x", XRAY_BAD_ROOT},
+        {"Root=1-5759e988-bd862e3fe1be46a99427279g", XRAY_BAD_ROOT},
+        {"Root=2-5759e988-bd862e3fe1be46a994272793", XRAY_BAD_ROOT},
+        {"Root=1-5759e988-000000000000000000000000;Sampled=1", XRAY_ZERO_ROOT},
+        {"Root=bad;Root=1-5759e988-bd862e3fe1be46a994272793", XRAY_BAD_ROOT},
+        {"Self=1-5759e988-bd862e3fe1be46a994272793;Root=1-5759e988-bd862e3fe1be46a994272794",
+         XRAY_OK},
+        {" Root = 1-5759e988-bd862e3fe1be46a994272793", XRAY_OK},
+        {"Parent=53995c3f42cd8ad8;Sampled=1", XRAY_NO_ROOT},
+        {"Root=", XRAY_BAD_ROOT},
+        {"", XRAY_NO_ROOT},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *s = cases[i].h;
+        xray_header h;
+        xray_status full = xray_decode(s, strlen(s), &h);
+        xray_root r = {1, 1};
+        xray_status st = xray_decode_root(s, strlen(s), &r);
+        cr_assert_eq(full, cases[i].want, "%s: xray_decode says %s", s, xray_status_name(full));
+        cr_assert_eq(st, full, "%s: xray_decode_root says %s", s, xray_status_name(st));
+        cr_assert(xray_root_eq(r, h.root), "%s: the Roots differ", s);
+    }
+}

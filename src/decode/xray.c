@@ -212,6 +212,24 @@ xray_status xray_decode(const char *s, size_t n, xray_header *out)
     return st;
 }
 
+xray_status xray_decode_root(const char *s, size_t n, xray_root *out)
+{
+    /* The usual first field, "Root=" and 35 characters, decides: the first
+     * Root wins and no other field changes the verdict. Blanks inside it
+     * need no trimming here, since a blank is neither a hex digit nor any
+     * other character of a Root: trimmed or not, such a value is bad. */
+    if (n >= 40 && memcmp(s, "Root=", 5) == 0 && (n == 40 || s[40] == ';')) {
+        xray_status st = xray_root_status(s + 5, 35, out);
+        if (st != XRAY_OK)
+            out->hi = out->lo = 0;
+        return st;
+    }
+    xray_header h;
+    xray_status st = xray_decode(s, n, &h);
+    *out = h.root;
+    return st;
+}
+
 static inline bool is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';

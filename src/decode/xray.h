@@ -68,6 +68,11 @@ typedef struct xray_header {
  * when a header repeats it. */
 xray_status xray_decode(const char *s, size_t n, xray_header *out);
 
+/* xray_decode()'s verdict and Root alone (*out is zero unless XRAY_OK), for
+ * callers that need nothing else: faster on a header that opens with its
+ * Root, as first hops do. */
+xray_status xray_decode_root(const char *s, size_t n, xray_root *out);
+
 /* The verdict xray_decode() gives a Root value s[0..n): XRAY_OK (and *out
  * set), XRAY_BAD_ROOT or XRAY_ZERO_ROOT. For decoders that meet a bare id
  * (Lambda's XRAY TraceId, a JSON xrayTraceId) and must judge it exactly as

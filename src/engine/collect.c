@@ -85,9 +85,11 @@ sniff_format collect_detect(const eng_settings *s, const char *p, size_t n)
  * line was found through field 18 or through a decoy elsewhere on it. */
 static bool has_header_key(tg_str h)
 {
-    if (h.n >= 5 && memcmp(h.p, "Root=", 5) == 0)
-        return true; /* the usual first hop: no search */
     static const char *const keys[] = {"Root=", "Self=", "Parent=", "Sampled=", "Lineage="};
+    /* Headers open with a key, Root= on a first hop: no search then. */
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        if (h.n >= strlen(keys[i]) && memcmp(h.p, keys[i], strlen(keys[i])) == 0)
+            return true;
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
         if (memmem(h.p, h.n, keys[i], strlen(keys[i])))
             return true;
@@ -188,8 +190,8 @@ static int on_alb_line(collector *c, const char *line, size_t len, size_t off)
     if (rec.t.nfields <= ALB_TRACE_ID || !has_header_key(rec.t.f[ALB_TRACE_ID]))
         return 0;
     tg_str h = rec.t.f[ALB_TRACE_ID];
-    xray_header xh;
-    xray_status st = xray_decode(h.p, h.n, &xh);
+    xray_root root;
+    xray_status st = xray_decode_root(h.p, h.n, &root);
     c->c.header_lines++;
     if (st != XRAY_OK) {
         c->c.malformed[st]++;
@@ -198,12 +200,12 @@ static int on_alb_line(collector *c, const char *line, size_t len, size_t off)
     }
     c->c.events++;
     c->c.events_by[GRP_FMT_ALB]++;
-    if (c->s->nids && !wanted(c->s, xh.root))
+    if (c->s->nids && !wanted(c->s, root))
         return 0;
 
     grp_event e;
     event_init(c, &e, off, GRP_FMT_ALB);
-    e.root = xh.root;
+    e.root = root;
     e.end_us = rec.time_us;
     e.start_us = rec.created_us != TGTIME_NONE ? rec.created_us : rec.time_us;
     /* A creation time after the response time is a clock glitch; the event
@@ -217,7 +219,7 @@ static int on_alb_line(collector *c, const char *line, size_t len, size_t off)
     e.lb = source_id(c, rec.t.f[ALB_ELB]);
     tg_str tid = rec.t.nfields > ALB_CONN_TRACE_ID ? rec.t.f[ALB_CONN_TRACE_ID] : TG_STR_NULL;
     if (tid.n > 4 && memcmp(tid.p, "TID_", 4) == 0 &&
-        join_refs_push(&c->conn_refs, xh.root, join_key(tid.p, tid.n)) != 0)
+        join_refs_push(&c->conn_refs, root, join_key(tid.p, tid.n)) != 0)
         return -1;
     if (keep_line(c, &e, tg_str_make(line, len), true) != 0)
         return -1;
