@@ -26,11 +26,16 @@ struct scan_db {
 struct scan_scratch {
     hs_scratch_t *hs;
     hs_scratch_t *pilot;
+    uint32_t *nl; /* the current piece's newline offsets (SCAN_NL_CAP) */
 };
 
 /* A piece is counted and then scanned while it sits in L2: 256 KiB keeps
  * both passes in cache on any x86 of the last decade. */
 #define SCAN_PIECE (256u * 1024u)
+
+/* A piece holds at most SCAN_PIECE newlines: it ends at the last newline of
+ * its first 256 KiB, or, when they hold none, at the first one after. */
+#define SCAN_NL_CAP SCAN_PIECE
 
 static hs_database_t *compile_hs(const char *const *pats, const unsigned *flags,
                                  const unsigned *ids, unsigned n, char *err, size_t errlen)
@@ -130,7 +135,8 @@ void scan_db_free(scan_db *db)
 scan_scratch *scan_scratch_new(const scan_db *db)
 {
     scan_scratch *s = calloc(1, sizeof *s);
-    if (s && (hs_alloc_scratch(db->hs, &s->hs) != HS_SUCCESS ||
+    if (s && (!(s->nl = malloc(SCAN_NL_CAP * sizeof *s->nl)) ||
+              hs_alloc_scratch(db->hs, &s->hs) != HS_SUCCESS ||
               (db->pilot && hs_alloc_scratch(db->pilot, &s->pilot) != HS_SUCCESS))) {
         scan_scratch_free(s);
         return NULL;
@@ -143,6 +149,7 @@ void scan_scratch_free(scan_scratch *s)
     if (s) {
         hs_free_scratch(s->hs);
         hs_free_scratch(s->pilot);
+        free(s->nl);
         free(s);
     }
 }
@@ -226,11 +233,75 @@ uint64_t scan_count_lines(const char *p, size_t n)
     return count_nl(p, n) + (p[n - 1] != '\n');
 }
 
+/*
+ * The offsets of the newlines in p[0..n) (n < 4 GiB) into out, which has
+ * room for every one of them; returns how many. Each piece is
+ * indexed once, the first pass to touch it; a hit's line is then found in
+ * the index instead of by searching the bytes on both sides of the hit.
+ */
+static size_t index_nl_sse2(const char *p, size_t n, uint32_t *out)
+{
+    size_t k = 0, i = 0;
+#ifdef __SSE2__
+    const __m128i nl = _mm_set1_epi8('\n');
+    for (; i + 16 <= n; i += 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), nl));
+        for (; m != 0; m &= m - 1)
+            out[k++] = (uint32_t)(i + (unsigned)__builtin_ctz(m));
+    }
+#endif
+    for (; i < n; i++)
+        if (p[i] == '\n')
+            out[k++] = (uint32_t)i;
+    return k;
+}
+
+#ifdef TG_AVX2_DISPATCH
+/* index_nl_sse2() 64 bytes at a time. ALB lines are hundreds of bytes, so
+ * most blocks hold no newline: one test settles those. */
+TG_TARGET_AVX2 static size_t index_nl_avx2(const char *p, size_t n, uint32_t *out)
+{
+    size_t k = 0, i = 0;
+    const __m256i nl = _mm256_set1_epi8('\n');
+    for (; i + 64 <= n; i += 64) {
+        __m256i a = _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(p + i)), nl);
+        __m256i b = _mm256_cmpeq_epi8(
+            _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32)), nl);
+        if (_mm256_testz_si256(_mm256_or_si256(a, b), _mm256_or_si256(a, b)))
+            continue;
+        uint64_t m = (uint64_t)(uint32_t)_mm256_movemask_epi8(a) |
+                     (uint64_t)(uint32_t)_mm256_movemask_epi8(b) << 32;
+        do {
+            out[k++] = (uint32_t)(i + _tzcnt_u64(m));
+            m = _blsr_u64(m);
+        } while (m != 0);
+    }
+    for (; i < n; i++)
+        if (p[i] == '\n')
+            out[k++] = (uint32_t)i;
+    return k;
+}
+#endif
+
+static size_t index_nl(const char *p, size_t n, uint32_t *out)
+{
+#ifdef TG_AVX2_DISPATCH
+    if (tg_cpu_avx2())
+        return index_nl_avx2(p, n, out);
+#endif
+    return index_nl_sse2(p, n, out);
+}
+
 typedef struct scan_ctx {
     const char *base; /* the block */
     const char *piece;
     size_t piece_len;
+    const uint32_t *nl; /* the piece's newlines */
+    size_t nnl;
+    size_t cur;       /* the first newline at or after next_line */
     size_t next_line; /* offset in the piece where the next unseen line starts */
+    size_t from;      /* where in the piece the running hs_scan started */
     size_t max_line;
     scan_line_fn fn;
     void *ctx;
@@ -240,28 +311,32 @@ typedef struct scan_ctx {
     bool failed; /* a gap's scan failed */
 } scan_ctx;
 
-/* Hands over the line that starts at piece offset start and holds the hit
- * at offset hit. */
-static int hand_line(scan_ctx *c, size_t start, size_t hit)
+/* The line holding the byte at piece offset hit, at or after next_line:
+ * [*start, *stop), stop at its newline or the piece's end. Moves the cursor
+ * to that newline: hits come in order. */
+static void locate(scan_ctx *c, size_t hit, size_t *start, size_t *stop)
 {
-    const char *piece = c->piece;
-    const char *end = memchr(piece + hit, '\n', c->piece_len - hit);
-    size_t stop = end ? (size_t)(end - piece) : c->piece_len;
-    c->next_line = end ? stop + 1 : stop;
+    size_t k = c->cur;
+    while (k < c->nnl && c->nl[k] < hit)
+        k++;
+    c->cur = k;
+    *start = k > 0 && c->nl[k - 1] + (size_t)1 > c->next_line ? c->nl[k - 1] + (size_t)1
+                                                                : c->next_line;
+    *stop = k < c->nnl ? c->nl[k] : c->piece_len;
+}
+
+/* Hands over the line [start, stop) and moves past it. */
+static int hand_line(scan_ctx *c, size_t start, size_t stop)
+{
+    c->next_line = stop < c->piece_len ? stop + 1 : stop;
+    c->cur += stop < c->piece_len;
     if (stop - start > c->max_line)
         return 0; /* counted as oversized by the piece's line count */
-    if (c->fn(c->ctx, piece + start, stop - start, (size_t)(piece + start - c->base)) != 0) {
+    if (c->fn(c->ctx, c->piece + start, stop - start, (size_t)(c->piece + start - c->base)) != 0) {
         c->stopped = true;
         return 1;
     }
     return 0;
-}
-
-/* The start of the line holding the hit at piece offset hit. */
-static size_t line_start(const scan_ctx *c, size_t hit)
-{
-    const char *nl = memrchr(c->piece + c->next_line, '\n', hit - c->next_line);
-    return nl ? (size_t)(nl - c->piece) + 1 : c->next_line;
 }
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to,
@@ -269,29 +344,31 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 {
     (void)id, (void)from, (void)flags;
     scan_ctx *c = vctx;
+    size_t end = c->from + (size_t)to;
     /* Hits come in order of their end: one inside a line already handed
      * over is skipped. */
-    if (to <= c->next_line)
+    if (end <= c->next_line)
         return 0;
-    size_t hit = (size_t)to - 1;
-    return hand_line(c, line_start(c, hit), hit);
+    size_t start, stop;
+    locate(c, end - 1, &start, &stop);
+    return hand_line(c, start, stop);
 }
 
 /* Scans the whole lines piece[next_line..end) with the full database and
- * moves next_line to end. Nonzero when the scan stopped or failed. */
-static int scan_gap(scan_ctx *c, size_t end)
+ * moves next_line to end, cursor to cur_end. Nonzero when the scan stopped
+ * or failed. */
+static int scan_gap(scan_ctx *c, size_t end, size_t cur_end)
 {
-    if (end <= c->next_line)
-        return 0;
-    scan_ctx g = *c;
-    g.piece = c->piece + c->next_line;
-    g.piece_len = end - c->next_line;
-    g.next_line = 0;
-    hs_error_t rc = hs_scan(c->gap_db, g.piece, (unsigned)g.piece_len, 0, c->gap_scratch,
-                            on_match, &g);
+    if (end > c->next_line) {
+        scan_ctx g = *c;
+        g.from = c->next_line;
+        hs_error_t rc = hs_scan(c->gap_db, c->piece + g.from, (unsigned)(end - g.from), 0,
+                                c->gap_scratch, on_match, &g);
+        c->stopped = g.stopped;
+        c->failed = !g.stopped && rc != HS_SUCCESS;
+    }
     c->next_line = end;
-    c->stopped = g.stopped;
-    c->failed = !g.stopped && rc != HS_SUCCESS;
+    c->cur = cur_end;
     return c->stopped || c->failed;
 }
 
@@ -304,30 +381,27 @@ static int on_pilot(unsigned id, unsigned long long from, unsigned long long to,
     scan_ctx *c = vctx;
     if (to <= c->next_line)
         return 0;
-    size_t hit = (size_t)to - 1;
-    size_t start = line_start(c, hit);
-    if (scan_gap(c, start) != 0)
+    size_t cur0 = c->cur, start, stop;
+    locate(c, (size_t)to - 1, &start, &stop);
+    size_t cur = c->cur;
+    c->cur = cur0;
+    if (scan_gap(c, start, cur) != 0)
         return 1;
-    return hand_line(c, start, hit);
+    return hand_line(c, start, stop);
 }
 
-/* Lines in piece[0..n) longer than max_line. A piece is 256 KiB plus at
- * most one line, so with the default limit (1 MiB) only a piece stretched by
- * a long line needs the line-by-line walk. */
-static uint64_t count_oversized(const char *p, size_t n, size_t max_line)
+/* Lines in the piece longer than max_line, read off its newline index. */
+static uint64_t count_oversized(size_t n, const uint32_t *nl, size_t nnl, size_t max_line)
 {
     if (n <= max_line)
         return 0;
     uint64_t over = 0;
-    const char *end = p + n;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *stop = nl ? nl : end;
-        if ((size_t)(stop - p) > max_line)
-            over++;
-        p = nl ? nl + 1 : end;
+    size_t start = 0;
+    for (size_t k = 0; k < nnl; k++) {
+        over += nl[k] - start > max_line;
+        start = nl[k] + (size_t)1;
     }
-    return over;
+    return over + (start < n && n - start > max_line);
 }
 
 /* The full database's scan of one piece; with a pilot, the pilot's scan
@@ -340,7 +414,7 @@ static hs_error_t scan_piece(const scan_db *db, scan_scratch *s, scan_ctx *sc, b
     sc->gap_scratch = s->hs;
     hs_error_t rc = hs_scan(db->pilot, sc->piece, (unsigned)sc->piece_len, 0, s->pilot, on_pilot, sc);
     if (rc == HS_SUCCESS)
-        scan_gap(sc, sc->piece_len);
+        scan_gap(sc, sc->piece_len, sc->nnl);
     return sc->failed ? HS_UNKNOWN_ERROR : rc;
 }
 
@@ -361,11 +435,14 @@ static int scan_pieces(const scan_db *db, scan_scratch *s, const char *p, size_t
                 len = (size_t)(nl - (p + at)) + 1;
         }
         const char *piece = p + at;
-        uint64_t newlines = count_nl(piece, len);
-        c->lines += newlines + (piece[len - 1] != '\n');
-        c->oversized += count_oversized(piece, len, max_line);
+        size_t nnl = index_nl(piece, len, s->nl);
+        c->lines += nnl + (piece[len - 1] != '\n');
+        c->oversized += count_oversized(len, s->nl, nnl, max_line);
         sc.piece = piece;
         sc.piece_len = len;
+        sc.nl = s->nl;
+        sc.nnl = nnl;
+        sc.cur = 0;
         sc.next_line = 0;
         /* len is at most one line past 256 KiB; a longer line is still far
          * below hs_scan's 4 GiB limit because blocks are split by the caller
