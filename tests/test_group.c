@@ -303,3 +303,40 @@ Test(group, merge_in_batches_equals_adding_everything)
     grp_agg_free(&w1);
     grp_agg_free(&w2);
 }
+
+/* A presized table gives what a growing one gives, without growing while
+ * its estimate holds, and still grows past a wrong estimate. */
+Test(group, presized_equals_growing)
+{
+    enum { N = 30000 };
+    grp_event *e = malloc(N * sizeof *e);
+    cr_assert(e);
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (size_t i = 0; i < N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        e[i] = ev(x % (N / 2) + 1, (int64_t)(x >> 40), (int64_t)(x >> 40) + 3, 0, i,
+                  (uint16_t)(x % 600), (uint16_t)(x >> 60));
+    }
+    grp_agg grow, big, small;
+    grp_agg_init(&grow);
+    grp_agg_init(&big);
+    grp_agg_init(&small);
+    cr_assert_eq(grp_agg_presize(&big, N / 2), 0);
+    cr_assert_eq(grp_agg_presize(&small, 100), 0);
+    size_t slots = big.nslots;
+    cr_assert_geq(slots, (size_t)N, "room for N/2 traces at half load");
+    for (size_t i = 0; i < N; i += GRP_BATCH) {
+        size_t m = N - i < GRP_BATCH ? N - i : GRP_BATCH;
+        cr_assert_eq(grp_agg_add_batch(&grow, &e[i], m, NULL), 0);
+        cr_assert_eq(grp_agg_add_batch(&big, &e[i], m, NULL), 0);
+        cr_assert_eq(grp_agg_add_batch(&small, &e[i], m, NULL), 0);
+    }
+    cr_expect_eq(big.nslots, slots, "the presized table grew");
+    cr_expect_gt(small.nslots, (size_t)1024, "a small estimate must not stop growth");
+    expect_same_traces(&grow, &big);
+    expect_same_traces(&grow, &small);
+    grp_agg_free(&grow);
+    grp_agg_free(&big);
+    grp_agg_free(&small);
+    free(e);
+}

@@ -119,6 +119,11 @@ static int reserve(grp_agg *a, size_t more)
     return 0;
 }
 
+int grp_agg_presize(grp_agg *a, size_t traces)
+{
+    return reserve(a, traces);
+}
+
 /* Appends the trace of root r with no event yet, its slot being s. */
 static size_t add_trace(grp_agg *a, xray_root r, uint64_t h, size_t s)
 {
@@ -355,6 +360,9 @@ int grp_build(grp_table *t, grp_event *const *vecs, const size_t *lens, size_t n
         return 0;
     grp_agg a;
     grp_agg_init(&a);
+    /* Half the events: one rehash at most, when every event is a trace of
+     * its own; none when traces have two events or more, as most do. */
+    (void)grp_agg_presize(&a, total / 2);
     uint32_t *owner = keep_events ? malloc(total * sizeof *owner) : NULL;
     if (keep_events && !owner)
         return -1;

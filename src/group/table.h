@@ -60,6 +60,12 @@ typedef struct grp_agg {
 void grp_agg_init(grp_agg *a);
 void grp_agg_free(grp_agg *a);
 
+/* Makes room for `traces` traces up front (an estimate: the table still
+ * grows past it), so that filling it rehashes nothing. The memory is only
+ * reserved: slot pages are touched as traces land on them. Returns 0, or -1
+ * when memory is short (a is then unchanged and still usable). */
+int grp_agg_presize(grp_agg *a, size_t traces);
+
 /* Adds e to its trace; *idx (may be NULL) receives the trace's index.
  * Returns 0, or -1 when memory is short. */
 int grp_agg_add(grp_agg *a, const grp_event *e, uint32_t *idx);
