@@ -113,8 +113,10 @@ static void scan_piece(worker *w, const piece *pc)
     c->mapped = pc->map->kept;
     const char *p = pc->map->m.p + pc->start;
     size_t n = (size_t)(pc->end - pc->start);
-    /* Progress is counted per 64 MiB so a single huge file shows movement. */
-    const size_t step = 64u << 20;
+    /* A piece is scanned 16 MiB at a time: progress moves on a huge file,
+     * and each step's pages are unmapped once scanned, so that no more than
+     * 16 MiB of the mapping per worker counts in the resident memory. */
+    const size_t step = 16u << 20;
     for (size_t at = 0; at < n;) {
         size_t len = n - at;
         if (len > step) {
@@ -458,9 +460,7 @@ static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
         rc = grp_agg_merge(&out->agg, &c->agg, map, c->lbs.n);
         free(map);
         grp_agg_free(&c->agg);
-        if (rc == 0 && (join_recs_move(&conn, &c->conn) || join_recs_move(&cf, &c->cf) ||
-                        join_refs_move(&conn_refs, &c->conn_refs) ||
-                        join_refs_move(&cf_refs, &c->cf_refs)))
+        if (rc == 0 && (join_recs_move(&conn, &c->conn) || join_recs_move(&cf, &c->cf)))
             rc = -1;
         eng_counts_add(&out->c, &c->c);
         out->vecs[i] = c->ev.v;
@@ -469,6 +469,12 @@ static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
         memset(&c->ev, 0, sizeof c->ev);
         arena_init(&c->lines, c->lines.chunk_size);
     }
+    /* The references (a million per GiB of ALB logs) are gathered only
+     * when there are records to join them to: usually there are none. */
+    for (unsigned i = 0; i < n && rc == 0; i++)
+        if ((conn.n && join_refs_move(&conn_refs, &ws[i].col.conn_refs)) ||
+            (cf.n && join_refs_move(&cf_refs, &ws[i].col.cf_refs)))
+            rc = -1;
     if (rc == 0)
         rc = resolve_joins(out, &conn, &conn_refs, &cf, &cf_refs, e->s->mode == ENG_STATS);
     join_recs_free(&conn);
@@ -479,15 +485,18 @@ static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
 }
 
 /* How many traces a stats worker's table is sized for up front: about one
- * per KiB of its share of the inputs, as in ALB logs (a 700-byte line, two
- * lines a trace), up to a million. Compressed inputs count at their
- * compressed size, which only means the table grows as it used to. */
-static size_t presize_traces(const walk_list *inputs, unsigned workers)
+ * per KiB of the inputs, as in ALB logs (a 700-byte line, two lines a
+ * trace), up to a million. Each worker's table is sized for all of them, not
+ * its share: the tables are merged into the first one at the end, which
+ * then has room for every trace without a rehash. Compressed inputs count
+ * at their compressed size, which only means the table grows as it used
+ * to. */
+static size_t presize_traces(const walk_list *inputs)
 {
     uint64_t bytes = 0;
     for (size_t i = 0; i < inputs->n; i++)
         bytes += inputs->sizes[i];
-    uint64_t t = bytes / workers / 1024;
+    uint64_t t = bytes / 1024;
     return t > (1u << 20) ? (size_t)1 << 20 : (size_t)t;
 }
 
@@ -531,7 +540,7 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
             break;
         }
         if (s->mode == ENG_STATS)
-            (void)grp_agg_presize(&ws[i].col.agg, presize_traces(inputs, n));
+            (void)grp_agg_presize(&ws[i].col.agg, presize_traces(inputs));
     }
     for (unsigned i = 0; rc == 0 && i < n; i++) {
         atomic_fetch_add(&e.workers_left, 1);

@@ -136,6 +136,12 @@ void join_recs_free(join_recs *r)
 
 int join_refs_move(join_refs *dst, join_refs *src)
 {
+    if (dst->n == 0) { /* taken over, not copied */
+        join_refs_free(dst);
+        *dst = *src;
+        memset(src, 0, sizeof *src);
+        return 0;
+    }
     if (grow((void **)&dst->v, &dst->cap, dst->n + src->n, sizeof *dst->v) != 0)
         return -1;
     if (src->n)
@@ -147,6 +153,12 @@ int join_refs_move(join_refs *dst, join_refs *src)
 
 int join_recs_move(join_recs *dst, join_recs *src)
 {
+    if (dst->n == 0) { /* taken over, not copied */
+        join_recs_free(dst);
+        *dst = *src;
+        memset(src, 0, sizeof *src);
+        return 0;
+    }
     if (grow((void **)&dst->v, &dst->cap, dst->n + src->n, sizeof *dst->v) != 0)
         return -1;
     if (src->n)
