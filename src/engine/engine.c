@@ -24,8 +24,10 @@
 #define ENG_KEEP_MAP_MAX 8192u
 
 /* A plain file is split for parallel scanning only when each piece is at
- * least this big: below it, the pieces' setup would cost more than it saves. */
-#define ENG_MIN_PIECE (32u << 20)
+ * least this big: below it, the pieces' setup would cost more than it saves.
+ * 8 MiB is about 8 ms of scanning: the most one worker can be left waiting
+ * for another's last piece at the end of a run. */
+#define ENG_MIN_PIECE (8u << 20)
 
 /* A memory-mapped file shared by the pieces cut from it. The last worker
  * done with a piece unmaps it. */
