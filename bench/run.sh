@@ -81,6 +81,7 @@ run hs_regex build/hs-limit -r "$plain"
 run stats_j1 "$tg" stats -j 1 "$plain"
 run stats_j2 "$tg" stats -j 2 "$plain"
 run timelines_j1 "$tg" timelines -j 1 --format ndjson -o /tmp/tracegrep-bench.ndjson "$plain"
+run timelines_j2 "$tg" timelines -j 2 --format ndjson -o /tmp/tracegrep-bench.ndjson "$plain"
 find_id=$(awk -F'\t' '$1=="trace" && $7>=2 {print $2; exit}' "$data/alb-$size.truth.tsv")
 run find_j1 "$tg" find -j 1 "$find_id" "$plain"
 run stats_gz_j1 "$tg" stats -j 1 "$plain.gz"
@@ -150,6 +151,7 @@ get() { echo "${T[$1]:-}"; }
     fi
     row "stats -j2, plain" "$(get stats_j2)" "" "$(ratio "$(get stats_j1)" "$(get stats_j2)")x vs -j1" stats_j2
     row "timelines --format ndjson -o FILE -j1" "$(get timelines_j1)" "<= 2x stats" "$(ratio "$(get timelines_j1)" "$(get stats_j1)")x" timelines_j1
+    row "timelines --format ndjson -o FILE -j2" "$(get timelines_j2)" "" "$(ratio "$(get timelines_j2)" "$(get stats_j2)")x stats -j2, $(ratio "$(get timelines_j1)" "$(get timelines_j2)")x faster than -j1" timelines_j2
     row "find one trace -j1" "$(get find_j1)" "<= 1.5x literal scan" "$(ratio "$(get find_j1)" "$(get hs_literal)")x" find_j1
     row "igzip -d -c >/dev/null" "$(get igzip)" "" "" igzip
     row "gzip -d -c >/dev/null" "$(get gzip)" "" "" gzip

@@ -218,19 +218,23 @@ Test(cli, crlf_lines_count_like_lf_lines)
     free(dir);
 }
 
+/* With one thread printing, and with three (3000 traces make six chunks,
+ * printed side by side). */
 Test(cli, closed_pipe_ends_quietly)
 {
     char *dir = tt_tmpdir();
     tt_truth t = make_good(dir, 3000);
-    tt_run r;
-    char *cmd = tt_fmt("bash -c \"'%s' timelines --format ndjson '%s/good.log' | head -1 "
-                       ">/dev/null; echo status=\\${PIPESTATUS[0]}\"",
-                       tt_binary(), dir);
-    r = tt_sh(cmd, NULL);
-    cr_expect_not_null(strstr(r.out, "status=0"), "exit status through a closed pipe: %s", r.out);
-    cr_expect_eq(r.err_len, 0, "a closed pipe printed: %s", r.err);
-    tt_run_free(&r);
-    free(cmd);
+    for (int j = 1; j <= 3; j += 2) {
+        char *cmd = tt_fmt("bash -c \"'%s' timelines -j %d --format ndjson '%s/good.log' | head -1 "
+                           ">/dev/null; echo status=\\${PIPESTATUS[0]}\"",
+                           tt_binary(), j, dir);
+        tt_run r = tt_sh(cmd, NULL);
+        cr_expect_not_null(strstr(r.out, "status=0"), "-j %d: exit status through a closed pipe: %s",
+                           j, r.out);
+        cr_expect_eq(r.err_len, 0, "-j %d: a closed pipe printed: %s", j, r.err);
+        tt_run_free(&r);
+        free(cmd);
+    }
     tt_truth_free(&t);
     tt_rmtree(dir);
     free(dir);
@@ -239,12 +243,17 @@ Test(cli, closed_pipe_ends_quietly)
 Test(cli, full_disk_is_an_error)
 {
     char *dir = tt_tmpdir();
-    tt_truth t = make_good(dir, 100);
-    tt_run r = sh("'@B' timelines -o /dev/full '@D/good.log'", dir);
-    cr_expect_eq(r.status, 2);
-    cr_expect_not_null(strstr(r.err, "/dev/full"), "%s", r.err);
-    cr_expect_not_null(strstr(r.err, "No space left"), "%s", r.err);
-    tt_run_free(&r);
+    tt_truth t = make_good(dir, 3000);
+    /* Three threads print side by side: the error must still stop them. */
+    const char *cmds[] = {"'@B' timelines -j 1 -o /dev/full '@D/good.log'",
+                          "'@B' timelines -j 3 --format ndjson -o /dev/full '@D/good.log'"};
+    for (int i = 0; i < 2; i++) {
+        tt_run r = sh(cmds[i], dir);
+        cr_expect_eq(r.status, 2, "%s", cmds[i]);
+        cr_expect_not_null(strstr(r.err, "/dev/full"), "%s", r.err);
+        cr_expect_not_null(strstr(r.err, "No space left"), "%s", r.err);
+        tt_run_free(&r);
+    }
     tt_truth_free(&t);
     tt_rmtree(dir);
     free(dir);

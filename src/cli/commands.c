@@ -247,18 +247,11 @@ int cmd_run(const cli_opts *o)
             stats_print_text(&w, &v, color);
     } else {
         grp_sort_traces(&table);
-        tl_printer p;
-        if (tl_printer_init(&p, &w, &res, &inputs, color, o->cmd == CMD_FIND) != 0) {
+        if (tl_print_all(&w, &table, &res, &inputs, color, o->cmd == CMD_FIND,
+                         o->format == FMT_NDJSON, s.threads) != 0) {
             tg_errorf(&rep, "out of memory while printing");
             goto done;
         }
-        for (size_t i = 0; i < table.ntraces && !w.err; i++) {
-            if (o->format == FMT_NDJSON)
-                tl_print_ndjson(&p, &table, &table.traces[i]);
-            else
-                tl_print_text(&p, &table, &table.traces[i]);
-        }
-        tl_printer_free(&p);
         if (o->cmd == CMD_FIND)
             report_missing(&table, ids, nids, &rep);
     }

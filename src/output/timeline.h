@@ -40,6 +40,14 @@ void tl_printer_free(tl_printer *p);
 void tl_print_text(tl_printer *p, const grp_table *t, const grp_trace *tr);
 void tl_print_ndjson(tl_printer *p, const grp_table *t, const grp_trace *tr);
 
+/* Prints every trace of t, in t's order, as text or NDJSON: the text that
+ * tl_print_text() or tl_print_ndjson() give one trace after another, made
+ * by up to `threads` threads side by side (those that cannot be started
+ * are done without). Stops early once w has failed. Returns 0, or -1 when
+ * memory is short (the output is then cut after a whole trace). */
+int tl_print_all(writer *w, const grp_table *t, const eng_result *res, const walk_list *inputs,
+                 bool color, bool raw, bool ndjson, unsigned threads);
+
 /* "812 us", "3.412 ms", "12.031 s", "3 min 4 s"…: a duration for people. */
 void tl_format_duration(int64_t us, char *out, size_t cap);
 

@@ -121,7 +121,7 @@ typedef struct wr_async {
     pthread_mutex_t mu;
     pthread_cond_t wake, idle;
     int fd;
-    bool cut; /* cut the file to one byte before the first job */
+    bool cut; /* cut the file to one byte before the first job; false once done */
     char *job;
     size_t job_n;
     char *other; /* the buffer not being filled: the job's, or the spare */
@@ -133,11 +133,15 @@ typedef struct wr_async {
 static void *helper_main(void *arg)
 {
     wr_async *a = arg;
-    /* a->cut is set before the thread starts and read only here. */
-    int cut_err = a->cut && ftruncate(a->fd, 1) != 0 ? errno : 0;
+    pthread_mutex_lock(&a->mu);
+    bool cut = a->cut;
+    pthread_mutex_unlock(&a->mu);
+    int cut_err = cut && ftruncate(a->fd, 1) != 0 ? errno : 0;
     pthread_mutex_lock(&a->mu);
     if (cut_err && !a->err)
         a->err = cut_err;
+    a->cut = false; /* wr_bytes_direct() waits for this */
+    pthread_cond_signal(&a->idle);
     for (;;) {
         while (!a->job && !a->stop)
             pthread_cond_wait(&a->wake, &a->mu);
@@ -206,6 +210,8 @@ fail:
 
 void wr_flush(writer *w)
 {
+    if (w->fd < 0)
+        return; /* a memory writer keeps everything */
     wr_async *a = w->async;
     if (!a) {
         put(w->fd, w->buf, w->n, &w->err, &w->written);
@@ -242,10 +248,32 @@ static void stop_async(writer *w)
     w->async = NULL;
 }
 
+/* A memory writer's buffer doubled until it has room for n more bytes. On
+ * failure the text so far is dropped (the error stays), so that the callers
+ * still get the room they asked for. */
+static void grow_mem(writer *w, size_t n)
+{
+    size_t cap = w->cap;
+    while (cap - w->n < n)
+        cap *= 2;
+    char *b = cap == w->cap ? w->buf : realloc(w->buf, cap);
+    if (!b) {
+        w->err = w->err ? w->err : ENOMEM;
+        w->n = 0;
+        return;
+    }
+    w->buf = b;
+    w->cap = cap;
+}
+
 /* Empties a buffer that ran full: the output is long, so from now on the
  * helper writes it (unless it cannot be started). */
 static void flush_full(writer *w)
 {
+    if (w->fd < 0) {
+        grow_mem(w, w->cap / 2);
+        return;
+    }
     if (!w->async && !w->sync_only && !start_async(w))
         w->sync_only = true;
     wr_flush(w);
@@ -266,9 +294,51 @@ void wr_bytes_slow(writer *w, const char *p, size_t n)
 
 char *wr_room_slow(writer *w, size_t n)
 {
-    (void)n; /* at most WR_ROOM_MAX, which an empty buffer holds */
+    if (w->fd < 0) {
+        grow_mem(w, n);
+        return w->buf + w->n;
+    }
+    /* n is at most WR_ROOM_MAX, which an empty buffer holds. */
     flush_full(w);
     return w->buf;
+}
+
+int wr_open_mem(writer *w)
+{
+    memset(w, 0, sizeof *w);
+    w->fd = -1;
+    w->sync_only = true;
+    w->cap = WR_BUF;
+    w->buf = malloc(w->cap);
+    return w->buf ? 0 : ENOMEM;
+}
+
+void wr_mem_clear(writer *w)
+{
+    w->n = 0;
+    w->err = 0;
+}
+
+void wr_bytes_direct(writer *w, const char *p, size_t n)
+{
+    if (n <= w->cap - w->n) {
+        wr_bytes(w, p, n);
+        return;
+    }
+    wr_flush(w);
+    wr_async *a = w->async;
+    if (!a) {
+        put(w->fd, p, n, &w->err, &w->written);
+        return;
+    }
+    /* The helper idle, and done cutting the old file: the bytes go in
+     * between its jobs, counted as its own. */
+    pthread_mutex_lock(&a->mu);
+    while (a->job || a->cut)
+        pthread_cond_wait(&a->idle, &a->mu);
+    put(w->fd, p, n, &a->err, &a->written);
+    wait_idle(w, a);
+    pthread_mutex_unlock(&a->mu);
 }
 
 void wr_printf(writer *w, const char *fmt, ...)
@@ -308,6 +378,11 @@ void wr_i64(writer *w, long long v)
 
 int wr_close(writer *w)
 {
+    if (w->fd < 0) {
+        free(w->buf);
+        w->buf = NULL;
+        return w->err;
+    }
     wr_flush(w);
     if (w->async)
         stop_async(w);

@@ -62,6 +62,20 @@ int wr_open(writer *w, const char *path);
  * shrinks). */
 int wr_open_behind(writer *w, const char *path);
 
+/* A writer into memory: its buffer grows (doubling) instead of being
+ * written, for text made on one thread and written out by another. buf[0..n)
+ * is the text so far; err is ENOMEM if some of it was dropped for want of
+ * memory. wr_close() frees it. Returns 0 or ENOMEM. */
+int wr_open_mem(writer *w);
+
+/* Empties a memory writer, keeping its buffer. */
+void wr_mem_clear(writer *w);
+
+/* wr_bytes(), for large blocks: what is buffered is handed over, then p is
+ * written from where it is, not copied. Thread-safe only as the rest is:
+ * one caller at a time. */
+void wr_bytes_direct(writer *w, const char *p, size_t n);
+
 /* Hands the buffer over to be written (it is then empty). */
 void wr_flush(writer *w);
 
