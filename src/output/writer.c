@@ -321,7 +321,7 @@ void wr_mem_clear(writer *w)
 
 void wr_bytes_direct(writer *w, const char *p, size_t n)
 {
-    if (n <= w->cap - w->n) {
+    if (n <= w->cap - w->n || w->fd < 0) { /* a memory writer copies */
         wr_bytes(w, p, n);
         return;
     }
