@@ -154,85 +154,6 @@ void scan_scratch_free(scan_scratch *s)
     }
 }
 
-/* Newlines in p[0..n). With SSE2, byte-wise compare results are summed in
- * 8-bit lanes for up to 255 steps, then folded with one SAD: no popcount,
- * which baseline x86-64 lacks as an instruction. */
-static uint64_t count_nl_sse2(const char *p, size_t n)
-{
-    uint64_t c = 0;
-    size_t i = 0;
-#ifdef __SSE2__
-    const __m128i nl = _mm_set1_epi8('\n');
-    const __m128i zero = _mm_setzero_si128();
-    while (i + 64 <= n) {
-        /* A lane gains at most 4 per step: 63 steps keep it under 256. */
-        size_t steps = (n - i) / 64;
-        if (steps > 63)
-            steps = 63;
-        __m128i acc = zero;
-        for (size_t k = 0; k < steps; k++, i += 64) {
-            __m128i a = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), nl);
-            __m128i b = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i + 16)), nl);
-            __m128i d = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i + 32)), nl);
-            __m128i e = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i + 48)), nl);
-            /* Each compare is 0 or -1 per byte, so a+b+d+e is -4..0. */
-            acc = _mm_sub_epi8(acc, _mm_add_epi8(_mm_add_epi8(a, b), _mm_add_epi8(d, e)));
-        }
-        __m128i sad = _mm_sad_epu8(acc, zero);
-        c += (uint64_t)_mm_cvtsi128_si64(sad) + (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(sad, sad));
-    }
-#endif
-    for (; i < n; i++)
-        c += p[i] == '\n';
-    return c;
-}
-
-#ifdef TG_AVX2_DISPATCH
-/* count_nl_sse2() with 32-byte vectors: half the instructions. */
-TG_TARGET_AVX2 static uint64_t count_nl_avx2(const char *p, size_t n)
-{
-    uint64_t c = 0;
-    size_t i = 0;
-    const __m256i nl = _mm256_set1_epi8('\n');
-    const __m256i zero = _mm256_setzero_si256();
-    while (i + 64 <= n) {
-        /* A lane gains at most 2 per step: 127 steps keep it under 256. */
-        size_t steps = (n - i) / 64;
-        if (steps > 127)
-            steps = 127;
-        __m256i acc = zero;
-        for (size_t k = 0; k < steps; k++, i += 64) {
-            __m256i a = _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(p + i)), nl);
-            __m256i b = _mm256_cmpeq_epi8(
-                _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32)), nl);
-            acc = _mm256_sub_epi8(acc, _mm256_add_epi8(a, b));
-        }
-        __m256i sad = _mm256_sad_epu8(acc, zero);
-        c += (uint64_t)_mm256_extract_epi64(sad, 0) + (uint64_t)_mm256_extract_epi64(sad, 1) +
-             (uint64_t)_mm256_extract_epi64(sad, 2) + (uint64_t)_mm256_extract_epi64(sad, 3);
-    }
-    for (; i < n; i++)
-        c += p[i] == '\n';
-    return c;
-}
-#endif
-
-static uint64_t count_nl(const char *p, size_t n)
-{
-#ifdef TG_AVX2_DISPATCH
-    if (tg_cpu_avx2())
-        return count_nl_avx2(p, n);
-#endif
-    return count_nl_sse2(p, n);
-}
-
-uint64_t scan_count_lines(const char *p, size_t n)
-{
-    if (n == 0)
-        return 0;
-    return count_nl(p, n) + (p[n - 1] != '\n');
-}
-
 /*
  * The offsets of the newlines in p[0..n) (n < 4 GiB) into out, which has
  * room for every one of them; returns how many. Each piece is
@@ -291,6 +212,19 @@ static size_t index_nl(const char *p, size_t n, uint32_t *out)
         return index_nl_avx2(p, n, out);
 #endif
     return index_nl_sse2(p, n, out);
+}
+
+uint64_t scan_count_lines(const char *p, size_t n)
+{
+    /* The index the scan counts with, a stack-sized stretch at a time: a
+     * stretch of k bytes holds at most k newlines. */
+    uint32_t nl[4096];
+    uint64_t c = 0;
+    for (size_t at = 0; at < n; at += sizeof nl / sizeof *nl) {
+        size_t len = n - at < sizeof nl / sizeof *nl ? n - at : sizeof nl / sizeof *nl;
+        c += index_nl(p + at, len, nl);
+    }
+    return n ? c + (p[n - 1] != '\n') : 0;
 }
 
 typedef struct scan_ctx {
