@@ -134,38 +134,41 @@ void join_recs_free(join_recs *r)
     memset(r, 0, sizeof *r);
 }
 
+/* Appends the vector (*sv, *sn, *scap) of elements of size `size` to
+ * (*dv, *dn, *dcap) and leaves the source empty; an empty destination takes
+ * the source's array over instead of copying it. On failure (memory) both
+ * are left as they were. */
+static int move_vec(void **dv, size_t *dn, size_t *dcap, void **sv, size_t *sn, size_t *scap,
+                    size_t size)
+{
+    if (*dn == 0) {
+        free(*dv);
+        *dv = *sv;
+        *dn = *sn;
+        *dcap = *scap;
+    } else {
+        if (grow(dv, dcap, *dn + *sn, size) != 0)
+            return -1;
+        if (*sn)
+            memcpy((char *)*dv + *dn * size, *sv, *sn * size);
+        *dn += *sn;
+        free(*sv);
+    }
+    *sv = NULL;
+    *sn = *scap = 0;
+    return 0;
+}
+
 int join_refs_move(join_refs *dst, join_refs *src)
 {
-    if (dst->n == 0) { /* taken over, not copied */
-        join_refs_free(dst);
-        *dst = *src;
-        memset(src, 0, sizeof *src);
-        return 0;
-    }
-    if (grow((void **)&dst->v, &dst->cap, dst->n + src->n, sizeof *dst->v) != 0)
-        return -1;
-    if (src->n)
-        memcpy(dst->v + dst->n, src->v, src->n * sizeof *src->v);
-    dst->n += src->n;
-    join_refs_free(src);
-    return 0;
+    return move_vec((void **)&dst->v, &dst->n, &dst->cap, (void **)&src->v, &src->n, &src->cap,
+                    sizeof *src->v);
 }
 
 int join_recs_move(join_recs *dst, join_recs *src)
 {
-    if (dst->n == 0) { /* taken over, not copied */
-        join_recs_free(dst);
-        *dst = *src;
-        memset(src, 0, sizeof *src);
-        return 0;
-    }
-    if (grow((void **)&dst->v, &dst->cap, dst->n + src->n, sizeof *dst->v) != 0)
-        return -1;
-    if (src->n)
-        memcpy(dst->v + dst->n, src->v, src->n * sizeof *src->v);
-    dst->n += src->n;
-    join_recs_free(src);
-    return 0;
+    return move_vec((void **)&dst->v, &dst->n, &dst->cap, (void **)&src->v, &src->n, &src->cap,
+                    sizeof *src->v);
 }
 
 /* Records by key, then input order: the first of equal keys is used. */
