@@ -529,6 +529,7 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
     int rc = ws ? 0 : -1;
     unsigned started = 0;
     atomic_init(&e.workers_left, 0);
+    const size_t presize = s->mode == ENG_STATS ? presize_traces(inputs) : 0;
     for (unsigned i = 0; rc == 0 && i < n; i++) {
         ws[i].eng = &e;
         ws[i].reader = in_reader_new(s->max_line);
@@ -542,7 +543,7 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
             break;
         }
         if (s->mode == ENG_STATS)
-            (void)grp_agg_presize(&ws[i].col.agg, presize_traces(inputs));
+            (void)grp_agg_presize(&ws[i].col.agg, presize);
     }
     for (unsigned i = 0; rc == 0 && i < n; i++) {
         atomic_fetch_add(&e.workers_left, 1);
