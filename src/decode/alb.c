@@ -222,6 +222,29 @@ static uint64_t inside_slow(const char *p, size_t len, bool *inq, bool *esc)
     return m;
 }
 
+/* Sets every field of out to TG_STR_NULL (all zero bytes) with plain
+ * vector stores: a memset() of this size is inlined as "rep stos", whose
+ * start-up alone cost a sixth of the tokenizer's time. */
+static inline __attribute__((always_inline)) void clear_fields(alb_line *out)
+{
+#ifdef __SSE2__
+    char *p = (char *)out->f;
+    const __m128i z = _mm_setzero_si128();
+    _Static_assert(sizeof out->f % 64 == 32, "the stores below cover the array");
+#pragma GCC unroll 16
+    for (size_t i = 0; i + 64 <= sizeof out->f; i += 64) {
+        _mm_storeu_si128((__m128i *)(void *)(p + i), z);
+        _mm_storeu_si128((__m128i *)(void *)(p + i + 16), z);
+        _mm_storeu_si128((__m128i *)(void *)(p + i + 32), z);
+        _mm_storeu_si128((__m128i *)(void *)(p + i + 48), z);
+    }
+    _mm_storeu_si128((__m128i *)(void *)(p + sizeof out->f - 32), z);
+    _mm_storeu_si128((__m128i *)(void *)(p + sizeof out->f - 16), z);
+#else
+    memset(out->f, 0, sizeof out->f);
+#endif
+}
+
 /* Bit counts and the prefix XOR, as single instructions in the AVX2 build
  * of the tokenizer (cpu.h: that level has POPCNT and PCLMULQDQ). */
 #ifdef TG_AVX2_DISPATCH
@@ -262,8 +285,11 @@ tokenize_body(const char *line, size_t n, alb_line *out, size_t limit, uint64_t 
     /* The full tokenizer counts every field; a prefix stops at its limit. */
     const bool count_all = limit == ALB_NFIELDS;
     want &= limit >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << limit) - 1;
-    if (want != ((uint64_t)1 << limit) - 1)
-        memset(out->f, 0, limit * sizeof *out->f); /* TG_STR_NULL */
+    /* Fields not written below stay TG_STR_NULL. Every field is written
+     * when all are wanted, save those past the line's last. */
+    const bool all = want == ((uint64_t)1 << limit) - 1;
+    if (!all)
+        clear_fields(out);
     /* The next field to keep; SIZE_MAX once none is left. */
     size_t next = want ? ctz64(want) : SIZE_MAX;
     for (size_t b = 0; b < n && (count_all || k < limit); b += 64) {
@@ -317,8 +343,9 @@ tokenize_body(const char *line, size_t n, alb_line *out, size_t limit, uint64_t 
         }
         k++;
     }
-    for (size_t i = k; i < ALB_NFIELDS; i++)
-        out->f[i] = TG_STR_NULL;
+    if (all)
+        for (size_t i = k; i < ALB_NFIELDS; i++)
+            out->f[i] = TG_STR_NULL;
     out->nfields = k > UINT32_MAX ? UINT32_MAX : (uint32_t)k;
     return out->nfields;
 }
