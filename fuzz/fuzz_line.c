@@ -12,9 +12,6 @@
  * cuts into pieces.
  *
  * Checked besides memory safety:
- * - scan_block_dense() (the pilot scan for Root= with the full database
- *   between its hits) reports exactly the lines scan_block() reports, with
- *   the same counts;
  * - scan_block() reports, once each and in order, every line that holds a
  *   key and is not longer than the limit (compared with a plain line-by-line
  *   search) and no longer one, each with its true offset, whole and without
@@ -176,22 +173,6 @@ static void scan_with(const char *p, size_t n, size_t max_line)
              (unsigned long long)scan_count_lines(p, n), (unsigned long long)lines);
     FZ_CHECK(c.events <= c.header_lines, "more events than header lines");
 
-    /* scan_block_dense() hands over the same lines with the same counts. */
-    ctx d = {.base = p, .n = n, .max_line = max_line};
-    d.offs = malloc((n + 1) * sizeof *d.offs);
-    scan_counts dc = {0, 0};
-    rc = scan_block_dense(db, scratch, p, n, max_line, on_line, &d, &dc);
-    FZ_CHECK(rc == SCAN_OK, "scan_block_dense returned %d", rc);
-    FZ_CHECK(d.noffs == c.noffs, "scan_block_dense reported %zu lines, scan_block %zu", d.noffs,
-             c.noffs);
-    for (size_t i = 0; i < c.noffs; i++)
-        FZ_CHECK(d.offs[i] == c.offs[i], "line %zu: scan_block_dense at %zu, scan_block at %zu",
-                 i, d.offs[i], c.offs[i]);
-    FZ_CHECK(dc.lines == sc.lines && dc.oversized == sc.oversized,
-             "scan_block_dense counted %llu lines (%llu oversized), scan_block %llu (%llu)",
-             (unsigned long long)dc.lines, (unsigned long long)dc.oversized,
-             (unsigned long long)sc.lines, (unsigned long long)sc.oversized);
-    free(d.offs);
     free(c.offs);
 }
 

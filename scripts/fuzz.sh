@@ -4,7 +4,7 @@
 # (libFuzzer's final "cov:": edges of tracegrep's code reached) and the
 # crashes.
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     TARGET: xray alb time reader json line formats
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     TARGET: xray alb time reader json line formats collect
 #
 # Everything goes under build-fuzz/: the binaries, seeds/<target>/ (rebuilt on
 # every run from samples/, ../shared/formats/ and tests/fixtures/),
@@ -31,7 +31,7 @@ case "$secs" in
     ;;
 esac
 [ $# -gt 0 ] && shift
-all_targets="xray alb time reader json line formats"
+all_targets="xray alb time reader json line formats collect"
 targets=${*:-$all_targets}
 
 out=build-fuzz
@@ -51,7 +51,7 @@ WFLAGS="-Wall -Wextra -Wno-macro-redefined"
 # (gzip.c and zstd.c implement input/codec.h).
 target_extra_srcs() {
     case "$1" in
-    reader) echo "src/input/gzip.c src/input/zstd.c" ;;
+    reader | collect) echo "src/input/gzip.c src/input/zstd.c" ;;
     esac
 }
 target_srcs() {
@@ -82,6 +82,7 @@ target_libs() {
     case "$1" in
     reader) echo "-lisal -lzstd -lz" ;; # zlib: the reference gzip decoder
     line) echo "-lhs" ;;
+    collect) echo "-lhs -lisal -lzstd -lpthread" ;;
     esac
 }
 target_max_len() {
@@ -298,6 +299,19 @@ if want line; then
         i=$((i + 1))
         seed line "log-$i" <"$f"
         sed 's/$/\r/' "$f" | seed line "crlf-$i"
+    done
+fi
+
+if want collect; then
+    # Blocks of ALB lines, the first byte choosing the line limit and the
+    # mode, with lines of other shapes mixed in.
+    i=0
+    for f in $sample_files; do
+        case "$f" in *elasticloadbalancing*) ;; *) continue ;; esac
+        i=$((i + 1))
+        [ $i -le 8 ] || break
+        { printf "\\$(printf %o $((i % 4)))"; zcat -f "$f" | head -c 3500; } | seed collect "alb-$i"
+        { printf '\001'; zcat -f "$f" | head -n 3; head -n 3 "$work/text"; } | seed collect "mixed-$i"
     done
 fi
 

@@ -176,20 +176,18 @@ static void set_status(grp_event *e, long st)
     e->status = st > 0 && st < 1000 ? (unsigned)st : 0;
 }
 
-static int on_alb_line(collector *c, const char *line, size_t len, size_t off)
+/* What grouping reads of an ALB line besides what alb_parse_fields() reads
+ * anyway (type, times, status): the trace, the load balancer and the
+ * connection join's id. */
+#define ALB_WANT (ALB_FIELD(ALB_TRACE_ID) | ALB_FIELD(ALB_ELB) | ALB_FIELD(ALB_CONN_TRACE_ID))
+
+/* An ALB access-log line: an event when field 18 holds a header. */
+static int alb_event(collector *c, const alb_record *rec, const char *line, size_t len,
+                     size_t off)
 {
-    alb_record rec;
-    /* Besides what alb_parse_fields() reads anyway (type, times, status):
-     * the trace, the load balancer and the connection join's id. */
-    const uint64_t want =
-        ALB_FIELD(ALB_TRACE_ID) | ALB_FIELD(ALB_ELB) | ALB_FIELD(ALB_CONN_TRACE_ID);
-    if (!alb_parse_fields(line, len, want, &rec)) {
-        c->c.other_lines++;
+    if (rec->t.nfields <= ALB_TRACE_ID || !has_header_key(rec->t.f[ALB_TRACE_ID]))
         return 0;
-    }
-    if (rec.t.nfields <= ALB_TRACE_ID || !has_header_key(rec.t.f[ALB_TRACE_ID]))
-        return 0;
-    tg_str h = rec.t.f[ALB_TRACE_ID];
+    tg_str h = rec->t.f[ALB_TRACE_ID];
     xray_root root;
     xray_status st = xray_decode_root(h.p, h.n, &root);
     c->c.header_lines++;
@@ -206,8 +204,8 @@ static int on_alb_line(collector *c, const char *line, size_t len, size_t off)
     grp_event e;
     event_init(c, &e, off, GRP_FMT_ALB);
     e.root = root;
-    e.end_us = rec.time_us;
-    e.start_us = rec.created_us != TGTIME_NONE ? rec.created_us : rec.time_us;
+    e.end_us = rec->time_us;
+    e.start_us = rec->created_us != TGTIME_NONE ? rec->created_us : rec->time_us;
     /* A creation time after the response time is a clock glitch; the event
      * still spans both instants. */
     if (e.start_us > e.end_us) {
@@ -215,15 +213,53 @@ static int on_alb_line(collector *c, const char *line, size_t len, size_t off)
         e.start_us = e.end_us;
         e.end_us = t;
     }
-    set_status(&e, rec.status);
-    e.lb = source_id(c, rec.t.f[ALB_ELB]);
-    tg_str tid = rec.t.nfields > ALB_CONN_TRACE_ID ? rec.t.f[ALB_CONN_TRACE_ID] : TG_STR_NULL;
+    set_status(&e, rec->status);
+    e.lb = source_id(c, rec->t.f[ALB_ELB]);
+    tg_str tid = rec->t.nfields > ALB_CONN_TRACE_ID ? rec->t.f[ALB_CONN_TRACE_ID] : TG_STR_NULL;
     if (tid.n > 4 && memcmp(tid.p, "TID_", 4) == 0 &&
         join_refs_push(&c->conn_refs, root, join_key(tid.p, tid.n)) != 0)
         return -1;
     if (keep_line(c, &e, tg_str_make(line, len), true) != 0)
         return -1;
     return collect_event(c, &e);
+}
+
+/* A line of an ALB input that the scanner found. */
+static int on_alb_line(collector *c, const char *line, size_t len, size_t off)
+{
+    alb_record rec;
+    if (!alb_parse_fields(line, len, ALB_WANT, &rec)) {
+        c->c.other_lines++;
+        return 0;
+    }
+    return alb_event(c, &rec, line, len, off);
+}
+
+static int note_hit(void *ctx, const char *line, size_t len, size_t off)
+{
+    (void)line, (void)len, (void)off;
+    *(bool *)ctx = true;
+    return 1;
+}
+
+/* Any line of an ALB input, scanned or not (alb_lines()): counted exactly
+ * as on_alb_line() counts the lines the scanner finds. A header in field 18
+ * is itself a hit, so an ALB line needs no scan; a line that is not one
+ * counts among other_lines only if it holds a hit, which Hyperscan then
+ * tells on that line alone. Such lines are rare in an ALB input. */
+static int alb_direct_line(collector *c, const char *line, size_t len, size_t off)
+{
+    alb_record rec;
+    if (alb_parse_fields(line, len, ALB_WANT, &rec))
+        return alb_event(c, &rec, line, len, off);
+    bool hit = false;
+    scan_counts sc = {0, 0};
+    if (scan_block(c->db, c->scratch, line, len, SIZE_MAX, note_hit, &hit, &sc) == SCAN_ERROR) {
+        c->scan_failed = true;
+        return 1;
+    }
+    c->c.other_lines += hit;
+    return 0;
 }
 
 /* The line before line in the current block, or TG_STR_NULL. */
@@ -419,8 +455,12 @@ static int cloudfront_line(collector *c, const char *line, size_t len, size_t of
     return join_recs_push(&c->cf, &e, join_key(id.p, id.n));
 }
 
-/* Connection and CloudFront logs have no trace header to scan for: every
- * line is a potential record, so they are read line by line. */
+/*
+ * Connection and CloudFront logs have no trace header to scan for: every
+ * line is a potential record, so they are read line by line. So are ALB
+ * access logs (alb_lines()). fn returns 0, -1 when memory ran out, or 1 to
+ * stop for another reason it has recorded.
+ */
 static int each_line(collector *c, const char *p, size_t n,
                      int (*fn)(collector *, const char *, size_t, size_t))
 {
@@ -433,14 +473,38 @@ static int each_line(collector *c, const char *p, size_t n,
             c->c.oversized++;
         } else {
             size_t l = len && at[len - 1] == '\r' ? len - 1 : len;
-            if (fn(c, at, l, (size_t)(at - p)) != 0) {
-                c->out_of_memory = true;
+            int rc = fn(c, at, l, (size_t)(at - p));
+            if (rc != 0) {
+                c->out_of_memory |= rc < 0;
                 return 1;
             }
         }
         at = nl ? nl + 1 : end;
     }
     return 0;
+}
+
+/*
+ * ALB access logs are read line by line too, not through the scanner:
+ * nearly every line holds a header, so finding lines by their hits only
+ * adds passes (the newline index, Hyperscan's, locating each hit's line)
+ * that cost a third of a stats run. Every line is parsed instead, the
+ * tokenizer being the scan; the counts are those of the scanner's path
+ * (alb_direct_line()). find keeps the scanner: its database of given ids
+ * skips nearly every line.
+ */
+static int alb_lines(collector *c, const char *p, size_t n)
+{
+    if (c->s->nids || c->alb_by_scan) {
+        scan_counts sc = {0, 0};
+        int src = scan_block(c->db, c->scratch, p, n, c->s->max_line, on_line, c, &sc);
+        c->c.lines += sc.lines;
+        c->c.oversized += sc.oversized;
+        if (src == SCAN_ERROR)
+            c->scan_failed = true;
+        return src != SCAN_OK;
+    }
+    return each_line(c, p, n, alb_direct_line);
 }
 
 int collect_block(collector *c, const char *p, size_t n, uint64_t off)
@@ -456,15 +520,15 @@ int collect_block(collector *c, const char *p, size_t n, uint64_t off)
     c->block_off = off;
     uint64_t lines_before = c->c.lines;
     int rc;
-    if (c->fmt == SNIFF_ALB_CONN) {
+    if (c->fmt == SNIFF_ALB) {
+        rc = alb_lines(c, p, n);
+    } else if (c->fmt == SNIFF_ALB_CONN) {
         rc = each_line(c, p, n, conn_line);
     } else if (c->fmt == SNIFF_CLOUDFRONT) {
         rc = each_line(c, p, n, cloudfront_line);
     } else {
         scan_counts sc = {0, 0};
-        /* Nearly every ALB line holds a Root=: the pilot scan pays. */
-        int src = (c->fmt == SNIFF_ALB ? scan_block_dense : scan_block)(
-            c->db, c->scratch, p, n, c->s->max_line, on_line, c, &sc);
+        int src = scan_block(c->db, c->scratch, p, n, c->s->max_line, on_line, c, &sc);
         c->c.lines += sc.lines;
         c->c.oversized += sc.oversized;
         if (src == SCAN_ERROR)

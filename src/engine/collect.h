@@ -59,6 +59,9 @@ typedef struct collector {
     bool mapped;        /* the input's mapping is kept: lines stay in it */
     sniff_format fmt;   /* the input's format */
     cloudfront_state cfs; /* the column map of a CloudFront input */
+    /* ALB access logs through the scanner, as find reads them, rather than
+     * line by line; false but in tests, which compare the two. */
+    bool alb_by_scan;
 } collector;
 
 int collect_init(collector *c, const eng_settings *s, const scan_db *db, unsigned worker);

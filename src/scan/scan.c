@@ -17,15 +17,10 @@
 
 struct scan_db {
     hs_database_t *hs;
-    hs_database_t *pilot; /* "Root=" alone, for scan_block_dense(); may be NULL */
 };
 
-/* Two scratches: scan_block_dense() scans the gaps between pilot hits from
- * inside the pilot scan's callback, and a scratch serves one scan at a
- * time. */
 struct scan_scratch {
     hs_scratch_t *hs;
-    hs_scratch_t *pilot;
     uint32_t *nl; /* the current piece's newline offsets (SCAN_NL_CAP) */
 };
 
@@ -37,8 +32,8 @@ struct scan_scratch {
  * its first 256 KiB, or, when they hold none, at the first one after. */
 #define SCAN_NL_CAP SCAN_PIECE
 
-static hs_database_t *compile_hs(const char *const *pats, const unsigned *flags,
-                                 const unsigned *ids, unsigned n, char *err, size_t errlen)
+static scan_db *compile(const char *const *pats, const unsigned *flags, const unsigned *ids,
+                        unsigned n, char *err, size_t errlen)
 {
     hs_database_t *hs = NULL;
     hs_compile_error_t *cerr = NULL;
@@ -48,15 +43,6 @@ static hs_database_t *compile_hs(const char *const *pats, const unsigned *flags,
         hs_free_compile_error(cerr);
         return NULL;
     }
-    return hs;
-}
-
-static scan_db *compile(const char *const *pats, const unsigned *flags, const unsigned *ids,
-                        unsigned n, char *err, size_t errlen)
-{
-    hs_database_t *hs = compile_hs(pats, flags, ids, n, err, errlen);
-    if (!hs)
-        return NULL;
     scan_db *db = calloc(1, sizeof *db);
     if (!db) {
         hs_free_database(hs);
@@ -78,14 +64,7 @@ scan_db *scan_db_headers(char *err, size_t errlen)
                                        "trace"};
     static const unsigned flags[] = {0, 0, 0, 0, 0, HS_FLAG_CASELESS};
     static const unsigned ids[] = {0, 1, 2, 3, 4, 5};
-    scan_db *db = compile(pats, flags, ids, 6, err, errlen);
-    /* The pilot: one literal is Hyperscan's cheapest scan, about twice as
-     * fast as the six above on ALB logs, where most lines hold a Root=. */
-    if (db && !(db->pilot = compile_hs(pats, flags, ids, 1, err, errlen))) {
-        scan_db_free(db);
-        return NULL;
-    }
-    return db;
+    return compile(pats, flags, ids, 6, err, errlen);
 }
 
 scan_db *scan_db_ids(const xray_root *ids, size_t n, char *err, size_t errlen)
@@ -127,7 +106,6 @@ void scan_db_free(scan_db *db)
 {
     if (db) {
         hs_free_database(db->hs);
-        hs_free_database(db->pilot);
         free(db);
     }
 }
@@ -136,8 +114,7 @@ scan_scratch *scan_scratch_new(const scan_db *db)
 {
     scan_scratch *s = calloc(1, sizeof *s);
     if (s && (!(s->nl = malloc(SCAN_NL_CAP * sizeof *s->nl)) ||
-              hs_alloc_scratch(db->hs, &s->hs) != HS_SUCCESS ||
-              (db->pilot && hs_alloc_scratch(db->pilot, &s->pilot) != HS_SUCCESS))) {
+              hs_alloc_scratch(db->hs, &s->hs) != HS_SUCCESS)) {
         scan_scratch_free(s);
         return NULL;
     }
@@ -148,7 +125,6 @@ void scan_scratch_free(scan_scratch *s)
 {
     if (s) {
         hs_free_scratch(s->hs);
-        hs_free_scratch(s->pilot);
         free(s->nl);
         free(s);
     }
@@ -235,14 +211,10 @@ typedef struct scan_ctx {
     size_t nnl;
     size_t cur;       /* the first newline at or after next_line */
     size_t next_line; /* offset in the piece where the next unseen line starts */
-    size_t from;      /* where in the piece the running hs_scan started */
     size_t max_line;
     scan_line_fn fn;
     void *ctx;
-    const hs_database_t *gap_db; /* scan_block_dense(): the full database */
-    hs_scratch_t *gap_scratch;
     bool stopped;
-    bool failed; /* a gap's scan failed */
 } scan_ctx;
 
 /* The line holding the byte at piece offset hit, at or after next_line:
@@ -278,49 +250,13 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 {
     (void)id, (void)from, (void)flags;
     scan_ctx *c = vctx;
-    size_t end = c->from + (size_t)to;
+    size_t end = (size_t)to;
     /* Hits come in order of their end: one inside a line already handed
      * over is skipped. */
     if (end <= c->next_line)
         return 0;
     size_t start, stop;
     locate(c, end - 1, &start, &stop);
-    return hand_line(c, start, stop);
-}
-
-/* Scans the whole lines piece[next_line..end) with the full database and
- * moves next_line to end, cursor to cur_end. Nonzero when the scan stopped
- * or failed. */
-static int scan_gap(scan_ctx *c, size_t end, size_t cur_end)
-{
-    if (end > c->next_line) {
-        scan_ctx g = *c;
-        g.from = c->next_line;
-        hs_error_t rc = hs_scan(c->gap_db, c->piece + g.from, (unsigned)(end - g.from), 0,
-                                c->gap_scratch, on_match, &g);
-        c->stopped = g.stopped;
-        c->failed = !g.stopped && rc != HS_SUCCESS;
-    }
-    c->next_line = end;
-    c->cur = cur_end;
-    return c->stopped || c->failed;
-}
-
-/* A pilot hit: the lines since the last one handed over are scanned for
- * every key first, so that lines come in order. */
-static int on_pilot(unsigned id, unsigned long long from, unsigned long long to,
-                    unsigned flags, void *vctx)
-{
-    (void)id, (void)from, (void)flags;
-    scan_ctx *c = vctx;
-    if (to <= c->next_line)
-        return 0;
-    size_t cur0 = c->cur, start, stop;
-    locate(c, (size_t)to - 1, &start, &stop);
-    size_t cur = c->cur;
-    c->cur = cur0;
-    if (scan_gap(c, start, cur) != 0)
-        return 1;
     return hand_line(c, start, stop);
 }
 
@@ -338,22 +274,8 @@ static uint64_t count_oversized(size_t n, const uint32_t *nl, size_t nnl, size_t
     return over + (start < n && n - start > max_line);
 }
 
-/* The full database's scan of one piece; with a pilot, the pilot's scan
- * and the full database over the lines between its hits. */
-static hs_error_t scan_piece(const scan_db *db, scan_scratch *s, scan_ctx *sc, bool dense)
-{
-    if (!dense || !db->pilot)
-        return hs_scan(db->hs, sc->piece, (unsigned)sc->piece_len, 0, s->hs, on_match, sc);
-    sc->gap_db = db->hs;
-    sc->gap_scratch = s->hs;
-    hs_error_t rc = hs_scan(db->pilot, sc->piece, (unsigned)sc->piece_len, 0, s->pilot, on_pilot, sc);
-    if (rc == HS_SUCCESS)
-        scan_gap(sc, sc->piece_len, sc->nnl);
-    return sc->failed ? HS_UNKNOWN_ERROR : rc;
-}
-
-static int scan_pieces(const scan_db *db, scan_scratch *s, const char *p, size_t n,
-                       size_t max_line, scan_line_fn fn, void *ctx, scan_counts *c, bool dense)
+int scan_block(const scan_db *db, scan_scratch *s, const char *p, size_t n, size_t max_line,
+               scan_line_fn fn, void *ctx, scan_counts *c)
 {
     scan_ctx sc = {.base = p, .max_line = max_line, .fn = fn, .ctx = ctx};
     size_t at = 0;
@@ -381,7 +303,7 @@ static int scan_pieces(const scan_db *db, scan_scratch *s, const char *p, size_t
         /* len is at most one line past 256 KiB; a longer line is still far
          * below hs_scan's 4 GiB limit because blocks are split by the caller
          * at 1 GiB. */
-        hs_error_t rc = scan_piece(db, s, &sc, dense);
+        hs_error_t rc = hs_scan(db->hs, piece, (unsigned)len, 0, s->hs, on_match, &sc);
         if (sc.stopped)
             return SCAN_STOPPED;
         if (rc != HS_SUCCESS)
@@ -389,16 +311,4 @@ static int scan_pieces(const scan_db *db, scan_scratch *s, const char *p, size_t
         at += len;
     }
     return SCAN_OK;
-}
-
-int scan_block(const scan_db *db, scan_scratch *s, const char *p, size_t n, size_t max_line,
-               scan_line_fn fn, void *ctx, scan_counts *c)
-{
-    return scan_pieces(db, s, p, n, max_line, fn, ctx, c, false);
-}
-
-int scan_block_dense(const scan_db *db, scan_scratch *s, const char *p, size_t n,
-                     size_t max_line, scan_line_fn fn, void *ctx, scan_counts *c)
-{
-    return scan_pieces(db, s, p, n, max_line, fn, ctx, c, true);
 }

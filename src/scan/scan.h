@@ -57,18 +57,6 @@ enum { SCAN_OK = 0, SCAN_STOPPED = 1, SCAN_ERROR = -1 };
 int scan_block(const scan_db *db, scan_scratch *s, const char *p, size_t n, size_t max_line,
                scan_line_fn fn, void *ctx, scan_counts *c);
 
-/*
- * scan_block() for blocks where most lines hold a "Root=", as in ALB access
- * logs: the same lines are handed over in the same order, found faster.
- * scan_db_headers() comes with a pilot database of "Root=" alone, one
- * literal being Hyperscan's cheapest scan; the lines between two pilot hits
- * are scanned with the full database. On sparse logs that would scan most
- * bytes twice, so the caller chooses. A database without a pilot
- * (scan_db_ids()) scans as scan_block() does.
- */
-int scan_block_dense(const scan_db *db, scan_scratch *s, const char *p, size_t n,
-                     size_t max_line, scan_line_fn fn, void *ctx, scan_counts *c);
-
 /* Counts the lines in p[0..n) as scan_block does; for tests and benchmarks. */
 uint64_t scan_count_lines(const char *p, size_t n);
 

@@ -1,0 +1,156 @@
+/* The collector's two ways through an ALB input: line by line (the default)
+ * and through the scanner (find's way). Both must count every kind of line
+ * the same and make the same events, in the same order. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/collect.h"
+#include "tg_test_util.h"
+
+#define ALB_HEAD "https 2025-11-21T00:09:59.933774Z app/shop/8337dfda9f42dac9 "              \
+                 "62.234.70.253:2637 10.1.123.246:8080 0.001 0.049 0.000 %s 204 761 26455 "
+#define ALB_MID "\"GET https://api.example.com:443/v1/cart HTTP/1.1\" \"%s\" "                \
+                "TLS_AES_128_GCM_SHA256 TLSv1.3 "                                         \
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/5c "
+#define ALB_TAIL " \"api.example.com\" \"-\" 1 2025-11-21T00:09:59.883209Z \"forward\" \"-\" " \
+                 "\"-\" \"10.1.123.246:8080\" \"204\" \"-\" \"-\" %s \"-\" \"-\" \"-\" 10.0.1.90"
+
+/* An ALB line with the given status, user agent, field-18 text (quoted as
+ * written) and connection id. */
+static size_t alb(char *dst, size_t cap, const char *status, const char *ua, const char *f18,
+                  const char *tid)
+{
+    int n = snprintf(dst, cap, ALB_HEAD ALB_MID "%s" ALB_TAIL, status, ua, f18, tid);
+    cr_assert(n > 0 && (size_t)n < cap);
+    return (size_t)n;
+}
+
+typedef struct run {
+    collector c;
+    int rc;
+} run;
+
+static void collect_all(run *r, const eng_settings *s, const scan_db *db, bool by_scan,
+                        const char *p, size_t n)
+{
+    cr_assert_eq(collect_init(&r->c, s, db, 0), 0);
+    r->c.alb_by_scan = by_scan;
+    collect_begin(&r->c, 0, false, SNIFF_ALB);
+    r->rc = collect_block(&r->c, p, n, 0);
+}
+
+/* Both ways agree on everything the run reports and keeps. */
+static void assert_same(const run *a, const run *b)
+{
+    cr_assert_eq(a->rc, b->rc);
+    cr_assert_eq(a->c.out_of_memory, b->c.out_of_memory);
+    cr_assert_eq(a->c.scan_failed, b->c.scan_failed);
+    cr_assert_eq(memcmp(&a->c.c, &b->c.c, sizeof a->c.c), 0, "counts differ");
+    cr_assert_eq(a->c.ev.n, b->c.ev.n);
+    if (a->c.ev.n)
+        cr_assert_eq(memcmp(a->c.ev.v, b->c.ev.v, a->c.ev.n * sizeof *a->c.ev.v), 0);
+    cr_assert_eq(a->c.conn_refs.n, b->c.conn_refs.n);
+    if (a->c.conn_refs.n)
+        cr_assert_eq(memcmp(a->c.conn_refs.v, b->c.conn_refs.v,
+                            a->c.conn_refs.n * sizeof *a->c.conn_refs.v),
+                     0);
+}
+
+Test(collect, alb_lines_counted_as_the_scanner_counts_them)
+{
+    char err[256];
+    scan_db *db = scan_db_headers(err, sizeof err);
+    cr_assert_not_null(db, "%s", err);
+    eng_settings s = {.mode = ENG_TIMELINES, .threads = 1, .max_line = 2048,
+                      .input_format = -1};
+
+    static char buf[1 << 16];
+    size_t n = 0;
+    const char *ua = "Mozilla/5.0 (X11; Linux x86_64)";
+    /* 1. two events, one of them with a connection id */
+    n += alb(buf + n, sizeof buf - n, "200", ua, "\"Root=1-691fadd7-1a6ca3aabc136b585405086f\"",
+             "TID_14db99825d612d1a687902eedbdd0da9");
+    buf[n++] = '\n';
+    n += alb(buf + n, sizeof buf - n, "503", ua,
+             "\"Self=1-691fadd8-aaaaaaaaaaaaaaaaaaaaaaaa;Root=1-691fadd7-bbbbbbbbbbbbbbbbbbbbbbbb\"",
+             "-");
+    /* 2. CRLF ending */
+    buf[n++] = '\r';
+    buf[n++] = '\n';
+    /* 3. an ALB line without a trace */
+    n += alb(buf + n, sizeof buf - n, "200", ua, "\"-\"", "-");
+    buf[n++] = '\n';
+    /* 4. Root= only in the user agent: not a header */
+    n += alb(buf + n, sizeof buf - n, "200", "curl Root=1-691fadd7-1a6ca3aabc136b585405086f", "\"-\"",
+             "-");
+    buf[n++] = '\n';
+    /* 5. a malformed header */
+    n += alb(buf + n, sizeof buf - n, "200", ua, "\"Root=1-691fadd7-xyz\"", "-");
+    buf[n++] = '\n';
+    /* 6. not ALB lines: with a key, with "TRACE", without any hit */
+    const char *others = "garbage Root=1-691fadd7-1a6ca3aabc136b585405086f here\n"
+                         "a TRACE word\n"
+                         "nothing to see\n"
+                         "\n";
+    memcpy(buf + n, others, strlen(others));
+    n += strlen(others);
+    /* 7. an oversized ALB line */
+    n += alb(buf + n, sizeof buf - n, "200", "", "\"Root=1-691fadd7-cccccccccccccccccccccccc\"", "-");
+    memset(buf + n, 'x', 3000);
+    n += 3000;
+    buf[n++] = '\n';
+    /* 8. the last line, without a newline */
+    n += alb(buf + n, sizeof buf - n, "200", ua, "\"Root=1-691fadd9-dddddddddddddddddddddddd\"",
+             "TID_2");
+
+    run a, b;
+    collect_all(&a, &s, db, false, buf, n);
+    collect_all(&b, &s, db, true, buf, n);
+    assert_same(&a, &b);
+    cr_assert_eq(a.rc, 0);
+    cr_assert_eq(a.c.c.lines, 11);
+    cr_assert_eq(a.c.c.oversized, 1);
+    cr_assert_eq(a.c.c.header_lines, 4);
+    cr_assert_eq(a.c.c.events, 3);
+    cr_assert_eq(a.c.c.malformed_by[GRP_FMT_ALB], 1);
+    cr_assert_eq(a.c.c.other_lines, 2, "not ALB and holding a hit: %llu",
+                 (unsigned long long)a.c.c.other_lines);
+    cr_assert_eq(a.c.ev.n, 3);
+    cr_assert_eq(a.c.ev.v[1].status, 503);
+    cr_assert_eq(a.c.conn_refs.n, 2); /* lines 1 and 8 */
+    collect_free(&a.c);
+    collect_free(&b.c);
+    scan_db_free(db);
+}
+
+/* The generated logs the benchmark reads, through both ways. */
+Test(collect, generated_alb_log_same_both_ways)
+{
+    char err[256];
+    scan_db *db = scan_db_headers(err, sizeof err);
+    cr_assert_not_null(db, "%s", err);
+    eng_settings s = {.mode = ENG_TIMELINES, .threads = 1, .max_line = 1 << 20,
+                      .input_format = -1};
+    char *dir = tt_tmpdir();
+    char *path = tt_fmt("%s/alb.log", dir);
+    char *cmd = tt_fmt("'%s' --seed 7 --bytes 2M --single '%s'", TG_GEN, path);
+    cr_assert_eq(system(cmd), 0);
+    size_t n;
+    char *p = tt_read_file(path, &n);
+    cr_assert_not_null(p);
+    run a, b;
+    collect_all(&a, &s, db, false, p, n);
+    collect_all(&b, &s, db, true, p, n);
+    assert_same(&a, &b);
+    cr_assert_gt(a.c.ev.n, 1000);
+    collect_free(&a.c);
+    collect_free(&b.c);
+    free(p);
+    tt_rmtree(dir);
+    free(dir);
+    free(path);
+    free(cmd);
+    scan_db_free(db);
+}
