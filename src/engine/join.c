@@ -1,4 +1,5 @@
 #include "engine/join.h"
+#include "util/bigmem.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -97,6 +98,7 @@ static int grow(void **v, size_t *cap, size_t need, size_t size)
     void *nv = realloc(*v, c * size);
     if (!nv)
         return -1;
+    tg_bigmem_advise(nv, c * size);
     *v = nv;
     *cap = c;
     return 0;
