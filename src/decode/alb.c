@@ -169,17 +169,17 @@ TG_TARGET_AVX2 static inline void masks64_avx2(const char *p, uint64_t *sp, uint
 #endif
 
 /* The masks of the block at line[b..), whose bits past the line's end are
- * zero (*bs only says zero or not). Nothing outside line[0..n) is read: the
- * last, partial block re-reads the line's final 64 bytes and shifts away
- * those before the block, and only a line shorter than 64 bytes is copied
- * into a padded buffer. */
+ * zero (*bs only says zero or not). The line is at least 64 bytes long
+ * (tokenize_body() copies a shorter one into a padded buffer first).
+ * Nothing outside line[0..n) is read: the last, partial block re-reads the
+ * line's final 64 bytes and shifts away those before the block. */
 static inline __attribute__((always_inline)) void
 block_masks(const char *line, size_t n, size_t b, uint64_t *sp, uint64_t *qt, uint64_t *bs,
             const bool avx2)
 {
     if (n - b >= 64) {
         MASKS64(avx2, line + b, sp, qt, bs);
-    } else if (n >= 64) {
+    } else {
         size_t shift = b - (n - 64);
         MASKS64(avx2, line + n - 64, sp, qt, bs);
         *sp >>= shift;
@@ -187,17 +187,13 @@ block_masks(const char *line, size_t n, size_t b, uint64_t *sp, uint64_t *qt, ui
         /* *bs only says whether a backslash is near: left unshifted it may
          * also see one just before the block, which merely costs the slow
          * walk, never a wrong answer. */
-    } else {
-        char tmp[64];
-        memset(tmp, 'a', sizeof tmp);
-        memcpy(tmp, line, n);
-        MASKS64(avx2, tmp, sp, qt, bs);
     }
 }
 
 /* The inside-quotes mask of the len bytes at p, byte by byte, honouring
  * escapes. *inq and *esc carry the state from one block to the next. */
-static uint64_t inside_slow(const char *p, size_t len, bool *inq, bool *esc)
+static inline __attribute__((always_inline)) uint64_t inside_slow(const char *p, size_t len,
+                                                                  bool *inq, bool *esc)
 {
     uint64_t m = 0;
     for (size_t i = 0; i < len; i++) {
@@ -262,13 +258,80 @@ TG_TARGET_AVX2 static inline uint64_t prefix_xor_clmul(uint64_t x)
 #define PREFIX_XOR(fast, x) ((void)(fast), prefix_xor(x))
 #endif
 
+/* Blocks whose masks are built in one pass, before any field is read. */
+#define TK_BLOCKS 16
+
+/* The first pass over up to TK_BLOCKS blocks of a line. */
+typedef struct tk_chunk {
+    uint64_t seps[TK_BLOCKS]; /* each block's separators */
+    unsigned nb, cnt;         /* blocks read, separators in them */
+    uint64_t carry;           /* all ones when the next block starts inside quotes */
+    bool esc;                 /* the next block starts with an escaped byte */
+} tk_chunk;
+
+/* Builds the separator masks of line's blocks from byte b, up to TK_BLOCKS
+ * of them, stopping early once `need` separators are found; line is at
+ * least 64 bytes long. Kept out of line and free of calls: inside the field
+ * walk, or with a call in its loop, GCC spilled its state to the stack and
+ * rebuilt the vector constants on every block. */
+static inline __attribute__((always_inline)) void chunk_body(const char *line, size_t n, size_t b,
+                                                             size_t need, tk_chunk *c,
+                                                             const bool avx2)
+{
+    uint64_t carry = c->carry;
+    bool esc = c->esc;
+    unsigned nb = 0, cnt = 0;
+    const size_t end = n - b > 64 * TK_BLOCKS ? b + 64 * TK_BLOCKS : n;
+    size_t at = b;
+    do {
+        uint64_t sp, qt, bs, inq;
+        block_masks(line, n, at, &sp, &qt, &bs, avx2);
+        if ((bs | esc) == 0) {
+            inq = PREFIX_XOR(avx2, qt) ^ carry;
+        } else {
+            bool in = carry != 0;
+            inq = inside_slow(line + at, n - at < 64 ? n - at : 64, &in, &esc);
+        }
+        carry = (uint64_t)0 - (inq >> 63);
+        uint64_t sep = sp & ~inq;
+        c->seps[nb++] = sep;
+        cnt += POPCOUNT(avx2, sep);
+        at += 64;
+    } while (at < end && cnt < need);
+    c->nb = nb;
+    c->cnt = cnt;
+    c->carry = carry;
+    c->esc = esc;
+}
+
+__attribute__((noinline)) static void chunk_sse2(const char *line, size_t n, size_t b,
+                                                 size_t need, tk_chunk *c)
+{
+    chunk_body(line, n, b, need, c, false);
+}
+
+#ifdef TG_AVX2_DISPATCH
+TG_TARGET_AVX2 __attribute__((noinline)) static void chunk_avx2(const char *line, size_t n,
+                                                                size_t b, size_t need,
+                                                                tk_chunk *c)
+{
+    chunk_body(line, n, b, need, c, true);
+}
+#define CHUNK(avx2, line, n, b, need, c)                                                   \
+    ((avx2) ? chunk_avx2(line, n, b, need, c) : chunk_sse2(line, n, b, need, c))
+#else
+#define CHUNK(avx2, line, n, b, need, c) ((void)(avx2), chunk_sse2(line, n, b, need, c))
+#endif
+
 /* Splits line into fields, stopping once `limit` fields are known when
  * limit < ALB_NFIELDS (nfields is then limit, and fields past it are
  * neither kept nor counted). Only the fields whose bit is set in want are
  * kept, the others are TG_STR_NULL.
  *
- * A block's separators are counted at once; only the wanted fields among
- * them are visited, the others are stepped over one cleared bit each. A
+ * The line is read a chunk of blocks at a time, in two passes: the masks
+ * of all its blocks (chunk_body()), then the walk over their separators.
+ * Only the wanted fields are visited; the others are stepped over one
+ * cleared bit each, and a block without a wanted field is skipped whole. A
  * field's quotes are read off the line: it opens with a quote when its
  * first byte is one, and a field that opens with a quote and ends at a
  * separator has closed it (an escaped quote would have kept the space
@@ -277,10 +340,8 @@ static inline __attribute__((always_inline)) uint32_t
 tokenize_body(const char *line, size_t n, alb_line *out, size_t limit, uint64_t want,
               const bool avx2)
 {
-    size_t k = 0;       /* fields so far, kept or only counted */
-    size_t start = 0;   /* where the current field begins */
-    uint64_t carry = 0; /* all ones when a block starts inside quotes */
-    bool esc = false;   /* the block starts with an escaped byte */
+    size_t k = 0;     /* fields so far, kept or only counted */
+    size_t start = 0; /* where the current field begins */
 
     /* The full tokenizer counts every field; a prefix stops at its limit. */
     const bool count_all = limit == ALB_NFIELDS;
@@ -290,42 +351,51 @@ tokenize_body(const char *line, size_t n, alb_line *out, size_t limit, uint64_t 
     const bool all = want == ((uint64_t)1 << limit) - 1;
     if (!all)
         clear_fields(out);
+    /* A line shorter than a block is masked in a padded copy. */
+    char pad[64];
+    const char *text = line;
+    if (n < 64) {
+        memset(pad, 'a', sizeof pad);
+        memcpy(pad, line, n);
+        text = pad;
+    }
     /* The next field to keep; SIZE_MAX once none is left. */
     size_t next = want ? ctz64(want) : SIZE_MAX;
-    for (size_t b = 0; b < n && (count_all || k < limit); b += 64) {
-        uint64_t sp, qt, bs, inq;
-        block_masks(line, n, b, &sp, &qt, &bs, avx2);
-        if ((bs | esc) == 0) {
-            inq = PREFIX_XOR(avx2, qt) ^ carry;
-        } else {
-            bool in = carry != 0;
-            inq = inside_slow(line + b, n - b < 64 ? n - b : 64, &in, &esc);
-        }
-        carry = (uint64_t)0 - (inq >> 63);
-        uint64_t sep = sp & ~inq;
-        if (sep == 0)
-            continue;
-        /* Fields k .. kend-1 end in this block. */
-        size_t kend = k + POPCOUNT(avx2, sep);
-        size_t after = b + 64 - clz64(sep); /* just past the last separator */
-        while (next < kend) {
-            /* Step over the fields before the wanted one. */
-            for (; k < next; k++) {
-                start = b + ctz64(sep) + 1;
+    tk_chunk c;
+    c.carry = 0;
+    c.esc = false;
+    for (size_t b = 0; b < n && (count_all || k < limit); b += 64 * (size_t)c.nb) {
+        CHUNK(avx2, text, n < 64 ? 64 : n, b, count_all ? SIZE_MAX : limit - k, &c);
+        for (unsigned i = 0; i < c.nb; i++) {
+            uint64_t sep = c.seps[i];
+            if (sep == 0)
+                continue;
+            const size_t bb = b + 64 * (size_t)i;
+            /* Fields k .. kend-1 end in this block. */
+            size_t kend = k + POPCOUNT(avx2, sep);
+            size_t after = bb + 64 - clz64(sep); /* just past the last separator */
+            while (next < kend) {
+                /* Step over the fields before the wanted one. */
+                for (; k < next; k++) {
+                    start = bb + ctz64(sep) + 1;
+                    sep &= sep - 1;
+                }
+                size_t e = bb + ctz64(sep);
+                size_t qs = line[start] == '"';
+                size_t t = qs & (line[e - qs] == '"');
+                out->f[k++] = tg_str_make(line + start + qs, e - start - qs - t);
+                start = e + 1;
                 sep &= sep - 1;
+                want &= want - 1;
+                next = want ? ctz64(want) : SIZE_MAX;
             }
-            size_t e = b + ctz64(sep);
-            size_t qs = line[start] == '"';
-            size_t t = qs & (line[e - qs] == '"');
-            out->f[k++] = tg_str_make(line + start + qs, e - start - qs - t);
-            start = e + 1;
-            sep &= sep - 1;
-            want &= want - 1;
-            next = want ? ctz64(want) : SIZE_MAX;
+            /* The block's other separators end fields that are only
+             * counted. */
+            k = kend;
+            start = after;
         }
-        /* The block's other separators end fields that are only counted. */
-        k = !count_all && kend > limit ? limit : kend;
-        start = after;
+        if (!count_all && k > limit)
+            k = limit;
     }
 
     /* The last field ends at the end of the line. Its trailing quote closes
@@ -336,7 +406,7 @@ tokenize_body(const char *line, size_t n, alb_line *out, size_t limit, uint64_t 
             size_t s = start, e = n;
             if (s < e && line[s] == '"') {
                 s++;
-                if (carry == 0 && e > s && line[e - 1] == '"')
+                if (c.carry == 0 && e > s && line[e - 1] == '"')
                     e--;
             }
             out->f[k] = tg_str_make(line + s, e - s);
