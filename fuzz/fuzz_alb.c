@@ -9,7 +9,8 @@
  * functions with plain byte-by-byte versions of the rules alb.h and alb.c's
  * opening comment state, field by field and byte by byte, and checks that
  * alb_parse_prefix() is alb_parse() cut after the fields it was asked for,
- * and alb_parse_fields() is alb_parse_prefix() keeping only those asked for.
+ * and alb_parse_fields() is alb_parse_prefix() keeping only those asked for;
+ * alb_split_fields() splits as alb_parse_fields() does, valid line or not.
  */
 #include "fuzz_check.h"
 
@@ -235,6 +236,15 @@ static void check_fields(const char *line, size_t n, uint64_t want)
     FZ_CHECK(sp.time_us == pre.time_us && sp.created_us == pre.created_us &&
                  sp.status == pre.status && sp.target_status == pre.target_status,
              "want %#llx: the parsed values differ", (unsigned long long)want);
+    /* alb_split_fields() is alb_parse_fields()'s split, whatever the verdict. */
+    alb_line t;
+    memset(&t, 0x5a, sizeof t);
+    FZ_CHECK(alb_split_fields(line, n, want, &t) == sp.t.nfields && t.nfields == sp.t.nfields,
+             "want %#llx: alb_split_fields nfields %u, alb_parse_fields %u",
+             (unsigned long long)want, t.nfields, sp.t.nfields);
+    for (unsigned i = 0; i < ALB_NFIELDS; i++)
+        FZ_CHECK(t.f[i].p == sp.t.f[i].p && t.f[i].n == sp.t.f[i].n,
+                 "want %#llx: alb_split_fields field %u differs", (unsigned long long)want, i);
 }
 
 /* Unescapes s into buffers of exactly the capacity given, so that AddressSanitizer

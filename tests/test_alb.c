@@ -804,6 +804,13 @@ Test(alb, sparse_parse_keeps_the_fields_asked_for)
             }
             cr_assert(sp.time_us == pre.time_us && sp.created_us == pre.created_us &&
                       sp.status == pre.status);
+            /* The split alone gives the same fields. */
+            alb_line t;
+            memset(&t, 0x5a, sizeof t);
+            cr_assert_eq(alb_split_fields(line, n, masks[m], &t), sp.t.nfields);
+            for (unsigned i = 0; i < ALB_NFIELDS; i++)
+                cr_assert(t.f[i].p == sp.t.f[i].p && t.f[i].n == sp.t.f[i].n,
+                          "alb_split_fields, line %zu, mask %zu: field %u", checked, m, i);
         }
         checked++;
         if (!nl)

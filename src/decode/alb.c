@@ -506,6 +506,13 @@ bool alb_parse_fields(const char *line, size_t n, uint64_t want, alb_record *out
     return parse(line, n, limit < 12 ? 12 : limit, want, out);
 }
 
+uint32_t alb_split_fields(const char *line, size_t n, uint64_t want, alb_line *out)
+{
+    want = (want | ALB_PARSE_FIELDS) & (((uint64_t)1 << ALB_NFIELDS) - 1);
+    uint32_t limit = 64 - clz64(want);
+    return tokenize(line, n, out, limit < 12 ? 12 : limit, want);
+}
+
 static bool parse(const char *line, size_t n, uint32_t limit, uint64_t want, alb_record *out)
 {
     uint32_t nf = tokenize(line, n, &out->t, limit, want);

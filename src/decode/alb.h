@@ -111,6 +111,14 @@ bool alb_parse_prefix(const char *line, size_t n, uint32_t want, alb_record *out
 bool alb_parse_fields(const char *line, size_t n, uint64_t want, alb_record *out);
 
 /*
+ * The fields of alb_parse_fields() without its verdict, for a line known to
+ * be an ALB access-log line (the printers': it was parsed when it was
+ * read). out is alb_parse_fields()'s out->t, whatever the line; nothing is
+ * validated, so no timestamp is parsed. Returns out->nfields.
+ */
+uint32_t alb_split_fields(const char *line, size_t n, uint64_t want, alb_line *out);
+
+/*
  * Decodes ALB's escapes in a field's raw text into dst (capacity cap):
  * \xHH becomes the byte it names; the 8-digit form \x000000HH (eight hex
  * digits of which the first six are zeros) becomes byte HH; \" and \\

@@ -52,9 +52,9 @@ static void json_header(writer *w, tg_str h, bool alb_escapes)
 }
 
 /* The field f of a tokenized line, TG_STR_NULL past its end. */
-static inline tg_str alb_field(const alb_record *r, int f)
+static inline tg_str alb_field(const alb_line *t, int f)
 {
-    return (uint32_t)f < r->t.nfields ? r->t.f[f] : TG_STR_NULL;
+    return (uint32_t)f < t->nfields ? t->f[f] : TG_STR_NULL;
 }
 
 /* An ALB event's keys after the header's, in README.md's order: S names a
@@ -79,9 +79,9 @@ static inline tg_str alb_field(const alb_record *r, int f)
 
 /* An ALB event's keys, value by value through the writer: for lines too
  * long for json_alb_fast()'s room. */
-static void json_alb_long(writer *w, const alb_record *r)
+static void json_alb_long(writer *w, const alb_line *r)
 {
-    json_header(w, r->t.f[ALB_TRACE_ID], true);
+    json_header(w, r->f[ALB_TRACE_ID], true);
 #define STR(key, f) wr_lit(w, ",\"" key "\":"), json_alb_field(w, alb_field(r, (f)));
 #define NUM(key, f) wr_lit(w, ",\"" key "\":"), json_number_or_null(w, alb_field(r, (f)), false);
 #define SECS(key, f) wr_lit(w, ",\"" key "\":"), json_number_or_null(w, alb_field(r, (f)), true);
@@ -124,11 +124,11 @@ static char *put_sampled(char *o, char sampled)
 /* json_alb_long()'s output, formatted in one room of the writer's buffer:
  * the keys are fixed-size copies, and the values are read in blocks that
  * may run on into the rest of the line (lim). */
-static void json_alb_fast(writer *w, const alb_record *r, tg_str line)
+static void json_alb_fast(writer *w, const alb_line *r, tg_str line)
 {
     const size_t room = ALB_ROOM(line.n);
     const char *lim = line.p + line.n;
-    tg_str h = r->t.f[ALB_TRACE_ID];
+    tg_str h = r->f[ALB_TRACE_ID];
     xray_header xh;
     header_keys(h, &xh);
     char *o = wr_room(w, room);
@@ -156,8 +156,9 @@ static void json_alb_fast(writer *w, const alb_record *r, tg_str line)
 static void json_alb(writer *w, tg_str line)
 {
     /* The fields printed; tokenizing stops after the last of them, and
-     * skips the work on the others. The verdict, nfields up to
-     * conn_trace_id and the kept fields are alb_parse()'s. */
+     * skips the work on the others. nfields up to conn_trace_id and the
+     * kept fields are alb_parse()'s; the line was validated when it was
+     * read. */
     const uint64_t want = ALB_FIELD(ALB_TYPE) | ALB_FIELD(ALB_ELB) | ALB_FIELD(ALB_CLIENT) |
                           ALB_FIELD(ALB_TARGET) | ALB_FIELD(ALB_REQUEST_PROCESSING) |
                           ALB_FIELD(ALB_TARGET_PROCESSING) | ALB_FIELD(ALB_RESPONSE_PROCESSING) |
@@ -166,8 +167,8 @@ static void json_alb(writer *w, tg_str line)
                           ALB_FIELD(ALB_REQUEST) | ALB_FIELD(ALB_USER_AGENT) |
                           ALB_FIELD(ALB_TRACE_ID) | ALB_FIELD(ALB_ACTIONS_EXECUTED) |
                           ALB_FIELD(ALB_ERROR_REASON) | ALB_FIELD(ALB_CONN_TRACE_ID);
-    alb_record r;
-    if (!line.p || !alb_parse_fields(line.p, line.n, want, &r) || r.t.nfields <= ALB_TRACE_ID)
+    alb_line r;
+    if (!line.p || alb_split_fields(line.p, line.n, want, &r) <= ALB_TRACE_ID)
         return;
     if (line.n <= ALB_FAST_MAX)
         json_alb_fast(w, &r, line);
@@ -367,9 +368,9 @@ size_t ef_describe(const eng_result *r, const grp_event *e, tg_str line, char *o
     char buf[2048];
     switch (e->format) {
     case GRP_FMT_ALB: {
-        alb_record rec;
-        if (line.p && alb_parse(line.p, line.n, &rec) && rec.t.nfields > ALB_REQUEST) {
-            tg_str req = rec.t.f[ALB_REQUEST];
+        alb_line t;
+        if (line.p && alb_split_fields(line.p, line.n, ALB_FIELD(ALB_REQUEST), &t) > ALB_REQUEST) {
+            tg_str req = t.f[ALB_REQUEST];
             if (req.n > sizeof buf)
                 req.n = sizeof buf; /* a text line shows the start of a huge URL */
             put(out, cap, &k, tg_str_make(buf, alb_unescape(req, buf, sizeof buf)));
