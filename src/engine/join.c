@@ -1,5 +1,4 @@
 #include "engine/join.h"
-#include "util/bigmem.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -98,7 +97,6 @@ static int grow(void **v, size_t *cap, size_t need, size_t size)
     void *nv = realloc(*v, c * size);
     if (!nv)
         return -1;
-    tg_bigmem_advise(nv, c * size);
     *v = nv;
     *cap = c;
     return 0;

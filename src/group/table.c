@@ -1,5 +1,4 @@
 #include "group/table.h"
-#include "util/bigmem.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -23,7 +22,6 @@ int grp_events_push(grp_events *ev, const grp_event *e)
         grp_event *v = realloc(ev->v, cap * sizeof *v);
         if (!v)
             return -1;
-        tg_bigmem_advise(v, cap * sizeof *v);
         ev->v = v;
         ev->cap = cap;
     }
@@ -77,7 +75,6 @@ static int rehash(grp_agg *a)
     uint64_t *slots = calloc(n, sizeof *slots);
     if (!slots)
         return -1;
-    tg_bigmem_advise(slots, n * sizeof *slots);
     uint64_t ring[REHASH_AHEAD];
     for (size_t i = 0; i < a->ntraces + REHASH_AHEAD; i++) {
         if (i >= REHASH_AHEAD) {
@@ -116,7 +113,6 @@ static int reserve(grp_agg *a, size_t more)
         grp_trace *t = realloc(a->traces, cap * sizeof *t);
         if (!t)
             return -1;
-        tg_bigmem_advise(t, cap * sizeof *t);
         a->traces = t;
         a->cap = cap;
     }
@@ -338,8 +334,6 @@ static grp_event *lay_out(grp_trace *traces, size_t ntraces, grp_event *const *v
         free(fill);
         return NULL;
     }
-    tg_bigmem_advise(events, total * sizeof *events);
-    tg_bigmem_advise(fill, ntraces * sizeof *fill);
     uint64_t at = 0;
     for (size_t i = 0; i < ntraces; i++) {
         traces[i].first = fill[i] = at;

@@ -1,5 +1,4 @@
 #include "util/arena.h"
-#include "util/bigmem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +36,6 @@ uint64_t arena_put(arena *a, tg_str s)
         char *chunk = malloc(a->chunk_size);
         if (!chunk)
             return UINT64_MAX;
-        tg_bigmem_advise(chunk, a->chunk_size);
         a->chunks[a->nchunks++] = chunk;
         a->used = 0;
     }
