@@ -484,6 +484,18 @@ static int each_line(collector *c, const char *p, size_t n,
     return 0;
 }
 
+/* The lines of p[0..n) that the scanner finds, each to on_line(). */
+static int scanned_lines(collector *c, const char *p, size_t n)
+{
+    scan_counts sc = {0, 0};
+    int src = scan_block(c->db, c->scratch, p, n, c->s->max_line, on_line, c, &sc);
+    c->c.lines += sc.lines;
+    c->c.oversized += sc.oversized;
+    if (src == SCAN_ERROR)
+        c->scan_failed = true;
+    return src != SCAN_OK;
+}
+
 /*
  * ALB access logs are read line by line too, not through the scanner:
  * nearly every line holds a header, so finding lines by their hits only
@@ -495,15 +507,8 @@ static int each_line(collector *c, const char *p, size_t n,
  */
 static int alb_lines(collector *c, const char *p, size_t n)
 {
-    if (c->s->nids || c->alb_by_scan) {
-        scan_counts sc = {0, 0};
-        int src = scan_block(c->db, c->scratch, p, n, c->s->max_line, on_line, c, &sc);
-        c->c.lines += sc.lines;
-        c->c.oversized += sc.oversized;
-        if (src == SCAN_ERROR)
-            c->scan_failed = true;
-        return src != SCAN_OK;
-    }
+    if (c->s->nids || c->alb_by_scan)
+        return scanned_lines(c, p, n);
     return each_line(c, p, n, alb_direct_line);
 }
 
@@ -527,13 +532,7 @@ int collect_block(collector *c, const char *p, size_t n, uint64_t off)
     } else if (c->fmt == SNIFF_CLOUDFRONT) {
         rc = each_line(c, p, n, cloudfront_line);
     } else {
-        scan_counts sc = {0, 0};
-        int src = scan_block(c->db, c->scratch, p, n, c->s->max_line, on_line, c, &sc);
-        c->c.lines += sc.lines;
-        c->c.oversized += sc.oversized;
-        if (src == SCAN_ERROR)
-            c->scan_failed = true;
-        rc = src != SCAN_OK;
+        rc = scanned_lines(c, p, n);
     }
     c->c.lines_by_input[c->fmt] += c->c.lines - lines_before;
     if (collect_flush(c) != 0) {
