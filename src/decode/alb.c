@@ -499,18 +499,25 @@ bool alb_parse_prefix(const char *line, size_t n, uint32_t want, alb_record *out
     ((uint64_t)1 << ALB_TYPE | (uint64_t)1 << ALB_TIME | (uint64_t)1 << ALB_ELB_STATUS |   \
      (uint64_t)1 << ALB_TARGET_STATUS | (uint64_t)1 << ALB_REQUEST_CREATION_TIME)
 
+/* Adds the fields parse() reads to *want and returns where tokenizing may
+ * stop: after the last of them, and never before field 12. */
+static uint32_t fields_limit(uint64_t *want)
+{
+    *want = (*want | ALB_PARSE_FIELDS) & (((uint64_t)1 << ALB_NFIELDS) - 1);
+    uint32_t limit = 64 - clz64(*want);
+    return limit < 12 ? 12 : limit;
+}
+
 bool alb_parse_fields(const char *line, size_t n, uint64_t want, alb_record *out)
 {
-    want = (want | ALB_PARSE_FIELDS) & (((uint64_t)1 << ALB_NFIELDS) - 1);
-    uint32_t limit = 64 - clz64(want);
-    return parse(line, n, limit < 12 ? 12 : limit, want, out);
+    uint32_t limit = fields_limit(&want);
+    return parse(line, n, limit, want, out);
 }
 
 uint32_t alb_split_fields(const char *line, size_t n, uint64_t want, alb_line *out)
 {
-    want = (want | ALB_PARSE_FIELDS) & (((uint64_t)1 << ALB_NFIELDS) - 1);
-    uint32_t limit = 64 - clz64(want);
-    return tokenize(line, n, out, limit < 12 ? 12 : limit, want);
+    uint32_t limit = fields_limit(&want);
+    return tokenize(line, n, out, limit, want);
 }
 
 static bool parse(const char *line, size_t n, uint32_t limit, uint64_t want, alb_record *out)
