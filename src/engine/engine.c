@@ -61,6 +61,7 @@ typedef struct engine {
     mapfile *maps;                   /* by input: the mappings kept */
     atomic_uint kept_maps;
     atomic_uint workers_left;
+    size_t presize; /* stats: the traces each worker's table is sized for */
 } engine;
 
 typedef struct worker {
@@ -325,6 +326,10 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     engine *e = w->eng;
+    /* Sized here rather than before the threads start: the table's slots
+     * are faulted in as it is sized, and each worker does its own. */
+    if (e->presize)
+        (void)grp_agg_presize(&w->col.agg, e->presize);
     while (!w->fatal) {
         piece pc;
         bool have_piece = false;
@@ -529,7 +534,7 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
     int rc = ws ? 0 : -1;
     unsigned started = 0;
     atomic_init(&e.workers_left, 0);
-    const size_t presize = s->mode == ENG_STATS ? presize_traces(inputs) : 0;
+    e.presize = s->mode == ENG_STATS ? presize_traces(inputs) : 0;
     for (unsigned i = 0; rc == 0 && i < n; i++) {
         ws[i].eng = &e;
         ws[i].reader = in_reader_new(s->max_line);
@@ -542,8 +547,6 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
             rc = -1;
             break;
         }
-        if (s->mode == ENG_STATS)
-            (void)grp_agg_presize(&ws[i].col.agg, presize);
     }
     for (unsigned i = 0; rc == 0 && i < n; i++) {
         atomic_fetch_add(&e.workers_left, 1);

@@ -1,8 +1,11 @@
+#define _GNU_SOURCE /* madvise */
 #include "group/table.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void add_lb(grp_trace *tr, uint16_t lb)
 {
@@ -65,6 +68,29 @@ static inline bool slot_tag_is(uint64_t slot, uint64_t h)
     return ((slot ^ slot_tag(h)) >> 32) == 0;
 }
 
+/*
+ * Faults in the pages of a fresh slot array as writable, in one call.
+ * Otherwise a probe's first read of a page maps the shared zero page, and the
+ * write of a new trace's slot then faults a second time to replace it; with
+ * two threads that second fault also flushes the other core's TLB. A probe
+ * reads before it writes, and the slots of a big table are all touched
+ * anyway, so nothing is populated that would have stayed unused. Linux 5.14
+ * and later; elsewhere the advice fails and the pages fault as before.
+ */
+static void populate_write(void *p, size_t n)
+{
+#ifdef MADV_POPULATE_WRITE
+    const uintptr_t page = 4096;
+    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
+    uintptr_t b = ((uintptr_t)p + n) & ~(page - 1);
+    if (b > a)
+        (void)madvise((void *)a, b - a, MADV_POPULATE_WRITE); /* advice only */
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
 /* Doubles the slot array and re-inserts every trace. Each trace's slot is
  * prefetched REHASH_AHEAD traces before it is written: the writes land all
  * over an array of megabytes. */
@@ -75,6 +101,7 @@ static int rehash(grp_agg *a)
     uint64_t *slots = calloc(n, sizeof *slots);
     if (!slots)
         return -1;
+    populate_write(slots, n * sizeof *slots);
     uint64_t ring[REHASH_AHEAD];
     for (size_t i = 0; i < a->ntraces + REHASH_AHEAD; i++) {
         if (i >= REHASH_AHEAD) {
