@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "group/intern.h"
+#include "group/merge.h"
 #include "group/table.h"
 
 static grp_event ev(uint64_t id, int64_t start, int64_t end, uint32_t input, uint64_t off,
@@ -144,42 +145,65 @@ Test(group, intern_ids_are_stable_and_merge_remaps)
     intern_free(&b);
 }
 
+/* Merges src[0..n) with `owners` partitions and gathers the owners' tables
+ * into one, checking on the way that each holds only its partition. */
+static void merge_into(const grp_merge_src *src, size_t n, unsigned owners, grp_table *out)
+{
+    cr_assert_eq(grp_merge(src, n, owners), 0);
+    unsigned parts = owners < n ? owners : (unsigned)n;
+    size_t total = 0;
+    for (size_t j = 0; j < n; j++)
+        total += src[j].agg->ntraces;
+    memset(out, 0, sizeof *out);
+    out->traces = malloc((total ? total : 1) * sizeof *out->traces);
+    cr_assert_not_null(out->traces);
+    for (size_t j = 0; j < n; j++) {
+        grp_agg *a = src[j].agg;
+        cr_assert(j < parts || a->ntraces == 0, "table %zu, no owner, was not emptied", j);
+        for (size_t k = 0; k < a->ntraces; k++) {
+            cr_assert_eq(grp_part(grp_root_hash(a->traces[k].root), parts), j,
+                         "table %zu holds a trace of another partition", j);
+            out->traces[out->ntraces++] = a->traces[k];
+        }
+        grp_agg_free(a);
+    }
+}
+
 /* Two workers' aggregates merge into the same traces a single pass gives,
- * with load balancer ids remapped. */
+ * with load balancer ids remapped, on one thread or two. */
 Test(group, aggregates_merge_like_one_pass)
 {
     grp_event a[] = {ev(1, 100, 200, 0, 0, 200, 0), ev(2, 50, 60, 0, 10, 404, 1)};
     grp_event b[] = {ev(1, 90, 150, 1, 0, 502, 0), ev(3, 10, 20, 1, 5, 200, 1)};
-    grp_agg wa, wb, all;
-    grp_agg_init(&wa);
-    grp_agg_init(&wb);
-    grp_agg_init(&all);
-    for (int i = 0; i < 2; i++) {
-        cr_assert_eq(grp_agg_add(&wa, &a[i], NULL), 0);
-        cr_assert_eq(grp_agg_add(&wb, &b[i], NULL), 0);
+    for (unsigned owners = 1; owners <= 2; owners++) {
+        grp_agg wa, wb;
+        grp_agg_init(&wa);
+        grp_agg_init(&wb);
+        for (int i = 0; i < 2; i++) {
+            cr_assert_eq(grp_agg_add(&wa, &a[i], NULL), 0);
+            cr_assert_eq(grp_agg_add(&wb, &b[i], NULL), 0);
+        }
+        uint16_t map_b[] = {7, 8}; /* worker b's ids 0, 1 are 7, 8 globally */
+        grp_merge_src src[] = {{&wa, NULL, 0}, {&wb, map_b, 2}};
+        grp_table t;
+        merge_into(src, 2, owners, &t);
+        grp_sort_traces(&t);
+        cr_assert_eq(t.ntraces, 3);
+        const grp_trace *one = NULL;
+        for (size_t i = 0; i < t.ntraces; i++)
+            if (t.traces[i].root.lo == 1)
+                one = &t.traces[i];
+        cr_assert_not_null(one);
+        cr_expect_eq(one->count, 2);
+        cr_expect_eq(one->start_us, 90);
+        cr_expect_eq(one->end_us, 200);
+        cr_expect_eq(one->worst_status, 502);
+        cr_expect_eq(one->nlb, 2, "lb 0 of a and lb 7 (0 of b) are different names");
+        cr_expect((one->lbs[0] == 0 && one->lbs[1] == 7) || (one->lbs[0] == 7 && one->lbs[1] == 0));
+        cr_expect_eq(t.traces[0].root.lo, 3, "ordered by start");
+        cr_expect_eq(t.traces[0].lbs[0], 8, "a trace only b saw has b's ids mapped");
+        grp_free(&t);
     }
-    uint16_t map_b[] = {7, 8}; /* worker b's ids 0, 1 are 7, 8 globally */
-    cr_assert_eq(grp_agg_merge(&all, &wa, NULL, 0), 0);
-    cr_assert_eq(grp_agg_merge(&all, &wb, map_b, 2), 0);
-    grp_table t;
-    grp_table_from_agg(&t, &all);
-    grp_sort_traces(&t);
-    cr_assert_eq(t.ntraces, 3);
-    const grp_trace *one = NULL;
-    for (size_t i = 0; i < t.ntraces; i++)
-        if (t.traces[i].root.lo == 1)
-            one = &t.traces[i];
-    cr_assert_not_null(one);
-    cr_expect_eq(one->count, 2);
-    cr_expect_eq(one->start_us, 90);
-    cr_expect_eq(one->end_us, 200);
-    cr_expect_eq(one->worst_status, 502);
-    cr_expect_eq(one->nlb, 2, "lb 0 of a and lb 7 (0 of b) are different names");
-    cr_expect(one->lbs[0] == 0 && one->lbs[1] == 7);
-    cr_expect_eq(t.traces[0].root.lo, 3, "ordered by start");
-    grp_free(&t);
-    grp_agg_free(&wa);
-    grp_agg_free(&wb);
 }
 
 /* Two traces agree when every field the aggregate keeps agrees. */
@@ -242,10 +266,9 @@ Test(group, equal_hashes_stay_distinct_traces)
     q.start_us = 5;
     cr_assert_eq(grp_root_hash(p.root), grp_root_hash(q.root));
     grp_event batch[] = {p, q, q, p, q};
-    grp_agg a, b, m;
+    grp_agg a, b;
     grp_agg_init(&a);
     grp_agg_init(&b);
-    grp_agg_init(&m);
     uint32_t idx[5];
     cr_assert_eq(grp_agg_add_batch(&a, batch, 5, idx), 0);
     cr_assert_eq(a.ntraces, 2);
@@ -256,52 +279,134 @@ Test(group, equal_hashes_stay_distinct_traces)
     cr_assert_eq(grp_agg_add_batch(&b, &q, 1, NULL), 0);
     cr_assert_eq(grp_agg_add_batch(&b, &p, 1, NULL), 0);
     cr_assert_eq(b.ntraces, 2);
-    /* Merging into a table that is not empty goes through the batches. */
-    cr_assert_eq(grp_agg_add_batch(&m, &p, 1, NULL), 0);
-    cr_assert_eq(grp_agg_merge(&m, &a, NULL, 0), 0);
-    cr_assert_eq(grp_agg_merge(&m, &b, NULL, 0), 0);
-    cr_assert_eq(m.ntraces, 2);
-    cr_expect_eq(m.traces[0].count, 1 + 2 + 1);
-    cr_expect_eq(m.traces[1].count, 3 + 1);
-    cr_expect_eq(a.ntraces, 0, "a merged table is emptied");
+    /* Merged, on one thread or two: the tables are folded batch by batch. */
+    for (unsigned owners = 1; owners <= 2; owners++) {
+        grp_agg x, y, m;
+        grp_agg_init(&x);
+        grp_agg_init(&y);
+        grp_agg_init(&m);
+        cr_assert_eq(grp_agg_add_batch(&m, &p, 1, NULL), 0);
+        cr_assert_eq(grp_agg_add_batch(&x, batch, 5, NULL), 0);
+        cr_assert_eq(grp_agg_add_batch(&y, &q, 1, NULL), 0);
+        cr_assert_eq(grp_agg_add_batch(&y, &p, 1, NULL), 0);
+        grp_merge_src src[] = {{&m, NULL, 0}, {&x, NULL, 0}, {&y, NULL, 0}};
+        grp_table t;
+        merge_into(src, 3, owners, &t);
+        cr_assert_eq(t.ntraces, 2);
+        const grp_trace *tp = xray_root_eq(t.traces[0].root, p.root) ? &t.traces[0] : &t.traces[1];
+        const grp_trace *tq = tp == &t.traces[0] ? &t.traces[1] : &t.traces[0];
+        cr_expect(xray_root_eq(tq->root, q.root));
+        cr_expect_eq(tp->count, 1 + 2 + 1);
+        cr_expect_eq(tq->count, 3 + 1);
+        cr_expect_eq(tq->start_us, 5);
+        grp_free(&t);
+    }
     grp_agg_free(&a);
     grp_agg_free(&b);
-    grp_agg_free(&m);
 }
 
-/* A merge of many traces into a table that holds some of them. */
-Test(group, merge_in_batches_equals_adding_everything)
+/* Orders a table's traces by Root, and each trace's load balancers by id:
+ * the two things a merge leaves in an order of its own. */
+static int cmp_root(const void *x, const void *y)
 {
-    enum { N = 5000 };
-    grp_agg w1, w2, all, one;
-    grp_agg_init(&w1);
-    grp_agg_init(&w2);
-    grp_agg_init(&all);
-    grp_agg_init(&one);
-    for (uint64_t i = 0; i < N; i++) {
-        grp_event x = ev(i * 7919 % 3001 + 1, (int64_t)i, (int64_t)i + 3, 0, i, (uint16_t)(i % 505), 0);
-        cr_assert_eq(grp_agg_add(i % 2 ? &w1 : &w2, &x, NULL), 0);
-        cr_assert_eq(grp_agg_add(&one, &x, NULL), 0);
+    const grp_trace *a = x, *b = y;
+    if (a->root.hi != b->root.hi)
+        return a->root.hi < b->root.hi ? -1 : 1;
+    return a->root.lo < b->root.lo ? -1 : a->root.lo > b->root.lo;
+}
+
+static void canonical(grp_table *t)
+{
+    qsort(t->traces, t->ntraces, sizeof *t->traces, cmp_root);
+    for (size_t i = 0; i < t->ntraces; i++) {
+        grp_trace *tr = &t->traces[i];
+        for (unsigned k = 1; k < tr->nlb; k++)
+            for (unsigned j = k; j > 0 && tr->lbs[j] < tr->lbs[j - 1]; j--) {
+                uint16_t s = tr->lbs[j];
+                tr->lbs[j] = tr->lbs[j - 1];
+                tr->lbs[j - 1] = s;
+            }
     }
-    cr_assert_eq(grp_agg_merge(&all, &w1, NULL, 0), 0);
-    cr_assert_eq(grp_agg_merge(&all, &w2, NULL, 0), 0);
-    grp_table t1, t2;
-    grp_table_from_agg(&t1, &all);
-    grp_table_from_agg(&t2, &one);
-    grp_sort_traces(&t1);
-    grp_sort_traces(&t2);
-    cr_assert_eq(t1.ntraces, t2.ntraces);
-    for (size_t i = 0; i < t1.ntraces; i++)
-        cr_assert(xray_root_eq(t1.traces[i].root, t2.traces[i].root) &&
-                      t1.traces[i].count == t2.traces[i].count &&
-                      t1.traces[i].start_us == t2.traces[i].start_us &&
-                      t1.traces[i].end_us == t2.traces[i].end_us &&
-                      t1.traces[i].worst_status == t2.traces[i].worst_status,
-                  "trace %zu differs", i);
-    grp_free(&t1);
-    grp_free(&t2);
-    grp_agg_free(&w1);
-    grp_agg_free(&w2);
+}
+
+/*
+ * Events spread over `ntables` tables merge into what one table of all of
+ * them holds, whatever the number of partitions (threads), with tables that
+ * only give (owners < ntables), an empty table, and load balancer ids mapped
+ * per table. Traces are seen by one table or by several.
+ */
+static void check_merge(unsigned ntables, unsigned owners, uint64_t seed)
+{
+    enum { N = 40000, LBS = 5 };
+    grp_agg tables[8], one;
+    uint16_t maps[8][LBS];
+    grp_merge_src src[8];
+    cr_assert_leq(ntables, 8);
+    grp_agg_init(&one);
+    for (unsigned j = 0; j < ntables; j++) {
+        grp_agg_init(&tables[j]);
+        /* Table j's local id k is global id (k + j) % LBS. */
+        for (unsigned k = 0; k < LBS; k++)
+            maps[j][k] = (uint16_t)((k + j) % LBS);
+        src[j] = (grp_merge_src){&tables[j], maps[j], LBS};
+    }
+    uint64_t x = seed;
+    for (uint64_t i = 0; i < N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        /* Table 1 stays empty when there are three tables or more. */
+        unsigned j = (unsigned)((x >> 20) % ntables);
+        if (ntables >= 3 && j == 1)
+            j = 0;
+        uint16_t lb = (uint16_t)((x >> 8) % LBS);
+        grp_event e = ev(x % (N / 3) + 1, (int64_t)(x >> 44), (int64_t)(x >> 44) + (x & 255), 0,
+                         i, (uint16_t)(x % 599), lb);
+        cr_assert_eq(grp_agg_add(&tables[j], &e, NULL), 0);
+        e.lb = maps[j][lb];
+        cr_assert_eq(grp_agg_add(&one, &e, NULL), 0);
+    }
+    grp_table got, want;
+    merge_into(src, ntables, owners, &got);
+    grp_table_from_agg(&want, &one);
+    canonical(&got);
+    canonical(&want);
+    cr_assert_eq(got.ntraces, want.ntraces, "%u tables, %u owners", ntables, owners);
+    for (size_t i = 0; i < got.ntraces; i++) {
+        const grp_trace *a = &got.traces[i], *b = &want.traces[i];
+        cr_assert(xray_root_eq(a->root, b->root) && a->count == b->count &&
+                      a->start_us == b->start_us && a->end_us == b->end_us &&
+                      a->worst_status == b->worst_status && a->nlb == b->nlb &&
+                      memcmp(a->lbs, b->lbs, a->nlb * sizeof *a->lbs) == 0,
+                  "%u tables, %u owners: trace %zu differs", ntables, owners, i);
+    }
+    grp_free(&got);
+    grp_free(&want);
+}
+
+Test(group, merge_equals_one_table_whatever_the_partitions)
+{
+    check_merge(1, 1, 88172645463325252ull);
+    check_merge(2, 1, 3);
+    check_merge(2, 2, 5);
+    check_merge(3, 2, 7);
+    check_merge(5, 3, 11);
+    check_merge(8, 8, 13);
+    check_merge(4, 9, 17); /* more owners than tables: one per table */
+}
+
+/* Each partition gets a share of the Roots, and every Root one partition. */
+Test(group, partitions_split_the_roots)
+{
+    enum { N = 100000, P = 7 };
+    size_t per[P] = {0};
+    for (uint64_t i = 1; i <= N; i++) {
+        grp_event e = ev(i, 0, 0, 0, 0, 0, 0);
+        unsigned p = grp_part(grp_root_hash(e.root), P);
+        cr_assert_lt(p, P);
+        per[p]++;
+    }
+    for (unsigned p = 0; p < P; p++)
+        cr_expect(per[p] > N / P * 9 / 10 && per[p] < N / P * 11 / 10, "partition %u: %zu", p,
+                  per[p]);
 }
 
 /* A presized table gives what a growing one gives, without growing while
@@ -321,8 +426,8 @@ Test(group, presized_equals_growing)
     grp_agg_init(&grow);
     grp_agg_init(&big);
     grp_agg_init(&small);
-    cr_assert_eq(grp_agg_presize(&big, N / 2), 0);
-    cr_assert_eq(grp_agg_presize(&small, 100), 0);
+    cr_assert_eq(grp_agg_reserve(&big, N / 2), 0);
+    cr_assert_eq(grp_agg_reserve(&small, 100), 0);
     size_t slots = big.nslots;
     cr_assert_geq(slots, (size_t)N, "room for N/2 traces at half load");
     for (size_t i = 0; i < N; i += GRP_BATCH) {

@@ -231,8 +231,10 @@ int cmd_run(const cli_opts *o)
     };
     if (eng_run(&s, &inputs, &rep, &res) != 0)
         goto done;
+    size_t ntraces = 0;
     if (o->cmd == CMD_STATS) {
-        grp_table_from_agg(&table, &res.agg);
+        for (size_t i = 0; i < res.nparts; i++)
+            ntraces += res.parts[i].ntraces;
     } else if (grp_build(&table, res.vecs, res.lens, res.nvec, true) != 0) {
         tg_errorf(&rep, "out of memory while grouping %zu events", (size_t)res.c.events);
         goto done;
@@ -240,7 +242,15 @@ int cmd_run(const cli_opts *o)
 
     bool color = o->color == COLOR_ALWAYS || (o->color == COLOR_AUTO && !o->output && isatty(1));
     if (o->cmd == CMD_STATS) {
-        stats_view v = {&res.c, &table, &res.lbs, wc.errors, wc.skipped, res.seconds, 10};
+        stats_view v = {.c = &res.c,
+                        .parts = res.parts,
+                        .nparts = res.nparts,
+                        .ntraces = ntraces,
+                        .lbs = &res.lbs,
+                        .walk_errors = wc.errors,
+                        .skipped = wc.skipped,
+                        .seconds = res.seconds,
+                        .top = 10};
         if (o->json)
             stats_print_json(&w, &v);
         else
@@ -257,7 +267,7 @@ int cmd_run(const cli_opts *o)
     }
     writer_open = false;
     bool write_failed = finish_output(&w, o, &rep) != 0;
-    status = table.ntraces ? EXIT_FOUND : EXIT_NONE;
+    status = ntraces || table.ntraces ? EXIT_FOUND : EXIT_NONE;
     if (write_failed || rep.errors)
         status = EXIT_ERROR;
 done:

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine/collect.h"
+#include "group/merge.h"
 #include "input/mapfile.h"
 #include "input/reader.h"
 #include "scan/scan.h"
@@ -329,7 +330,7 @@ static void *worker_main(void *arg)
     /* Sized here rather than before the threads start: the table's slots
      * are faulted in as it is sized, and each worker does its own. */
     if (e->presize)
-        (void)grp_agg_presize(&w->col.agg, e->presize);
+        (void)grp_agg_reserve(&w->col.agg, e->presize);
     while (!w->fatal) {
         piece pc;
         bool have_piece = false;
@@ -396,17 +397,17 @@ static void wait_with_progress(engine *e, worker *ws, unsigned n, double t0)
         pthread_join(ws[i].th, NULL);
 }
 
-/* Where joined events go: the aggregate (stats) or one more event vector. */
+/* Where joined events go: an aggregate of their own (stats), merged with
+ * the workers' tables afterwards, or one more event vector. */
 typedef struct join_sink {
-    eng_result *out;
-    bool stats;
+    grp_agg *agg; /* NULL but for stats */
     grp_events ev;
 } join_sink;
 
 static int emit_joined(void *ctx, const grp_event *e)
 {
     join_sink *js = ctx;
-    return js->stats ? grp_agg_add(&js->out->agg, e, NULL) : grp_events_push(&js->ev, e);
+    return js->agg ? grp_agg_add(js->agg, e, NULL) : grp_events_push(&js->ev, e);
 }
 
 static void remap_recs(join_recs *r, const uint16_t *map, size_t nmap)
@@ -419,9 +420,9 @@ static void remap_recs(join_recs *r, const uint16_t *map, size_t nmap)
 /* Matches the connection and CloudFront records to the traces that named
  * them, once every input is read (join.h). */
 static int resolve_joins(eng_result *out, join_recs *conn, join_refs *conn_refs, join_recs *cf,
-                         join_refs *cf_refs, bool stats)
+                         join_refs *cf_refs, grp_agg *agg)
 {
-    join_sink js = {.out = out, .stats = stats};
+    join_sink js = {.agg = agg};
     uint64_t joined, unmatched;
     int rc = join_resolve(conn, conn_refs, emit_joined, &js, &joined, &unmatched);
     out->c.events_by[GRP_FMT_ALB_CONN] += joined;
@@ -435,8 +436,32 @@ static int resolve_joins(eng_result *out, join_recs *conn, join_refs *conn_refs,
     return rc;
 }
 
+/* Merges the workers' tables and the joined events' one into out->parts,
+ * one thread and one table per worker (merge.h). maps[i] is worker i's load
+ * balancer map. */
+static int merge_tables(worker *ws, unsigned n, uint16_t **maps, grp_agg *joined, eng_result *out)
+{
+    grp_merge_src *src = calloc(n + 1, sizeof *src);
+    out->parts = calloc(n, sizeof *out->parts);
+    if (!src || !out->parts) {
+        free(src);
+        return -1;
+    }
+    for (unsigned i = 0; i < n; i++)
+        src[i] = (grp_merge_src){&ws[i].col.agg, maps[i], ws[i].col.lbs.n};
+    src[n] = (grp_merge_src){joined, NULL, 0};
+    int rc = grp_merge(src, n + 1, n);
+    free(src);
+    if (rc != 0)
+        return -1;
+    for (unsigned i = 0; i < n; i++)
+        grp_table_from_agg(&out->parts[i], &ws[i].col.agg);
+    out->nparts = n;
+    return 0;
+}
+
 /* Moves the workers' results into out, merging their name tables, then
- * runs the joins. */
+ * runs the joins and, for stats, merges the tables. */
 static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
 {
     out->nvec = n + 1; /* the last holds the joined events */
@@ -444,16 +469,21 @@ static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
     out->vecs = calloc(n + 1, sizeof *out->vecs);
     out->lens = calloc(n + 1, sizeof *out->lens);
     out->arenas = calloc(n, sizeof *out->arenas);
-    if (!out->vecs || !out->lens || !out->arenas)
-        return -1;
+    uint16_t **maps = calloc(n, sizeof *maps);
     intern_init(&out->lbs);
-    grp_agg_init(&out->agg);
+    if (!out->vecs || !out->lens || !out->arenas || !maps) {
+        free(maps);
+        return -1;
+    }
+    const bool stats = e->s->mode == ENG_STATS;
+    grp_agg joined;
+    grp_agg_init(&joined);
     join_recs conn = {0}, cf = {0};
     join_refs conn_refs = {0}, cf_refs = {0};
     int rc = 0;
     for (unsigned i = 0; i < n && rc == 0; i++) {
         collector *c = &ws[i].col;
-        uint16_t *map = malloc((c->lbs.n + 1) * sizeof *map);
+        uint16_t *map = maps[i] = malloc((c->lbs.n + 1) * sizeof *map);
         if (!map) {
             rc = -1;
             break;
@@ -464,10 +494,7 @@ static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
                 c->ev.v[k].lb = map[c->ev.v[k].lb];
         remap_recs(&c->conn, map, c->lbs.n);
         remap_recs(&c->cf, map, c->lbs.n);
-        rc = grp_agg_merge(&out->agg, &c->agg, map, c->lbs.n);
-        free(map);
-        grp_agg_free(&c->agg);
-        if (rc == 0 && (join_recs_move(&conn, &c->conn) || join_recs_move(&cf, &c->cf)))
+        if (join_recs_move(&conn, &c->conn) || join_recs_move(&cf, &c->cf))
             rc = -1;
         eng_counts_add(&out->c, &c->c);
         out->vecs[i] = c->ev.v;
@@ -483,27 +510,35 @@ static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
             (cf.n && join_refs_move(&cf_refs, &ws[i].col.cf_refs)))
             rc = -1;
     if (rc == 0)
-        rc = resolve_joins(out, &conn, &conn_refs, &cf, &cf_refs, e->s->mode == ENG_STATS);
+        rc = resolve_joins(out, &conn, &conn_refs, &cf, &cf_refs, stats ? &joined : NULL);
     join_recs_free(&conn);
     join_recs_free(&cf);
     join_refs_free(&conn_refs);
     join_refs_free(&cf_refs);
+    if (rc == 0 && stats)
+        rc = merge_tables(ws, n, maps, &joined, out);
+    grp_agg_free(&joined);
+    for (unsigned i = 0; i < n; i++)
+        free(maps[i]);
+    free(maps);
     return rc;
 }
 
 /* How many traces a stats worker's table is sized for up front: about one
  * per KiB of the inputs, as in ALB logs (a 700-byte line, two lines a
- * trace), up to a million. Each worker's table is sized for all of them, not
- * its share: the tables are merged into the first one at the end, which
- * then has room for every trace without a rehash. Compressed inputs count
- * at their compressed size, which only means the table grows as it used
- * to. */
-static size_t presize_traces(const walk_list *inputs)
+ * trace), up to a million, shared between the workers. A worker reads about
+ * its share, and the merge folds about as many into its table, those of its
+ * partition that others read: so each table is sized for twice its share,
+ * and neither grows. Compressed inputs count at their compressed size, which
+ * only means the tables grow as they used to. */
+static size_t presize_traces(const walk_list *inputs, unsigned threads)
 {
     uint64_t bytes = 0;
     for (size_t i = 0; i < inputs->n; i++)
         bytes += inputs->sizes[i];
     uint64_t t = bytes / 1024;
+    if (threads > 2)
+        t = t * 2 / threads;
     return t > (1u << 20) ? (size_t)1 << 20 : (size_t)t;
 }
 
@@ -534,7 +569,7 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
     int rc = ws ? 0 : -1;
     unsigned started = 0;
     atomic_init(&e.workers_left, 0);
-    e.presize = s->mode == ENG_STATS ? presize_traces(inputs) : 0;
+    e.presize = s->mode == ENG_STATS ? presize_traces(inputs, n) : 0;
     for (unsigned i = 0; rc == 0 && i < n; i++) {
         ws[i].eng = &e;
         ws[i].reader = in_reader_new(s->max_line);
@@ -625,7 +660,9 @@ void eng_result_free(eng_result *r)
     free(r->lens);
     free(r->arenas);
     intern_free(&r->lbs);
-    grp_agg_free(&r->agg);
+    for (size_t i = 0; i < r->nparts; i++)
+        grp_free(&r->parts[i]);
+    free(r->parts);
     for (size_t i = 0; i < r->nmaps; i++)
         mapfile_close(&r->maps[i]);
     free(r->maps);

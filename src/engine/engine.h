@@ -76,7 +76,10 @@ typedef struct eng_result {
     arena *arenas;    /* one per worker; an event's line handle is tagged with
                          its worker in the bits above ARENA_REF_BITS */
     size_t narenas;
-    grp_agg agg;      /* stats: the traces, merged from the workers' */
+    grp_table *parts; /* stats: every trace (no events), merged from the
+                         workers' tables; a table per partition of the Roots
+                         (group/merge.h) */
+    size_t nparts;
     mapfile *maps;    /* by input: mappings kept for their lines (timelines,
                          find), {NULL, 0} for the others */
     size_t nmaps;

@@ -146,9 +146,9 @@ static int reserve(grp_agg *a, size_t more)
     return 0;
 }
 
-int grp_agg_presize(grp_agg *a, size_t traces)
+int grp_agg_reserve(grp_agg *a, size_t more)
 {
-    return reserve(a, traces);
+    return reserve(a, more);
 }
 
 /* Appends the trace of root r with no event yet, its slot being s. */
@@ -266,11 +266,6 @@ int grp_agg_add_batch(grp_agg *a, const grp_event *e, size_t n, uint32_t *idx)
     return 0;
 }
 
-static uint16_t map_lb(uint16_t lb, const uint16_t *lb_map, size_t nmap)
-{
-    return lb < nmap ? lb_map[lb] : lb;
-}
-
 static void fold_trace(grp_trace *tr, const grp_trace *f, const uint16_t *lb_map, size_t nmap)
 {
     tr->count += f->count;
@@ -280,41 +275,30 @@ static void fold_trace(grp_trace *tr, const grp_trace *f, const uint16_t *lb_map
         tr->end_us = f->end_us;
     if (f->worst_status > tr->worst_status)
         tr->worst_status = f->worst_status;
-    for (unsigned k = 0; k < f->nlb; k++)
-        add_lb(tr, map_lb(f->lbs[k], lb_map, nmap));
+    for (unsigned k = 0; k < f->nlb; k++) {
+        uint16_t lb = f->lbs[k];
+        add_lb(tr, lb_map && lb < nmap ? lb_map[lb] : lb);
+    }
     tr->lb_more |= f->lb_more;
 }
 
-int grp_agg_merge(grp_agg *into, grp_agg *from, const uint16_t *lb_map, size_t nmap)
+int grp_agg_fold(grp_agg *a, const grp_trace *t, const uint32_t *pick, size_t n,
+                 const uint16_t *lb_map, size_t nmap)
 {
-    if (into->ntraces == 0) {
-        /* The first table merged is taken over, not rebuilt: -j1 merges
-         * one table, and it would be every trace. Only its names change. */
-        grp_agg_free(into);
-        *into = *from;
-        memset(from, 0, sizeof *from);
-        for (size_t i = 0; i < into->ntraces; i++) {
-            grp_trace *tr = &into->traces[i];
-            for (unsigned k = 0; k < tr->nlb; k++)
-                tr->lbs[k] = map_lb(tr->lbs[k], lb_map, nmap);
-        }
-        return 0;
-    }
     xray_root r[GRP_BATCH];
-    uint32_t t[GRP_BATCH];
-    /* One rehash at most, to the size both tables together may need. */
-    if (reserve(into, from->ntraces) != 0)
+    uint32_t idx[GRP_BATCH];
+    /* One rehash at most, to the size both may need together. */
+    if (reserve(a, n) != 0)
         return -1;
-    for (size_t i = 0; i < from->ntraces; i += GRP_BATCH) {
-        size_t n = from->ntraces - i < GRP_BATCH ? from->ntraces - i : GRP_BATCH;
-        for (size_t k = 0; k < n; k++)
-            r[k] = from->traces[i + k].root;
-        if (locate_batch(into, r, n, t) != 0)
+    for (size_t i = 0; i < n; i += GRP_BATCH) {
+        size_t m = n - i < GRP_BATCH ? n - i : GRP_BATCH;
+        for (size_t k = 0; k < m; k++)
+            r[k] = t[pick ? pick[i + k] : i + k].root;
+        if (locate_batch(a, r, m, idx) != 0)
             return -1;
-        for (size_t k = 0; k < n; k++)
-            fold_trace(&into->traces[t[k]], &from->traces[i + k], lb_map, nmap);
+        for (size_t k = 0; k < m; k++)
+            fold_trace(&a->traces[idx[k]], &t[pick ? pick[i + k] : i + k], lb_map, nmap);
     }
-    grp_agg_free(from);
     return 0;
 }
 
@@ -389,7 +373,7 @@ int grp_build(grp_table *t, grp_event *const *vecs, const size_t *lens, size_t n
     grp_agg_init(&a);
     /* Half the events: one rehash at most, when every event is a trace of
      * its own; none when traces have two events or more, as most do. */
-    (void)grp_agg_presize(&a, total / 2);
+    (void)grp_agg_reserve(&a, total / 2);
     uint32_t *owner = keep_events ? malloc(total * sizeof *owner) : NULL;
     if (keep_events && !owner)
         return -1;

@@ -13,7 +13,8 @@
  * with its own Root, so the event stream can be partitioned by
  * grp_root_hash() and each partition grouped on its own (on disk, or on
  * another machine) with the same result. That is how tracegrep will go past
- * memory; today one partition holds everything.
+ * memory. Today it is how stats merges its workers' tables, one thread per
+ * partition (merge.h); timelines and find group all events in one.
  *
  * The table owns its arrays; the input vectors are left untouched.
  */
@@ -60,11 +61,12 @@ typedef struct grp_agg {
 void grp_agg_init(grp_agg *a);
 void grp_agg_free(grp_agg *a);
 
-/* Makes room for `traces` traces up front (an estimate: the table still
- * grows past it), so that filling it rehashes nothing. The memory is only
- * reserved: slot pages are touched as traces land on them. Returns 0, or -1
- * when memory is short (a is then unchanged and still usable). */
-int grp_agg_presize(grp_agg *a, size_t traces);
+/* Makes room for `more` traces besides those a holds (an estimate: the
+ * table still grows past it), so that adding them rehashes and moves
+ * nothing. The memory of the trace records is only reserved; that of the
+ * slots is faulted in. Returns 0, or -1 when memory is short (a is then
+ * unchanged and still usable). */
+int grp_agg_reserve(grp_agg *a, size_t more);
 
 /* Adds e to its trace; *idx (may be NULL) receives the trace's index.
  * Returns 0, or -1 when memory is short. */
@@ -80,11 +82,12 @@ int grp_agg_add(grp_agg *a, const grp_event *e, uint32_t *idx);
  * (some of the events may then have been added). */
 int grp_agg_add_batch(grp_agg *a, const grp_event *e, size_t n, uint32_t *idx);
 
-/* Folds every trace of from into into, and frees from (into may take its
- * arrays over). lb_map[id] (for id < nmap) is the id in into's name table
- * of from's load balancer id; other ids are kept. Returns 0 or -1 (memory;
- * from is then left to the caller to free). */
-int grp_agg_merge(grp_agg *into, grp_agg *from, const uint16_t *lb_map, size_t nmap);
+/* Folds traces into a, as if their events had been added: t[pick[k]] for
+ * k < n, or t[0..n) when pick is NULL. Their load balancer ids are mapped by
+ * lb_map[id] for id < nmap (lb_map may be NULL). Returns 0, or -1 when
+ * memory is short (some may then have been folded). */
+int grp_agg_fold(grp_agg *a, const grp_trace *t, const uint32_t *pick, size_t n,
+                 const uint16_t *lb_map, size_t nmap);
 
 typedef struct grp_table {
     grp_trace *traces;
@@ -112,6 +115,16 @@ static inline uint64_t grp_root_hash(xray_root r)
      * half keeps hand-made ids (…000001, …000002) apart too. */
     uint64_t h = r.lo ^ (r.hi * 0x9e3779b97f4a7c15ull);
     return h ^ (h >> 29);
+}
+
+/* The partition, of nparts, that a Root of hash h falls in. The hash is
+ * multiplied first, as for a slot's tag but by another constant, so that
+ * every bit counts: hand-made ids (…000001, …000002) differ only in bits
+ * grp_root_hash() leaves low, and a table picks slots by the low bits. */
+static inline unsigned grp_part(uint64_t h, unsigned nparts)
+{
+    uint64_t x = (h * 0xd6e8feb86659fd93ull) >> 32;
+    return (unsigned)((x * nparts) >> 32);
 }
 
 /* Returns 0, or -1 when memory is short (t is then empty). */

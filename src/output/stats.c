@@ -62,20 +62,22 @@ static int pick(const stats_view *v, picks *pk)
         return -1;
     pk->first_us = INT64_MAX;
     pk->last_us = INT64_MIN;
-    for (size_t i = 0; i < v->t->ntraces; i++) {
-        const grp_trace *t = &v->t->traces[i];
-        keep_top(pk->slow, &pk->nslow, v->top, t, slower);
-        if (t->worst_status >= 500) {
-            pk->total_err++;
-            keep_top(pk->err, &pk->nerr, v->top, t, earlier);
+    for (size_t p = 0; p < v->nparts; p++) {
+        for (size_t i = 0; i < v->parts[p].ntraces; i++) {
+            const grp_trace *t = &v->parts[p].traces[i];
+            keep_top(pk->slow, &pk->nslow, v->top, t, slower);
+            if (t->worst_status >= 500) {
+                pk->total_err++;
+                keep_top(pk->err, &pk->nerr, v->top, t, earlier);
+            }
+            pk->multi += t->count > 1;
+            if (!grp_trace_timed(t))
+                continue;
+            if (t->start_us < pk->first_us)
+                pk->first_us = t->start_us;
+            if (t->end_us > pk->last_us)
+                pk->last_us = t->end_us;
         }
-        pk->multi += t->count > 1;
-        if (!grp_trace_timed(t))
-            continue;
-        if (t->start_us < pk->first_us)
-            pk->first_us = t->start_us;
-        if (t->end_us > pk->last_us)
-            pk->last_us = t->end_us;
     }
     return 0;
 }
@@ -218,7 +220,7 @@ void stats_print_text(writer *w, const stats_view *v, bool color)
                   (unsigned long long)c->malformed[i]);
     wr_str(w, ")\n");
     wr_printf(w, "traces       %llu, %llu with more than one event\n",
-              (unsigned long long)v->t->ntraces, (unsigned long long)pk.multi);
+              (unsigned long long)v->ntraces, (unsigned long long)pk.multi);
     if (pk.first_us <= pk.last_us) {
         char a[32], b[32];
         tgtime_format_iso(pk.first_us, a);
@@ -302,7 +304,7 @@ void stats_print_json(writer *w, const stats_view *v)
         json_u64(w, xray_status_name((xray_status)i), c->malformed[i], i == 1);
     wr_char(w, '}');
     json_u64(w, "other_format_lines", c->other_lines, false);
-    json_u64(w, "traces", v->t->ntraces, false);
+    json_u64(w, "traces", v->ntraces, false);
     json_u64(w, "multi_event_traces", pk.multi, false);
     json_u64(w, "traces_5xx", pk.total_err, false);
     json_formats(w, c);

@@ -1,7 +1,7 @@
 /*
  * stats: the summary of a run, as text for people or one JSON object.
  *
- * Reads the run's counts and its trace table (traces need not be sorted);
+ * Reads the run's counts and its traces, in tables of any number and order;
  * writes nothing but the summary. The JSON keys are documented in README.md
  * and are a stable interface.
  */
@@ -17,7 +17,9 @@
 
 typedef struct stats_view {
     const eng_counts *c;
-    const grp_table *t;
+    const grp_table *parts; /* the traces, in any split */
+    size_t nparts;
+    uint64_t ntraces; /* in all of them */
     const intern *lbs;
     uint64_t walk_errors; /* paths that failed before reading (missing…) */
     uint64_t skipped;     /* inputs passed over on purpose by the walk */

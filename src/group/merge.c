@@ -1,0 +1,252 @@
+/*
+ * merge: see merge.h.
+ *
+ * Thread t works on the tables and partitions t, t + nthreads, … so that the
+ * owner of table i is also the thread of partition i. Phase 1 lists table
+ * j's traces of partition p in picks[j * parts + p], in table order. Those
+ * lists say everything the later phases need: which traces another owner
+ * folds from table j, and which of its own traces an owner keeps.
+ */
+#include "group/merge.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct pick_list {
+    uint32_t *v;
+    size_t n, cap;
+} pick_list;
+
+typedef struct merger {
+    const grp_merge_src *src;
+    size_t n;          /* tables */
+    unsigned parts;    /* partitions: the first `parts` tables own one each */
+    unsigned nthreads; /* set once every thread has started */
+    pick_list *picks;  /* [table * parts + partition] */
+    size_t *before;    /* by partition: traces in its table before the fold */
+    atomic_bool failed;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool ready; /* nthreads is known */
+    unsigned arrived, generation;
+} merger;
+
+static bool failed(merger *m)
+{
+    return atomic_load_explicit(&m->failed, memory_order_relaxed);
+}
+
+static void fail(merger *m)
+{
+    atomic_store(&m->failed, true);
+}
+
+/* Waits until every thread is here. */
+static void barrier(merger *m)
+{
+    pthread_mutex_lock(&m->mu);
+    unsigned gen = m->generation;
+    if (++m->arrived == m->nthreads) {
+        m->arrived = 0;
+        m->generation++;
+        pthread_cond_broadcast(&m->cv);
+    } else {
+        while (gen == m->generation)
+            pthread_cond_wait(&m->cv, &m->mu);
+    }
+    pthread_mutex_unlock(&m->mu);
+}
+
+static void map_lbs(grp_trace *t, const grp_merge_src *s)
+{
+    if (!s->lb_map)
+        return;
+    for (unsigned i = 0; i < t->nlb; i++)
+        if (t->lbs[i] < s->nmap)
+            t->lbs[i] = s->lb_map[t->lbs[i]];
+}
+
+static int pick_push(pick_list *l, uint32_t k)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        uint32_t *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = k;
+    return 0;
+}
+
+/* Phase 1 for table j: its traces listed by partition. Those of its own
+ * partition have their load balancer ids mapped now; no other thread reads
+ * them. */
+static void split(merger *m, size_t j)
+{
+    const grp_merge_src *s = &m->src[j];
+    grp_agg *a = s->agg;
+    if (m->parts == 1 && j == 0) {
+        /* One partition: the table keeps all it has, and lists nothing. */
+        for (size_t k = 0; k < a->ntraces; k++)
+            map_lbs(&a->traces[k], s);
+        return;
+    }
+    pick_list *to = &m->picks[j * m->parts];
+    /* Room for an even share and a little more: few lists need to grow. */
+    size_t share = a->ntraces / m->parts;
+    for (unsigned p = 0; p < m->parts; p++) {
+        to[p].cap = share + share / 16 + 16;
+        to[p].v = malloc(to[p].cap * sizeof *to[p].v);
+        if (!to[p].v) {
+            fail(m);
+            return;
+        }
+    }
+    for (size_t k = 0; k < a->ntraces && !failed(m); k++) {
+        grp_trace *t = &a->traces[k];
+        unsigned p = grp_part(grp_root_hash(t->root), m->parts);
+        if (pick_push(&to[p], (uint32_t)k) != 0)
+            fail(m);
+        if (p == j)
+            map_lbs(t, s);
+    }
+}
+
+/* Phase 2 for partition i: room in table i for every trace it may get. */
+static void reserve(merger *m, unsigned i)
+{
+    size_t more = 0;
+    for (size_t j = 0; j < m->n; j++)
+        if (j != i)
+            more += m->picks[j * m->parts + i].n;
+    m->before[i] = m->src[i].agg->ntraces;
+    if (grp_agg_reserve(m->src[i].agg, more) != 0)
+        fail(m);
+}
+
+/* Phase 3 for partition i: its traces in the other tables, folded into
+ * table i. The room is there, so table i's arrays stay where they are. */
+static void fold(merger *m, unsigned i)
+{
+    grp_agg *a = m->src[i].agg;
+    for (size_t j = 0; j < m->n && !failed(m); j++) {
+        const grp_merge_src *s = &m->src[j];
+        const pick_list *l = &m->picks[j * m->parts + i];
+        if (j != i && grp_agg_fold(a, s->agg->traces, l->v, l->n, s->lb_map, s->nmap) != 0)
+            fail(m);
+    }
+}
+
+/* Phase 4 for table j: an owner keeps its partition's traces, those it had
+ * (listed in table order) and those the fold added (behind them); the other
+ * tables are freed. */
+static void compact(merger *m, size_t j)
+{
+    grp_agg *a = m->src[j].agg;
+    if (j >= m->parts || failed(m)) {
+        grp_agg_free(a);
+        return;
+    }
+    if (m->parts == 1)
+        return; /* it kept everything */
+    const pick_list *own = &m->picks[j * m->parts + j];
+    size_t w = 0;
+    for (size_t k = 0; k < own->n; k++)
+        a->traces[w++] = a->traces[own->v[k]];
+    for (size_t k = m->before[j]; k < a->ntraces; k++)
+        a->traces[w++] = a->traces[k];
+    a->ntraces = w;
+    /* The slots point at the old places: the table cannot be added to. */
+    free(a->slots);
+    a->slots = NULL;
+    a->nslots = 0;
+}
+
+static void run(merger *m, unsigned t)
+{
+    pthread_mutex_lock(&m->mu);
+    while (!m->ready)
+        pthread_cond_wait(&m->cv, &m->mu);
+    pthread_mutex_unlock(&m->mu);
+    for (size_t j = t; j < m->n; j += m->nthreads)
+        split(m, j);
+    barrier(m);
+    for (unsigned i = t; i < m->parts && !failed(m); i += m->nthreads)
+        reserve(m, i);
+    barrier(m);
+    for (unsigned i = t; i < m->parts && !failed(m); i += m->nthreads)
+        fold(m, i);
+    barrier(m);
+    for (size_t j = t; j < m->n; j += m->nthreads)
+        compact(m, j);
+}
+
+typedef struct helper {
+    merger *m;
+    unsigned t;
+    pthread_t th;
+} helper;
+
+static void *helper_main(void *arg)
+{
+    helper *h = arg;
+    run(h->m, h->t);
+    return NULL;
+}
+
+int grp_merge(const grp_merge_src *src, size_t n, unsigned owners)
+{
+    if (owners > n)
+        owners = (unsigned)n;
+    if (owners < 1)
+        owners = 1;
+    merger m = {.src = src, .n = n, .parts = owners};
+    atomic_init(&m.failed, false);
+    m.picks = calloc(n * owners, sizeof *m.picks);
+    m.before = calloc(owners, sizeof *m.before);
+    helper *hs = owners > 1 ? calloc(owners - 1, sizeof *hs) : NULL;
+    if (n == 0 || !m.picks || !m.before || (owners > 1 && !hs)) {
+        free(m.picks);
+        free(m.before);
+        free(hs);
+        for (size_t j = 0; j < n; j++)
+            grp_agg_free(src[j].agg);
+        return n == 0 ? 0 : -1;
+    }
+    pthread_mutex_init(&m.mu, NULL);
+    pthread_cond_init(&m.cv, NULL);
+    /* Threads that cannot be started leave their share to the others. */
+    unsigned started = 0;
+    for (unsigned t = 1; t < owners; t++) {
+        hs[started] = (helper){&m, started + 1, 0};
+        if (pthread_create(&hs[started].th, NULL, helper_main, &hs[started]) != 0)
+            break;
+        started++;
+    }
+    pthread_mutex_lock(&m.mu);
+    m.nthreads = started + 1;
+    m.ready = true;
+    pthread_cond_broadcast(&m.cv);
+    pthread_mutex_unlock(&m.mu);
+    run(&m, 0);
+    for (unsigned t = 0; t < started; t++)
+        pthread_join(hs[t].th, NULL);
+    pthread_cond_destroy(&m.cv);
+    pthread_mutex_destroy(&m.mu);
+
+    bool bad = atomic_load(&m.failed);
+    for (size_t j = 0; bad && j < n; j++)
+        grp_agg_free(src[j].agg);
+    for (size_t i = 0; i < n * owners; i++)
+        free(m.picks[i].v);
+    free(m.picks);
+    free(m.before);
+    free(hs);
+    return bad ? -1 : 0;
+}
