@@ -70,6 +70,16 @@ static void map_lbs(grp_trace *t, const grp_merge_src *s)
             t->lbs[i] = s->lb_map[t->lbs[i]];
 }
 
+/* True when the source's map leaves every id as it is: worker 0's names,
+ * say, which are merged first. */
+static bool maps_nothing(const grp_merge_src *s)
+{
+    for (size_t k = 0; s->lb_map && k < s->nmap; k++)
+        if (s->lb_map[k] != k)
+            return false;
+    return true;
+}
+
 static int pick_push(pick_list *l, uint32_t k)
 {
     if (l->n == l->cap) {
@@ -91,9 +101,10 @@ static void split(merger *m, size_t j)
 {
     const grp_merge_src *s = &m->src[j];
     grp_agg *a = s->agg;
+    const bool map = !maps_nothing(s);
     if (m->parts == 1 && j == 0) {
         /* One partition: the table keeps all it has, and lists nothing. */
-        for (size_t k = 0; k < a->ntraces; k++)
+        for (size_t k = 0; map && k < a->ntraces; k++)
             map_lbs(&a->traces[k], s);
         return;
     }
@@ -113,7 +124,7 @@ static void split(merger *m, size_t j)
         unsigned p = grp_part(grp_root_hash(t->root), m->parts);
         if (pick_push(&to[p], (uint32_t)k) != 0)
             fail(m);
-        if (p == j)
+        if (p == j && map)
             map_lbs(t, s);
     }
 }
