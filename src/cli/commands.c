@@ -245,7 +245,6 @@ int cmd_run(const cli_opts *o)
         stats_view v = {.c = &res.c,
                         .parts = res.parts,
                         .nparts = res.nparts,
-                        .ntraces = ntraces,
                         .lbs = &res.lbs,
                         .walk_errors = wc.errors,
                         .skipped = wc.skipped,

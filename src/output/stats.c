@@ -14,7 +14,7 @@
 typedef struct picks {
     const grp_trace **slow, **err;
     size_t nslow, nerr;
-    uint64_t total_err, multi;
+    uint64_t traces, total_err, multi;
     int64_t first_us, last_us;
 } picks;
 
@@ -63,6 +63,7 @@ static int pick(const stats_view *v, picks *pk)
     pk->first_us = INT64_MAX;
     pk->last_us = INT64_MIN;
     for (size_t p = 0; p < v->nparts; p++) {
+        pk->traces += v->parts[p].ntraces;
         for (size_t i = 0; i < v->parts[p].ntraces; i++) {
             const grp_trace *t = &v->parts[p].traces[i];
             keep_top(pk->slow, &pk->nslow, v->top, t, slower);
@@ -220,7 +221,7 @@ void stats_print_text(writer *w, const stats_view *v, bool color)
                   (unsigned long long)c->malformed[i]);
     wr_str(w, ")\n");
     wr_printf(w, "traces       %llu, %llu with more than one event\n",
-              (unsigned long long)v->ntraces, (unsigned long long)pk.multi);
+              (unsigned long long)pk.traces, (unsigned long long)pk.multi);
     if (pk.first_us <= pk.last_us) {
         char a[32], b[32];
         tgtime_format_iso(pk.first_us, a);
@@ -304,7 +305,7 @@ void stats_print_json(writer *w, const stats_view *v)
         json_u64(w, xray_status_name((xray_status)i), c->malformed[i], i == 1);
     wr_char(w, '}');
     json_u64(w, "other_format_lines", c->other_lines, false);
-    json_u64(w, "traces", v->ntraces, false);
+    json_u64(w, "traces", pk.traces, false);
     json_u64(w, "multi_event_traces", pk.multi, false);
     json_u64(w, "traces_5xx", pk.total_err, false);
     json_formats(w, c);

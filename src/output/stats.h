@@ -19,7 +19,6 @@ typedef struct stats_view {
     const eng_counts *c;
     const grp_table *parts; /* the traces, in any split */
     size_t nparts;
-    uint64_t ntraces; /* in all of them */
     const intern *lbs;
     uint64_t walk_errors; /* paths that failed before reading (missing…) */
     uint64_t skipped;     /* inputs passed over on purpose by the walk */
