@@ -63,11 +63,8 @@ static void barrier(merger *m)
 
 static void map_lbs(grp_trace *t, const grp_merge_src *s)
 {
-    if (!s->lb_map)
-        return;
     for (unsigned i = 0; i < t->nlb; i++)
-        if (t->lbs[i] < s->nmap)
-            t->lbs[i] = s->lb_map[t->lbs[i]];
+        t->lbs[i] = grp_map_lb(t->lbs[i], s->lb_map, s->nmap);
 }
 
 /* True when the source's map leaves every id as it is: worker 0's names,

@@ -275,10 +275,8 @@ static void fold_trace(grp_trace *tr, const grp_trace *f, const uint16_t *lb_map
         tr->end_us = f->end_us;
     if (f->worst_status > tr->worst_status)
         tr->worst_status = f->worst_status;
-    for (unsigned k = 0; k < f->nlb; k++) {
-        uint16_t lb = f->lbs[k];
-        add_lb(tr, lb_map && lb < nmap ? lb_map[lb] : lb);
-    }
+    for (unsigned k = 0; k < f->nlb; k++)
+        add_lb(tr, grp_map_lb(f->lbs[k], lb_map, nmap));
     tr->lb_more |= f->lb_more;
 }
 

@@ -82,10 +82,17 @@ int grp_agg_add(grp_agg *a, const grp_event *e, uint32_t *idx);
  * (some of the events may then have been added). */
 int grp_agg_add_batch(grp_agg *a, const grp_event *e, size_t n, uint32_t *idx);
 
+/* A load balancer id through a worker's map: lb_map[lb] for lb < nmap;
+ * other ids, and all of them when lb_map is NULL, stay. */
+static inline uint16_t grp_map_lb(uint16_t lb, const uint16_t *lb_map, size_t nmap)
+{
+    return lb_map && lb < nmap ? lb_map[lb] : lb;
+}
+
 /* Folds traces into a, as if their events had been added: t[pick[k]] for
- * k < n, or t[0..n) when pick is NULL. Their load balancer ids are mapped by
- * lb_map[id] for id < nmap (lb_map may be NULL). Returns 0, or -1 when
- * memory is short (some may then have been folded). */
+ * k < n, or t[0..n) when pick is NULL. Their load balancer ids go through
+ * grp_map_lb(). Returns 0, or -1 when memory is short (some may then have
+ * been folded). */
 int grp_agg_fold(grp_agg *a, const grp_trace *t, const uint32_t *pick, size_t n,
                  const uint16_t *lb_map, size_t nmap);
 
