@@ -25,4 +25,4 @@ cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTG_WERROR=ON -DTG_T
     -DTG_SANITIZE=thread >/dev/null
 cmake --build build-tsan -j "$jobs" --target tracegrep >/dev/null
 TRACEGREP_BIN=$PWD/build-tsan/tracegrep TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
-    ctest --test-dir build --output-on-failure -R 'test_e2e|test_cli'
+    ctest --test-dir build --output-on-failure -R 'test_e2e|test_cli|test_formats'

@@ -125,6 +125,73 @@ Test(formats, every_trace_has_its_events_by_format, .timeout = 120)
     free(dir);
 }
 
+/*
+ * ALB lines keep their connection references only once a connection log is
+ * known to be among the inputs (by name, conn_log_…, or on reading one);
+ * access logs read before that are read again for them. Here the
+ * connection logs are renamed to sort after the access logs of their
+ * folder, so every access log is read before the first of them: the joins
+ * still match the truth, with any number of threads, the second reading
+ * adds nothing else, and it reports a damaged input no second time.
+ */
+Test(formats, connection_logs_after_their_access_logs, .timeout = 120)
+{
+    char *dir = tt_tmpdir();
+    make_archive(dir, 29, 300);
+    char *truth = tt_fmt("%s/truth.tsv", dir);
+    tt_truth t = tt_truth_read(truth);
+    cr_assert_gt(t.joined_conn, 0);
+    char *cmd = tt_fmt("cd '%s' && find logs -name 'conn_log_*' | while read -r f; do "
+                       "mv \"$f\" \"$(dirname \"$f\")/zz-$(basename \"$f\" | cut -c10-)\"; "
+                       "done && ! find logs -name 'conn_log*' | grep -q .",
+                       dir);
+    tt_run r = tt_sh(cmd, NULL);
+    cr_assert_eq(r.status, 0, "renaming failed: %s", r.err);
+    tt_run_free(&r);
+    free(cmd);
+    for (unsigned j = 1; j <= 3; j++) {
+        char *args = tt_fmt("stats --json -j %u '%%s/logs'", j);
+        r = tg(args, dir);
+        cr_assert_eq(r.status, 0, "-j %u: %s", j, r.err);
+        check_stats(r.out, &t);
+        tt_run_free(&r);
+        free(args);
+    }
+    r = tg("timelines --format ndjson -j 2 '%s/logs'", dir);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(tt_count(r.out, "\"format\":\"alb-conn\""), t.fmt_events[TT_FMT_CONN]);
+    tt_run_free(&r);
+
+    /* Access logs from a pipe, which cannot be read twice, and the
+     * connection logs as files. */
+    cmd = tt_fmt("cd '%s' && cat $(find logs -name '[0-9]*_elasticloadbalancing_*' | sort) | "
+                 "'%s' stats --json -j 1 - $(find logs -name 'zz-*' | sort)",
+                 dir, tt_binary());
+    r = tt_sh(cmd, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(tt_json_obj_u64(r.out, "joins", "alb_conn"), t.joined_conn);
+    tt_run_free(&r);
+    free(cmd);
+
+    /* A truncated gzip access log: read twice, reported once. */
+    cmd = tt_fmt("cd '%s' && f=$(find logs -name '[0-9]*_elasticloadbalancing_*' | sort | head -1)"
+                 " && gzip -c \"$f\" | head -c 2000 > \"$f.gz\" && rm \"$f\"",
+                 dir);
+    r = tt_sh(cmd, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    tt_run_free(&r);
+    free(cmd);
+    r = tg("stats -j 2 '%s/logs'", dir);
+    cr_expect_eq(r.status, 2, "%s", r.err);
+    cr_expect_eq(tt_count(r.err, ".log.gz"), 1, "%s", r.err);
+    tt_run_free(&r);
+
+    tt_truth_free(&t);
+    free(truth);
+    tt_rmtree(dir);
+    free(dir);
+}
+
 /* find shows a trace's events from every kind of log, with their lines. */
 Test(formats, find_shows_every_kind_of_event)
 {

@@ -48,7 +48,16 @@ void collect_free(collector *c)
     join_recs_free(&c->cf);
     join_refs_free(&c->conn_refs);
     join_refs_free(&c->cf_refs);
+    free(c->missed);
     memset(c, 0, sizeof *c);
+}
+
+/* Raises the engine's flag when the input is a connection log: from now on
+ * ALB lines keep their references (collect.h). */
+static void note_format(collector *c)
+{
+    if (c->fmt == SNIFF_ALB_CONN && c->conn_logs)
+        atomic_store_explicit(c->conn_logs, true, memory_order_relaxed);
 }
 
 void collect_begin(collector *c, uint32_t input, bool check_text, sniff_format fmt)
@@ -59,7 +68,10 @@ void collect_begin(collector *c, uint32_t input, bool check_text, sniff_format f
     c->binary = false;
     c->scan_failed = false;
     c->mapped = false;
+    c->listed_missed = false;
     c->fmt = fmt;
+    if (!check_text)
+        note_format(c);
     cloudfront_init(&c->cfs);
 }
 
@@ -177,9 +189,30 @@ static void set_status(grp_event *e, long st)
 }
 
 /* What grouping reads of an ALB line besides what alb_parse_fields() reads
- * anyway (type, times, status): the trace, the load balancer and the
- * connection join's id. */
-#define ALB_WANT (ALB_FIELD(ALB_TRACE_ID) | ALB_FIELD(ALB_ELB) | ALB_FIELD(ALB_CONN_TRACE_ID))
+ * anyway (type, times, status): the trace, the load balancer and, while
+ * references are kept, the connection join's id (the last field before the
+ * newer ones: the tokenizer stops at field 22 without it). */
+static uint64_t alb_want(const collector *c)
+{
+    return ALB_FIELD(ALB_TRACE_ID) | ALB_FIELD(ALB_ELB) |
+           (c->keep_conn_refs ? ALB_FIELD(ALB_CONN_TRACE_ID) : 0);
+}
+
+/* Lists the current input among those read without their references. */
+static int list_missed(collector *c)
+{
+    if (c->nmissed == c->cap_missed) {
+        size_t cap = c->cap_missed ? c->cap_missed * 2 : 16;
+        uint32_t *v = realloc(c->missed, cap * sizeof *v);
+        if (!v)
+            return -1;
+        c->missed = v;
+        c->cap_missed = cap;
+    }
+    c->missed[c->nmissed++] = c->input;
+    c->listed_missed = true;
+    return 0;
+}
 
 /* An ALB access-log line: an event when field 18 holds a header. */
 static int alb_event(collector *c, const alb_record *rec, const char *line, size_t len,
@@ -200,6 +233,17 @@ static int alb_event(collector *c, const alb_record *rec, const char *line, size
     c->c.events_by[GRP_FMT_ALB]++;
     if (c->s->nids && !wanted(c->s, root))
         return 0;
+    if (c->keep_conn_refs) {
+        tg_str tid =
+            rec->t.nfields > ALB_CONN_TRACE_ID ? rec->t.f[ALB_CONN_TRACE_ID] : TG_STR_NULL;
+        if (tid.n > 4 && memcmp(tid.p, "TID_", 4) == 0 &&
+            join_refs_push(&c->conn_refs, root, join_key(tid.p, tid.n)) != 0)
+            return -1;
+    } else if (!c->listed_missed && list_missed(c) != 0) {
+        return -1;
+    }
+    if (c->refs_only)
+        return 0;
 
     grp_event e;
     event_init(c, &e, off, GRP_FMT_ALB);
@@ -215,10 +259,6 @@ static int alb_event(collector *c, const alb_record *rec, const char *line, size
     }
     set_status(&e, rec->status);
     e.lb = source_id(c, rec->t.f[ALB_ELB]);
-    tg_str tid = rec->t.nfields > ALB_CONN_TRACE_ID ? rec->t.f[ALB_CONN_TRACE_ID] : TG_STR_NULL;
-    if (tid.n > 4 && memcmp(tid.p, "TID_", 4) == 0 &&
-        join_refs_push(&c->conn_refs, root, join_key(tid.p, tid.n)) != 0)
-        return -1;
     if (keep_line(c, &e, tg_str_make(line, len), true) != 0)
         return -1;
     return collect_event(c, &e);
@@ -228,7 +268,7 @@ static int alb_event(collector *c, const alb_record *rec, const char *line, size
 static int on_alb_line(collector *c, const char *line, size_t len, size_t off)
 {
     alb_record rec;
-    if (!alb_parse_fields(line, len, ALB_WANT, &rec)) {
+    if (!alb_parse_fields(line, len, alb_want(c), &rec)) {
         c->c.other_lines++;
         return 0;
     }
@@ -250,7 +290,7 @@ static int note_hit(void *ctx, const char *line, size_t len, size_t off)
 static int alb_direct_line(collector *c, const char *line, size_t len, size_t off)
 {
     alb_record rec;
-    if (alb_parse_fields(line, len, ALB_WANT, &rec))
+    if (alb_parse_fields(line, len, alb_want(c), &rec))
         return alb_event(c, &rec, line, len, off);
     bool hit = false;
     scan_counts sc = {0, 0};
@@ -521,7 +561,13 @@ int collect_block(collector *c, const char *p, size_t n, uint64_t off)
             return 1;
         }
         c->fmt = collect_detect(c->s, p, n);
+        note_format(c);
     }
+    /* A second reading wants the references of ALB lines, nothing else. */
+    if (c->refs_only && c->fmt != SNIFF_ALB)
+        return 1;
+    c->keep_conn_refs =
+        !c->conn_logs || atomic_load_explicit(c->conn_logs, memory_order_relaxed);
     c->block_off = off;
     uint64_t lines_before = c->c.lines;
     int rc;

@@ -10,6 +10,7 @@
 #ifndef TG_COLLECT_H
 #define TG_COLLECT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,6 +50,22 @@ typedef struct collector {
     /* For the joins (join.h). */
     join_recs conn, cf;
     join_refs conn_refs, cf_refs;
+    /*
+     * The connection join's references cost a tenth of a stats run and
+     * 24 bytes an ALB line, and most archives hold no connection log. So
+     * they are kept only once one has been seen: conn_logs is the engine's
+     * flag, raised by whoever meets a connection log (or, before any input
+     * is read, by a file named like one). An ALB input read while it was
+     * down is listed in missed; the engine reads those again for their
+     * references alone (refs_only) if connection records turned up after
+     * all. With conn_logs NULL (tests) references are always kept.
+     */
+    atomic_bool *conn_logs;
+    bool keep_conn_refs; /* *conn_logs when the current block began */
+    bool refs_only;      /* a second reading: keep references, nothing else */
+    bool listed_missed;  /* the current input is in missed already */
+    uint32_t *missed;    /* inputs, in the order met; may repeat */
+    size_t nmissed, cap_missed;
 
     /* The input being read. */
     uint32_t input;

@@ -63,6 +63,7 @@ typedef struct engine {
     atomic_uint kept_maps;
     atomic_uint workers_left;
     size_t presize; /* stats: the traces each worker's table is sized for */
+    atomic_bool conn_logs; /* keep the connection join's references (collect.h) */
 } engine;
 
 typedef struct worker {
@@ -304,10 +305,13 @@ static void read_input(worker *w, uint32_t input)
     c->c.inputs++;
     collect_begin(c, input, true, SNIFF_TEXT);
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
         read_regular(w, fd, name, input, (uint64_t)st.st_size);
-    else
+    } else {
+        /* A pipe cannot be read a second time for its references. */
+        atomic_store_explicit(&e->conn_logs, true, memory_order_relaxed);
         read_stream(w, fd, name);
+    }
     if (c->binary) {
         c->c.inputs_binary++;
         tg_input_warning(e->rep, name, "binary file, skipped");
@@ -395,6 +399,134 @@ static void wait_with_progress(engine *e, worker *ws, unsigned n, double t0)
     }
     for (unsigned i = 0; i < n; i++)
         pthread_join(ws[i].th, NULL);
+}
+
+/* Starts a thread for each of ws[0..n); returns how many started. */
+static unsigned start_workers(engine *e, worker *ws, unsigned n)
+{
+    unsigned started = 0;
+    for (unsigned i = 0; i < n; i++) {
+        atomic_fetch_add(&e->workers_left, 1);
+        if (pthread_create(&ws[i].th, NULL, worker_main, &ws[i]) != 0) {
+            atomic_fetch_sub(&e->workers_left, 1);
+            break;
+        }
+        started++;
+    }
+    return started;
+}
+
+/* Whether an input is named like an ALB connection log (conn_log_…, in the
+ * access logs' folder): the references are then kept from the start, and no
+ * input is read twice however the names sort. */
+static bool named_conn_logs(const walk_list *in)
+{
+    for (size_t i = 0; i < in->n; i++) {
+        const char *base = strrchr(in->paths[i], '/');
+        base = base ? base + 1 : in->paths[i];
+        if (strncmp(base, "conn_log", 8) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int cmp_u32(const void *va, const void *vb)
+{
+    uint32_t a = *(const uint32_t *)va, b = *(const uint32_t *)vb;
+    return (a > b) - (a < b);
+}
+
+/* The inputs the workers read without their references, each once. The
+ * paths are borrowed from e->in. */
+static int missed_inputs(const engine *e, const worker *ws, unsigned n, walk_list *out)
+{
+    size_t total = 0;
+    for (unsigned i = 0; i < n; i++)
+        total += ws[i].col.nmissed;
+    uint32_t *ids = malloc(total * sizeof *ids);
+    out->paths = malloc(total * sizeof *out->paths);
+    out->sizes = malloc(total * sizeof *out->sizes);
+    if (!ids || !out->paths || !out->sizes) {
+        free(ids);
+        return -1;
+    }
+    size_t k = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (ws[i].col.nmissed)
+            memcpy(ids + k, ws[i].col.missed, ws[i].col.nmissed * sizeof *ids);
+        k += ws[i].col.nmissed;
+    }
+    qsort(ids, total, sizeof *ids, cmp_u32);
+    for (size_t j = 0; j < total; j++) {
+        if (j && ids[j] == ids[j - 1])
+            continue;
+        out->paths[out->n] = e->in->paths[ids[j]];
+        out->sizes[out->n++] = e->in->sizes[ids[j]];
+    }
+    free(ids);
+    return 0;
+}
+
+/*
+ * The connection join's second reading (collect.h). When connection
+ * records were found, the ALB inputs read before the first of them, without
+ * their references, are read again by fresh collectors that keep the
+ * references and nothing else; their counts are dropped and nothing is
+ * reported, the first reading having reported everything. A file changed in
+ * between gives the references of what it holds now. Returns 0, or -1 when
+ * memory ran out.
+ */
+static int reread_missed(engine *e, worker *ws, unsigned n)
+{
+    size_t recs = 0, nmissed = 0;
+    for (unsigned i = 0; i < n; i++) {
+        recs += ws[i].col.conn.n;
+        nmissed += ws[i].col.nmissed;
+    }
+    if (recs == 0 || nmissed == 0)
+        return 0;
+    walk_list again = {0};
+    worker *w2 = calloc(n, sizeof *w2);
+    int rc = w2 && missed_inputs(e, ws, n, &again) == 0 ? 0 : -1;
+    eng_settings s2 = *e->s;
+    s2.keep_lines = false;
+    tg_report quiet;
+    tg_report_init(&quiet, false);
+    quiet.silent = true;
+    engine e2 = {.s = &s2, .in = &again, .rep = &quiet, .db = e->db};
+    pthread_mutex_init(&e2.mu, NULL);
+    pthread_cond_init(&e2.more, NULL);
+    atomic_init(&e2.bytes_done, 0);
+    atomic_init(&e2.kept_maps, 0);
+    atomic_init(&e2.workers_left, 0);
+    atomic_init(&e2.conn_logs, true);
+    for (unsigned i = 0; rc == 0 && i < n; i++) {
+        w2[i].eng = &e2;
+        w2[i].reader = ws[i].reader;
+        if (collect_init(&w2[i].col, &s2, e->db, i) != 0)
+            rc = -1;
+        w2[i].col.refs_only = true;
+    }
+    unsigned started = rc == 0 ? start_workers(&e2, w2, n) : 0;
+    if (started)
+        wait_with_progress(&e2, w2, started, now_s());
+    else
+        rc = -1;
+    for (unsigned i = 0; w2 && i < n; i++) {
+        if (w2[i].fatal ||
+            (rc == 0 && join_refs_move(&ws[i].col.conn_refs, &w2[i].col.conn_refs) != 0))
+            rc = -1;
+        if (w2[i].col.scratch)
+            collect_free(&w2[i].col);
+    }
+    free(w2);
+    free(again.paths);
+    free(again.sizes);
+    free(e2.pieces);
+    pthread_cond_destroy(&e2.more);
+    pthread_mutex_destroy(&e2.mu);
+    tg_report_destroy(&quiet);
+    return rc;
 }
 
 /* Where joined events go: an aggregate of their own (stats), merged with
@@ -569,6 +701,7 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
     int rc = ws ? 0 : -1;
     unsigned started = 0;
     atomic_init(&e.workers_left, 0);
+    atomic_init(&e.conn_logs, s->input_format < 0 && named_conn_logs(inputs));
     e.presize = s->mode == ENG_STATS ? presize_traces(inputs, n) : 0;
     for (unsigned i = 0; rc == 0 && i < n; i++) {
         ws[i].eng = &e;
@@ -582,22 +715,17 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
             rc = -1;
             break;
         }
+        ws[i].col.conn_logs = &e.conn_logs;
     }
-    for (unsigned i = 0; rc == 0 && i < n; i++) {
-        atomic_fetch_add(&e.workers_left, 1);
-        if (pthread_create(&ws[i].th, NULL, worker_main, &ws[i]) != 0) {
-            atomic_fetch_sub(&e.workers_left, 1);
-            if (i == 0)
-                rc = -1;
-            break;
-        }
-        started++;
-    }
+    if (rc == 0 && (started = start_workers(&e, ws, n)) == 0)
+        rc = -1;
     if (started)
         wait_with_progress(&e, ws, started, t0);
     bool fatal = false;
     for (unsigned i = 0; i < started; i++)
         fatal |= ws[i].fatal;
+    if (rc == 0 && !fatal && reread_missed(&e, ws, n) != 0)
+        rc = -1;
     if (rc == 0 && gather(&e, ws, n, out) != 0)
         rc = -1;
     if (rc != 0 || fatal)

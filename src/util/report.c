@@ -9,6 +9,7 @@ void tg_report_init(tg_report *r, bool progress)
     r->progress = progress;
     r->progress_shown = false;
     r->quiet_warnings = false;
+    r->silent = false;
     r->errors = 0;
     r->warnings = 0;
 }
@@ -31,6 +32,8 @@ static void wipe_locked(tg_report *r)
 static void vmessage(tg_report *r, const char *kind, const char *path, const char *fmt,
                      va_list ap)
 {
+    if (r->silent)
+        return;
     wipe_locked(r);
     fputs("tracegrep: ", stderr);
     if (kind)

@@ -20,6 +20,7 @@ typedef struct tg_report {
     bool progress;       /* a progress line may be shown (stderr is a terminal) */
     bool progress_shown; /* one is on the screen now */
     bool quiet_warnings; /* --quiet-ish: suppress warnings (errors still show) */
+    bool silent;         /* count, print nothing: a second reading of inputs */
     uint64_t errors;     /* inputs that failed: drives exit code 2 */
     uint64_t warnings;   /* inputs skipped on purpose */
 } tg_report;
