@@ -34,68 +34,53 @@ fi
 [ -s "$plain.gz" ] || { echo "bench: gzip" >&2; gzip -6 -n -c "$plain" >"$plain.gz"; }
 [ -s "$plain.zst" ] || { echo "bench: zstd" >&2; zstd -q -3 -c "$plain" >"$plain.zst"; }
 # 16 files of one sixteenth each, for the threads case.
-if [ ! -d "$data/split16" ]; then
-    mkdir -p "$data/split16"
-    split -n l/16 -d "$plain" "$data/split16/part-"
+split=$data/split16-$size
+if [ ! -d "$split" ]; then
+    mkdir -p "$split"
+    split -n l/16 -d "$plain" "$split/part-"
 fi
 cat "$plain" "$plain.gz" "$plain.zst" >/dev/null # warm the page cache
 
-# median_time CMD...: runs CMD $runs times; prints "median_seconds max_rss_kb
-# median_cpu_seconds" (CPU: user + system, all threads).
-median_time() {
-    local t=() c=() m=0
-    local tf
-    tf=$(mktemp)
-    for _ in $(seq "$runs"); do
-        local out
-        /usr/bin/time -o "$tf" -f "%e %M %U %S" "$@" >/dev/null 2>/dev/null || true
-        out=$(tail -1 "$tf")
-        read -r e rss u sy <<<"$out"
-        t+=("$e")
-        c+=("$(awk -v u="$u" -v s="$sy" 'BEGIN { printf "%.2f", u + s }')")
-        [ "$rss" -gt "$m" ] && m=$rss
-    done
-    rm -f "$tf"
-    local mt mc
-    mt=$(printf '%s\n' "${t[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-    mc=$(printf '%s\n' "${c[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-    echo "$mt $m $mc"
+# The cases are registered first and run in rounds, each round running
+# every case once: a slow spell of the shared host then lands on every case
+# alike instead of on the few whose runs it covers, which keeps the ratios
+# steady. Each case's figures are the medians over the rounds.
+names=()
+declare -A CMDS
+add() { # add NAME CMD...
+    names+=("$1")
+    CMDS[$1]=$(printf '%q ' "${@:2}")
 }
-# Like median_time, for a shell pipeline given as one string.
-median_sh() { median_time bash -c "$1"; }
-
-declare -A T R C
-run() { # run NAME CMD...
-    local name=$1 r
-    shift
-    r=$(median_time "$@")
-    read -r T[$name] R[$name] C[$name] <<<"$r"
-    echo "bench: $name ${T[$name]} s (cpu ${C[$name]} s), ${R[$name]} KB" >&2
-}
-run_sh() { # run_sh NAME 'PIPELINE'
-    run "$1" bash -c "$2"
+add_sh() { # add_sh NAME 'PIPELINE'
+    add "$1" bash -c "$2"
 }
 
-run hs_literal build/hs-limit "$plain"
-run hs_regex build/hs-limit -r "$plain"
-run stats_j1 "$tg" stats -j 1 "$plain"
-run stats_j2 "$tg" stats -j 2 "$plain"
-run timelines_j1 "$tg" timelines -j 1 --format ndjson -o /tmp/tracegrep-bench.ndjson "$plain"
-run timelines_j2 "$tg" timelines -j 2 --format ndjson -o /tmp/tracegrep-bench.ndjson "$plain"
+add hs_literal build/hs-limit "$plain"
+add hs_regex build/hs-limit -r "$plain"
+add stats_j1 "$tg" stats -j 1 "$plain"
+add stats_j2 "$tg" stats -j 2 "$plain"
+add timelines_j1 "$tg" timelines -j 1 --format ndjson -o /tmp/tracegrep-bench.ndjson "$plain"
+add timelines_j2 "$tg" timelines -j 2 --format ndjson -o /tmp/tracegrep-bench.ndjson "$plain"
+# The machine's limit for timelines: writing as many bytes as its output
+# holds, from /dev/zero, to a file on the same file system.
+"$tg" timelines -j 1 --format ndjson -o /tmp/tracegrep-bench.ndjson "$plain"
+ndjson_bytes=$(stat -c %s /tmp/tracegrep-bench.ndjson)
+add write_floor dd if=/dev/zero of=/tmp/tracegrep-bench-floor bs=1M \
+    count=$((ndjson_bytes / 1048576)) status=none
 find_id=$(awk -F'\t' '$1=="trace" && $7>=2 {print $2; exit}' "$data/alb-$size.truth.tsv")
-run find_j1 "$tg" find -j 1 "$find_id" "$plain"
-run stats_gz_j1 "$tg" stats -j 1 "$plain.gz"
-run stats_zst_j1 "$tg" stats -j 1 "$plain.zst"
+add find_j1 "$tg" find -j 1 "$find_id" "$plain"
+add stats_gz_j1 "$tg" stats -j 1 "$plain.gz"
+add stats_zst_j1 "$tg" stats -j 1 "$plain.zst"
 # One compressed file with two threads: one inflates, the other scans.
-run stats_gz_j2 "$tg" stats -j 2 "$plain.gz"
-run stats_zst_j2 "$tg" stats -j 2 "$plain.zst"
-run split16_j1 "$tg" stats -j 1 "$data/split16"
-run split16_j2 "$tg" stats -j 2 "$data/split16"
-if command -v igzip >/dev/null; then run_sh igzip "igzip -d -c '$plain.gz' >/dev/null"; fi
-run_sh gzip "gzip -d -c '$plain.gz' >/dev/null"
-run_sh zstd "zstd -d -c '$plain.zst' >/dev/null"
+add stats_gz_j2 "$tg" stats -j 2 "$plain.gz"
+add stats_zst_j2 "$tg" stats -j 2 "$plain.zst"
+add split16_j1 "$tg" stats -j 1 "$split"
+add split16_j2 "$tg" stats -j 2 "$split"
+if command -v igzip >/dev/null; then add_sh igzip "igzip -d -c '$plain.gz' >/dev/null"; fi
+add_sh gzip "gzip -d -c '$plain.gz' >/dev/null"
+add_sh zstd "zstd -d -c '$plain.zst' >/dev/null"
 if command -v rg >/dev/null; then
-    run_sh rg_pipeline "rg -o 'Root=1-[0-9a-f]{8}-[0-9a-f]{24}' '$plain' | sort | uniq -c >/dev/null"
+    add_sh rg_pipeline "rg -o 'Root=1-[0-9a-f]{8}-[0-9a-f]{24}' '$plain' | sort | uniq -c >/dev/null"
 fi
 duck_note="skipped: run with --with-duckdb (installs @duckdb/node-api from npm)"
 if [ "$with_duckdb" = 1 ]; then
@@ -106,7 +91,7 @@ if [ "$with_duckdb" = 1 ]; then
         fi
         if [ -d bench/.cache/duckdb/node_modules/@duckdb/node-api ]; then
             cp bench/duckdb-groupby.mjs bench/.cache/duckdb/
-            run duckdb_j2 node bench/.cache/duckdb/duckdb-groupby.mjs "$PWD/$plain" 2
+            add duckdb_j2 node bench/.cache/duckdb/duckdb-groupby.mjs "$PWD/$plain" 2
             duck_note=""
         else
             duck_note="skipped: npm could not install @duckdb/node-api"
@@ -116,9 +101,31 @@ if [ "$with_duckdb" = 1 ]; then
     fi
 fi
 
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# Per case: its wall times, CPU times (user + system, all threads) and the
+# largest peak RSS (KB) over the rounds.
+declare -A TS CS T R C
+tf=$(mktemp)
+for round in $(seq "$runs"); do
+    for name in "${names[@]}"; do
+        eval "/usr/bin/time -o '$tf' -f '%e %M %U %S' ${CMDS[$name]} >/dev/null 2>/dev/null" || true
+        read -r e rss u sy <<<"$(tail -1 "$tf")"
+        TS[$name]+="$e "
+        CS[$name]+="$(awk -v u="$u" -v s="$sy" 'BEGIN { printf "%.2f", u + s }') "
+        [ "$rss" -gt "${R[$name]:-0}" ] && R[$name]=$rss
+    done
+    echo "bench: round $round of $runs done" >&2
+done
+rm -f "$tf" /tmp/tracegrep-bench-floor
+for name in "${names[@]}"; do
+    T[$name]=$(median <<<"${TS[$name]}")
+    C[$name]=$(median <<<"${CS[$name]}")
+    echo "bench: $name ${T[$name]} s (cpu ${C[$name]} s), ${R[$name]} KB" >&2
+done
+
 # Output identical whatever -j.
-"$tg" timelines -j 1 --format ndjson -o /tmp/tg-j1.ndjson "$data/split16"
-"$tg" timelines -j 2 --format ndjson -o /tmp/tg-j2.ndjson "$data/split16"
+"$tg" timelines -j 1 --format ndjson -o /tmp/tg-j1.ndjson "$split"
+"$tg" timelines -j 2 --format ndjson -o /tmp/tg-j2.ndjson "$split"
 same=$(cmp -s /tmp/tg-j1.ndjson /tmp/tg-j2.ndjson && echo yes || echo NO)
 rm -f /tmp/tg-j1.ndjson /tmp/tg-j2.ndjson /tmp/tracegrep-bench.ndjson
 events=$(awk -F'\t' '$1=="events" {print $2}' "$data/alb-$size.truth.tsv")
@@ -137,7 +144,7 @@ get() { echo "${T[$1]:-}"; }
     echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
     echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
     echo "- kernel: $(uname -r); tracegrep $("$tg" --version | head -1 | cut -d' ' -f2), $("$tg" --version | tail -n +2 | tr '\n' ',' | sed 's/,$//; s/,/, /g')"
-    echo "- data: $size of generated ALB logs ($bytes bytes, $events events, $traces traces), seed 1; page cache warm; median of $runs runs"
+    echo "- data: $size of generated ALB logs ($bytes bytes, $events events, $traces traces), seed 1; page cache warm; median of $runs rounds, each running every case once"
     echo
     echo "| case | median s | CPU s | GB/s (of the plain size) | target | measured |"
     echo "| --- | --- | --- | --- | --- | --- |"
@@ -150,7 +157,8 @@ get() { echo "${T[$1]:-}"; }
         row "rg pipeline" "" "" "skipped: rg not found"
     fi
     row "stats -j2, plain" "$(get stats_j2)" "" "$(ratio "$(get stats_j1)" "$(get stats_j2)")x vs -j1" stats_j2
-    row "timelines --format ndjson -o FILE -j1" "$(get timelines_j1)" "<= 2x stats" "$(ratio "$(get timelines_j1)" "$(get stats_j1)")x" timelines_j1
+    row "write as many bytes as the NDJSON to a file with dd (limit)" "$(get write_floor)" "" "$((ndjson_bytes / 1000000)) MB" write_floor
+    row "timelines --format ndjson -o FILE -j1" "$(get timelines_j1)" "<= 2x stats" "$(ratio "$(get timelines_j1)" "$(get stats_j1)")x; $(ratio "$(get timelines_j1)" "$(get write_floor)")x the write" timelines_j1
     row "timelines --format ndjson -o FILE -j2" "$(get timelines_j2)" "" "$(ratio "$(get timelines_j2)" "$(get stats_j2)")x stats -j2, $(ratio "$(get timelines_j1)" "$(get timelines_j2)")x faster than -j1" timelines_j2
     row "find one trace -j1" "$(get find_j1)" "<= 1.5x literal scan" "$(ratio "$(get find_j1)" "$(get hs_literal)")x" find_j1
     row "igzip -d -c >/dev/null" "$(get igzip)" "" "" igzip
