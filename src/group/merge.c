@@ -6,6 +6,14 @@
  * j's traces of partition p in picks[j * parts + p], in table order. Those
  * lists say everything the later phases need: which traces another owner
  * folds from table j, and which of its own traces an owner keeps.
+ *
+ * When only two tables hold traces (two workers read everything), the
+ * merge takes a shorter way: the second table's traces are looked up in
+ * the first, each thread taking a slice of them. Those found are folded
+ * into the first table and dropped from the second; the others stay where
+ * they are. Nothing is listed, appended or moved but the few dropped: the
+ * traces a worker reads are mostly its own (files cover stretches of time),
+ * and appending them to another table had been half of the merge.
  */
 #include "group/merge.h"
 
@@ -26,6 +34,8 @@ typedef struct merger {
     unsigned parts;    /* partitions: the first `parts` tables own one each */
     unsigned nthreads; /* set once every thread has started */
     pick_list *picks;  /* [table * parts + partition] */
+    size_t pair[2];    /* the two tables with traces, in pair mode */
+    bool paired;
     size_t *before;    /* by partition: traces in its table before the fold */
     atomic_bool failed;
 
@@ -176,12 +186,68 @@ static void compact(merger *m, size_t j)
     a->nslots = 0;
 }
 
+/* Pair mode: whether exactly two tables hold traces, both owners. */
+static bool find_pair(merger *m)
+{
+    size_t k = 0;
+    for (size_t j = 0; j < m->n; j++) {
+        if (m->src[j].agg->ntraces == 0)
+            continue;
+        if (k == 2 || j >= m->parts)
+            return false;
+        m->pair[k++] = j;
+    }
+    return k == 2;
+}
+
+/* Slice t of nthreads of [0, n). */
+static void slice(size_t n, unsigned t, unsigned nthreads, size_t *lo, size_t *hi)
+{
+    *lo = n * t / nthreads;
+    *hi = n * (t + 1) / nthreads;
+}
+
+/* Pair mode for thread t: maps the first table's load balancer ids, then
+ * folds its slice of the second table into the first; thread 0 then drops
+ * the traces folded (count 0) by moving the last ones into their places.
+ * The tables without traces are freed. */
+static void run_pair(merger *m, unsigned t)
+{
+    const grp_merge_src *a = &m->src[m->pair[0]], *b = &m->src[m->pair[1]];
+    size_t lo, hi;
+    if (!maps_nothing(a)) {
+        slice(a->agg->ntraces, t, m->nthreads, &lo, &hi);
+        for (size_t k = lo; k < hi; k++)
+            map_lbs(&a->agg->traces[k], a);
+        barrier(m);
+    }
+    slice(b->agg->ntraces, t, m->nthreads, &lo, &hi);
+    (void)grp_agg_fold_present(a->agg, b->agg->traces + lo, hi - lo, b->lb_map, b->nmap);
+    for (size_t j = t; j < m->n; j += m->nthreads)
+        if (j != m->pair[0] && j != m->pair[1])
+            grp_agg_free(m->src[j].agg);
+    barrier(m);
+    if (t != 0)
+        return;
+    grp_agg *bt = b->agg;
+    for (size_t k = 0; k < bt->ntraces;) {
+        if (bt->traces[k].count == 0)
+            bt->traces[k] = bt->traces[--bt->ntraces];
+        else
+            k++;
+    }
+}
+
 static void run(merger *m, unsigned t)
 {
     pthread_mutex_lock(&m->mu);
     while (!m->ready)
         pthread_cond_wait(&m->cv, &m->mu);
     pthread_mutex_unlock(&m->mu);
+    if (m->paired) {
+        run_pair(m, t);
+        return;
+    }
     for (size_t j = t; j < m->n; j += m->nthreads)
         split(m, j);
     barrier(m);
@@ -227,6 +293,7 @@ int grp_merge(const grp_merge_src *src, size_t n, unsigned owners)
             grp_agg_free(src[j].agg);
         return n == 0 ? 0 : -1;
     }
+    m.paired = owners > 1 && find_pair(&m);
     pthread_mutex_init(&m.mu, NULL);
     pthread_cond_init(&m.cv, NULL);
     /* Threads that cannot be started leave their share to the others. */

@@ -28,6 +28,12 @@
  * and gets shorter with each core. Nothing is copied out and no new array
  * is made: on the machines we measure, each fresh page costs more than two
  * microseconds to fault in.
+ *
+ * When only two tables hold traces, both owners (two workers read all the
+ * inputs), the second one's traces are looked up in the first instead,
+ * each thread taking a slice: those found are folded in and dropped, the
+ * others stay in the second table. Over 16 files with two threads this
+ * merge takes about a third of the time of the four phases.
  */
 #ifndef TG_MERGE_H
 #define TG_MERGE_H
@@ -51,11 +57,13 @@ typedef struct grp_merge_src {
  * taken as n) own one partition each and are worked on by a thread each,
  * the calling thread being one; the others only give their traces (the
  * joined events, say). Fewer threads share the work when no more can be
- * started. Afterwards table i < owners holds every trace of partition i and
- * no other, in some order, with the merged load balancer ids; it is only to
- * be read (its slots may be gone), as grp_table_from_agg() does. The other
- * tables are emptied. Returns 0, or -1 when memory is short (every table is
- * then emptied).
+ * started. Afterwards the owner tables hold every trace once, in some order,
+ * with the merged load balancer ids: table i < owners every trace of
+ * partition i and no other, or, when only two owner tables held traces,
+ * those two between them. They are only to be read (their slots may be
+ * gone or stale), as grp_table_from_agg() does. The other tables are
+ * emptied. Returns 0, or -1 when memory is short (every table is then
+ * emptied).
  */
 int grp_merge(const grp_merge_src *src, size_t n, unsigned owners);
 

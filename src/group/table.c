@@ -163,20 +163,32 @@ static size_t add_trace(grp_agg *a, xray_root r, uint64_t h, size_t s)
     return a->ntraces++;
 }
 
+/* Looks for the trace with root r (hash h): *k receives its index, or -1;
+ * returns the slot the search ended at (empty when r is not there). */
+static size_t probe(const grp_agg *a, xray_root r, uint64_t h, ptrdiff_t *k)
+{
+    size_t mask = a->nslots - 1;
+    size_t s = h & mask;
+    for (; a->slots[s]; s = (s + 1) & mask) {
+        uint64_t v = a->slots[s];
+        if (slot_tag_is(v, h) && xray_root_eq(a->traces[slot_trace(v)].root, r)) {
+            *k = (ptrdiff_t)slot_trace(v);
+            return s;
+        }
+    }
+    *k = -1;
+    return s;
+}
+
 /* The index of the trace with root r (hash h), created (empty) if new; -1
  * when memory is short. */
 static ptrdiff_t find_or_add(grp_agg *a, xray_root r, uint64_t h)
 {
     if (reserve(a, 1) != 0)
         return -1;
-    size_t mask = a->nslots - 1;
-    size_t s = h & mask;
-    for (; a->slots[s]; s = (s + 1) & mask) {
-        uint64_t v = a->slots[s];
-        if (slot_tag_is(v, h) && xray_root_eq(a->traces[slot_trace(v)].root, r))
-            return (ptrdiff_t)slot_trace(v);
-    }
-    return (ptrdiff_t)add_trace(a, r, h, s);
+    ptrdiff_t k;
+    size_t s = probe(a, r, h, &k);
+    return k >= 0 ? k : (ptrdiff_t)add_trace(a, r, h, s);
 }
 
 static void fold_event(grp_trace *tr, const grp_event *e)
@@ -298,6 +310,63 @@ int grp_agg_fold(grp_agg *a, const grp_trace *t, const uint32_t *pick, size_t n,
             fold_trace(&a->traces[idx[k]], &t[pick ? pick[i + k] : i + k], lb_map, nmap);
     }
     return 0;
+}
+
+/* The traces of roots r[0..n), n <= GRP_BATCH, in a: t[i] is the index of
+ * r[i]'s, or UINT32_MAX when a has none. The misses of a batch overlap, as
+ * in locate_batch(); nothing is written. */
+static void lookup_batch(const grp_agg *a, const xray_root *r, size_t n, uint32_t *t)
+{
+    uint64_t h[GRP_BATCH];
+    const size_t mask = a->nslots - 1;
+    for (size_t i = 0; i < n; i++) {
+        h[i] = grp_root_hash(r[i]);
+        __builtin_prefetch(&a->slots[h[i] & mask]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t s = h[i] & mask;
+        while (a->slots[s] && !slot_tag_is(a->slots[s], h[i]))
+            s = (s + 1) & mask;
+        t[i] = UINT32_MAX;
+        if (a->slots[s]) {
+            t[i] = (uint32_t)slot_trace(a->slots[s]);
+            __builtin_prefetch(&a->traces[t[i]], 1);
+        }
+    }
+    /* An equal tag was taken on trust: a wrong one is looked up again. */
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] != UINT32_MAX && !xray_root_eq(a->traces[t[i]].root, r[i])) {
+            ptrdiff_t k;
+            (void)probe(a, r[i], h[i], &k);
+            t[i] = k < 0 ? UINT32_MAX : (uint32_t)k;
+        }
+    }
+}
+
+size_t grp_agg_fold_present(grp_agg *a, grp_trace *t, size_t n, const uint16_t *lb_map,
+                            size_t nmap)
+{
+    xray_root r[GRP_BATCH];
+    uint32_t idx[GRP_BATCH];
+    size_t folded = 0;
+    for (size_t i = 0; a->nslots && i < n; i += GRP_BATCH) {
+        size_t m = n - i < GRP_BATCH ? n - i : GRP_BATCH;
+        for (size_t k = 0; k < m; k++)
+            r[k] = t[i + k].root;
+        lookup_batch(a, r, m, idx);
+        for (size_t k = 0; k < m; k++) {
+            grp_trace *f = &t[i + k];
+            if (idx[k] != UINT32_MAX) {
+                fold_trace(&a->traces[idx[k]], f, lb_map, nmap);
+                f->count = 0;
+                folded++;
+            } else {
+                for (unsigned l = 0; l < f->nlb; l++)
+                    f->lbs[l] = grp_map_lb(f->lbs[l], lb_map, nmap);
+            }
+        }
+    }
+    return folded;
 }
 
 void grp_table_from_agg(grp_table *t, grp_agg *a)
