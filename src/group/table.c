@@ -220,18 +220,21 @@ int grp_agg_add(grp_agg *a, const grp_event *e, uint32_t *idx)
 
 /*
  * Finds the traces of roots r[0..n), n <= GRP_BATCH, adding those that are
- * new, in three passes over the batch, each issuing the memory accesses the
- * next one needs, so that the misses of a batch overlap instead of following
- * one another: hash and prefetch every slot; probe (a new Root gets its trace
- * at once, an equal tag is taken on trust) and prefetch every trace record;
- * then check each Root. A tag taken wrongly, once in about four billion
- * probes, is caught there and that Root looked up again the slow way; nothing
- * was added for it meanwhile. Returns 0, or -1 when memory is short.
+ * new when `add` (a constant where it is inlined), in three passes over the
+ * batch, each issuing the memory accesses the next one needs, so that the
+ * misses of a batch overlap instead of following one another: hash and
+ * prefetch every slot; probe (a new Root gets its trace at once, or
+ * UINT32_MAX without `add`; an equal tag is taken on trust) and prefetch
+ * every trace record; then check each Root. A tag taken wrongly, once in
+ * about four billion probes, is caught there and that Root looked up again
+ * the slow way; nothing was added for it meanwhile. Without `add` nothing is
+ * written. Returns 0, or -1 when memory is short.
  */
-static int locate_batch(grp_agg *a, const xray_root *r, size_t n, uint32_t *t)
+static inline __attribute__((always_inline)) int
+find_batch(grp_agg *a, const xray_root *r, size_t n, uint32_t *t, const bool add)
 {
     uint64_t h[GRP_BATCH];
-    if (n > GRP_BATCH || reserve(a, n) != 0)
+    if (n > GRP_BATCH || (add && reserve(a, n) != 0))
         return -1;
     const size_t mask = a->nslots - 1;
     for (size_t i = 0; i < n; i++) {
@@ -246,18 +249,27 @@ static int locate_batch(grp_agg *a, const xray_root *r, size_t n, uint32_t *t)
             t[i] = (uint32_t)slot_trace(a->slots[s]);
             __builtin_prefetch(&a->traces[t[i]], 1);
         } else {
-            t[i] = (uint32_t)add_trace(a, r[i], h[i], s);
+            t[i] = add ? (uint32_t)add_trace(a, r[i], h[i], s) : UINT32_MAX;
         }
     }
     for (size_t i = 0; i < n; i++) {
-        if (!xray_root_eq(a->traces[t[i]].root, r[i])) {
-            ptrdiff_t k = find_or_add(a, r[i], h[i]);
-            if (k < 0)
+        if (t[i] != UINT32_MAX && !xray_root_eq(a->traces[t[i]].root, r[i])) {
+            ptrdiff_t k;
+            if (add)
+                k = find_or_add(a, r[i], h[i]);
+            else
+                (void)probe(a, r[i], h[i], &k);
+            if (k < 0 && add)
                 return -1;
-            t[i] = (uint32_t)k;
+            t[i] = k < 0 ? UINT32_MAX : (uint32_t)k;
         }
     }
     return 0;
+}
+
+static int locate_batch(grp_agg *a, const xray_root *r, size_t n, uint32_t *t)
+{
+    return find_batch(a, r, n, t, true);
 }
 
 int grp_agg_add_batch(grp_agg *a, const grp_event *e, size_t n, uint32_t *idx)
@@ -312,37 +324,6 @@ int grp_agg_fold(grp_agg *a, const grp_trace *t, const uint32_t *pick, size_t n,
     return 0;
 }
 
-/* The traces of roots r[0..n), n <= GRP_BATCH, in a: t[i] is the index of
- * r[i]'s, or UINT32_MAX when a has none. The misses of a batch overlap, as
- * in locate_batch(); nothing is written. */
-static void lookup_batch(const grp_agg *a, const xray_root *r, size_t n, uint32_t *t)
-{
-    uint64_t h[GRP_BATCH];
-    const size_t mask = a->nslots - 1;
-    for (size_t i = 0; i < n; i++) {
-        h[i] = grp_root_hash(r[i]);
-        __builtin_prefetch(&a->slots[h[i] & mask]);
-    }
-    for (size_t i = 0; i < n; i++) {
-        size_t s = h[i] & mask;
-        while (a->slots[s] && !slot_tag_is(a->slots[s], h[i]))
-            s = (s + 1) & mask;
-        t[i] = UINT32_MAX;
-        if (a->slots[s]) {
-            t[i] = (uint32_t)slot_trace(a->slots[s]);
-            __builtin_prefetch(&a->traces[t[i]], 1);
-        }
-    }
-    /* An equal tag was taken on trust: a wrong one is looked up again. */
-    for (size_t i = 0; i < n; i++) {
-        if (t[i] != UINT32_MAX && !xray_root_eq(a->traces[t[i]].root, r[i])) {
-            ptrdiff_t k;
-            (void)probe(a, r[i], h[i], &k);
-            t[i] = k < 0 ? UINT32_MAX : (uint32_t)k;
-        }
-    }
-}
-
 size_t grp_agg_fold_present(grp_agg *a, grp_trace *t, size_t n, const uint16_t *lb_map,
                             size_t nmap)
 {
@@ -353,7 +334,7 @@ size_t grp_agg_fold_present(grp_agg *a, grp_trace *t, size_t n, const uint16_t *
         size_t m = n - i < GRP_BATCH ? n - i : GRP_BATCH;
         for (size_t k = 0; k < m; k++)
             r[k] = t[i + k].root;
-        lookup_batch(a, r, m, idx);
+        (void)find_batch(a, r, m, idx, false); /* adds nothing: cannot fail */
         for (size_t k = 0; k < m; k++) {
             grp_trace *f = &t[i + k];
             if (idx[k] != UINT32_MAX) {
