@@ -73,8 +73,7 @@ static void barrier(merger *m)
 
 static void map_lbs(grp_trace *t, const grp_merge_src *s)
 {
-    for (unsigned i = 0; i < t->nlb; i++)
-        t->lbs[i] = grp_map_lb(t->lbs[i], s->lb_map, s->nmap);
+    grp_trace_map_lbs(t, s->lb_map, s->nmap);
 }
 
 /* True when the source's map leaves every id as it is: worker 0's names,

@@ -342,8 +342,7 @@ size_t grp_agg_fold_present(grp_agg *a, grp_trace *t, size_t n, const uint16_t *
                 f->count = 0;
                 folded++;
             } else {
-                for (unsigned l = 0; l < f->nlb; l++)
-                    f->lbs[l] = grp_map_lb(f->lbs[l], lb_map, nmap);
+                grp_trace_map_lbs(f, lb_map, nmap);
             }
         }
     }

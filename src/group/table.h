@@ -89,6 +89,13 @@ static inline uint16_t grp_map_lb(uint16_t lb, const uint16_t *lb_map, size_t nm
     return lb_map && lb < nmap ? lb_map[lb] : lb;
 }
 
+/* Puts every load balancer id of t through grp_map_lb(). */
+static inline void grp_trace_map_lbs(grp_trace *t, const uint16_t *lb_map, size_t nmap)
+{
+    for (unsigned i = 0; i < t->nlb; i++)
+        t->lbs[i] = grp_map_lb(t->lbs[i], lb_map, nmap);
+}
+
 /* Folds traces into a, as if their events had been added: t[pick[k]] for
  * k < n, or t[0..n) when pick is NULL. Their load balancer ids go through
  * grp_map_lb(). Returns 0, or -1 when memory is short (some may then have
