@@ -48,7 +48,7 @@ void collect_free(collector *c)
     join_recs_free(&c->cf);
     join_refs_free(&c->conn_refs);
     join_refs_free(&c->cf_refs);
-    free(c->missed);
+    free(c->missed.v);
     memset(c, 0, sizeof *c);
 }
 
@@ -198,22 +198,6 @@ static uint64_t alb_want(const collector *c)
            (c->keep_conn_refs ? ALB_FIELD(ALB_CONN_TRACE_ID) : 0);
 }
 
-/* Lists the current input among those read without their references. */
-static int list_missed(collector *c)
-{
-    if (c->nmissed == c->cap_missed) {
-        size_t cap = c->cap_missed ? c->cap_missed * 2 : 16;
-        uint32_t *v = realloc(c->missed, cap * sizeof *v);
-        if (!v)
-            return -1;
-        c->missed = v;
-        c->cap_missed = cap;
-    }
-    c->missed[c->nmissed++] = c->input;
-    c->listed_missed = true;
-    return 0;
-}
-
 /* An ALB access-log line: an event when field 18 holds a header. */
 static int alb_event(collector *c, const alb_record *rec, const char *line, size_t len,
                      size_t off)
@@ -239,8 +223,10 @@ static int alb_event(collector *c, const alb_record *rec, const char *line, size
         if (tid.n > 4 && memcmp(tid.p, "TID_", 4) == 0 &&
             join_refs_push(&c->conn_refs, root, join_key(tid.p, tid.n)) != 0)
             return -1;
-    } else if (!c->listed_missed && list_missed(c) != 0) {
-        return -1;
+    } else if (!c->listed_missed) {
+        if (u32vec_push(&c->missed, c->input) != 0)
+            return -1;
+        c->listed_missed = true;
     }
     if (c->refs_only)
         return 0;

@@ -21,6 +21,7 @@
 #include "engine/join.h"
 #include "group/table.h"
 #include "scan/scan.h"
+#include "util/u32vec.h"
 
 #define COLLECT_RECENT 4
 
@@ -64,8 +65,7 @@ typedef struct collector {
     bool keep_conn_refs; /* *conn_logs when the current block began */
     bool refs_only;      /* a second reading: keep references, nothing else */
     bool listed_missed;  /* the current input is in missed already */
-    uint32_t *missed;    /* inputs, in the order met; may repeat */
-    size_t nmissed, cap_missed;
+    u32vec missed;       /* inputs, in the order met; may repeat */
 
     /* The input being read. */
     uint32_t input;

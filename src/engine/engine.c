@@ -442,7 +442,7 @@ static int missed_inputs(const engine *e, const worker *ws, unsigned n, walk_lis
 {
     size_t total = 0;
     for (unsigned i = 0; i < n; i++)
-        total += ws[i].col.nmissed;
+        total += ws[i].col.missed.n;
     uint32_t *ids = malloc(total * sizeof *ids);
     out->paths = malloc(total * sizeof *out->paths);
     out->sizes = malloc(total * sizeof *out->sizes);
@@ -452,9 +452,9 @@ static int missed_inputs(const engine *e, const worker *ws, unsigned n, walk_lis
     }
     size_t k = 0;
     for (unsigned i = 0; i < n; i++) {
-        if (ws[i].col.nmissed)
-            memcpy(ids + k, ws[i].col.missed, ws[i].col.nmissed * sizeof *ids);
-        k += ws[i].col.nmissed;
+        if (ws[i].col.missed.n)
+            memcpy(ids + k, ws[i].col.missed.v, ws[i].col.missed.n * sizeof *ids);
+        k += ws[i].col.missed.n;
     }
     qsort(ids, total, sizeof *ids, cmp_u32);
     for (size_t j = 0; j < total; j++) {
@@ -481,7 +481,7 @@ static int reread_missed(engine *e, worker *ws, unsigned n)
     size_t recs = 0, nmissed = 0;
     for (unsigned i = 0; i < n; i++) {
         recs += ws[i].col.conn.n;
-        nmissed += ws[i].col.nmissed;
+        nmissed += ws[i].col.missed.n;
     }
     if (recs == 0 || nmissed == 0)
         return 0;

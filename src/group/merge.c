@@ -23,17 +23,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct pick_list {
-    uint32_t *v;
-    size_t n, cap;
-} pick_list;
+#include "util/u32vec.h"
 
 typedef struct merger {
     const grp_merge_src *src;
     size_t n;          /* tables */
     unsigned parts;    /* partitions: the first `parts` tables own one each */
     unsigned nthreads; /* set once every thread has started */
-    pick_list *picks;  /* [table * parts + partition] */
+    u32vec *picks;  /* [table * parts + partition] */
     size_t pair[2];    /* the two tables with traces, in pair mode */
     bool paired;
     size_t *before;    /* by partition: traces in its table before the fold */
@@ -86,20 +83,6 @@ static bool maps_nothing(const grp_merge_src *s)
     return true;
 }
 
-static int pick_push(pick_list *l, uint32_t k)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 256;
-        uint32_t *v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = k;
-    return 0;
-}
-
 /* Phase 1 for table j: its traces listed by partition. Those of its own
  * partition have their load balancer ids mapped now; no other thread reads
  * them. */
@@ -114,7 +97,7 @@ static void split(merger *m, size_t j)
             map_lbs(&a->traces[k], s);
         return;
     }
-    pick_list *to = &m->picks[j * m->parts];
+    u32vec *to = &m->picks[j * m->parts];
     /* Room for an even share and a little more: few lists need to grow. */
     size_t share = a->ntraces / m->parts;
     for (unsigned p = 0; p < m->parts; p++) {
@@ -128,7 +111,7 @@ static void split(merger *m, size_t j)
     for (size_t k = 0; k < a->ntraces && !failed(m); k++) {
         grp_trace *t = &a->traces[k];
         unsigned p = grp_part(grp_root_hash(t->root), m->parts);
-        if (pick_push(&to[p], (uint32_t)k) != 0)
+        if (u32vec_push(&to[p], (uint32_t)k) != 0)
             fail(m);
         if (p == j && map)
             map_lbs(t, s);
@@ -154,7 +137,7 @@ static void fold(merger *m, unsigned i)
     grp_agg *a = m->src[i].agg;
     for (size_t j = 0; j < m->n && !failed(m); j++) {
         const grp_merge_src *s = &m->src[j];
-        const pick_list *l = &m->picks[j * m->parts + i];
+        const u32vec *l = &m->picks[j * m->parts + i];
         if (j != i && grp_agg_fold(a, s->agg->traces, l->v, l->n, s->lb_map, s->nmap) != 0)
             fail(m);
     }
@@ -172,7 +155,7 @@ static void compact(merger *m, size_t j)
     }
     if (m->parts == 1)
         return; /* it kept everything */
-    const pick_list *own = &m->picks[j * m->parts + j];
+    const u32vec *own = &m->picks[j * m->parts + j];
     size_t w = 0;
     for (size_t k = 0; k < own->n; k++)
         a->traces[w++] = a->traces[own->v[k]];
