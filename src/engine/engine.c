@@ -401,6 +401,29 @@ static void wait_with_progress(engine *e, worker *ws, unsigned n, double t0)
         pthread_join(ws[i].th, NULL);
 }
 
+/* An engine over inputs, before its workers start; conn_logs is the
+ * connection join's flag to begin with (collect.h). */
+static void engine_init(engine *e, const eng_settings *s, const walk_list *in, tg_report *rep,
+                        scan_db *db, bool conn_logs)
+{
+    *e = (engine){.s = s, .in = in, .rep = rep, .db = db};
+    pthread_mutex_init(&e->mu, NULL);
+    pthread_cond_init(&e->more, NULL);
+    atomic_init(&e->bytes_done, 0);
+    atomic_init(&e->kept_maps, 0);
+    atomic_init(&e->workers_left, 0);
+    atomic_init(&e->conn_logs, conn_logs);
+}
+
+/* Frees what engine_init() and the workers made, but the database and the
+ * kept mappings. */
+static void engine_destroy(engine *e)
+{
+    free(e->pieces);
+    pthread_cond_destroy(&e->more);
+    pthread_mutex_destroy(&e->mu);
+}
+
 /* Starts a thread for each of ws[0..n); returns how many started. */
 static unsigned start_workers(engine *e, worker *ws, unsigned n)
 {
@@ -493,13 +516,8 @@ static int reread_missed(engine *e, worker *ws, unsigned n)
     tg_report quiet;
     tg_report_init(&quiet, false);
     quiet.silent = true;
-    engine e2 = {.s = &s2, .in = &again, .rep = &quiet, .db = e->db};
-    pthread_mutex_init(&e2.mu, NULL);
-    pthread_cond_init(&e2.more, NULL);
-    atomic_init(&e2.bytes_done, 0);
-    atomic_init(&e2.kept_maps, 0);
-    atomic_init(&e2.workers_left, 0);
-    atomic_init(&e2.conn_logs, true);
+    engine e2;
+    engine_init(&e2, &s2, &again, &quiet, e->db, true);
     for (unsigned i = 0; rc == 0 && i < n; i++) {
         w2[i].eng = &e2;
         w2[i].reader = ws[i].reader;
@@ -522,9 +540,7 @@ static int reread_missed(engine *e, worker *ws, unsigned n)
     free(w2);
     free(again.paths);
     free(again.sizes);
-    free(e2.pieces);
-    pthread_cond_destroy(&e2.more);
-    pthread_mutex_destroy(&e2.mu);
+    engine_destroy(&e2);
     tg_report_destroy(&quiet);
     return rc;
 }
@@ -679,20 +695,18 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
     memset(out, 0, sizeof *out);
     double t0 = now_s();
     char err[256];
-    engine e = {.s = s, .in = inputs, .rep = rep};
-    e.db = s->mode == ENG_FIND ? scan_db_ids(s->ids, s->nids, err, sizeof err)
-                               : scan_db_headers(err, sizeof err);
-    if (!e.db) {
+    scan_db *db = s->mode == ENG_FIND ? scan_db_ids(s->ids, s->nids, err, sizeof err)
+                                      : scan_db_headers(err, sizeof err);
+    if (!db) {
         tg_errorf(rep, "%s", err);
         return -1;
     }
-    pthread_mutex_init(&e.mu, NULL);
-    pthread_cond_init(&e.more, NULL);
-    atomic_init(&e.bytes_done, 0);
-    atomic_init(&e.kept_maps, 0);
+    engine e;
+    engine_init(&e, s, inputs, rep, db, s->input_format < 0 && named_conn_logs(inputs));
     e.maps = calloc(inputs->n ? inputs->n : 1, sizeof *e.maps);
     if (!e.maps) {
         tg_errorf(rep, "out of memory");
+        engine_destroy(&e);
         scan_db_free(e.db);
         return -1;
     }
@@ -700,8 +714,6 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
     worker *ws = calloc(n, sizeof *ws);
     int rc = ws ? 0 : -1;
     unsigned started = 0;
-    atomic_init(&e.workers_left, 0);
-    atomic_init(&e.conn_logs, s->input_format < 0 && named_conn_logs(inputs));
     e.presize = s->mode == ENG_STATS ? presize_traces(inputs, n) : 0;
     for (unsigned i = 0; rc == 0 && i < n; i++) {
         ws[i].eng = &e;
@@ -736,9 +748,7 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
             collect_free(&ws[i].col);
     }
     free(ws);
-    free(e.pieces);
-    pthread_cond_destroy(&e.more);
-    pthread_mutex_destroy(&e.mu);
+    engine_destroy(&e);
     scan_db_free(e.db);
     out->maps = e.maps;
     out->nmaps = inputs->n;
