@@ -181,9 +181,15 @@ Test(formats, connection_logs_after_their_access_logs, .timeout = 120)
     cr_assert_eq(r.status, 0, "%s", r.err);
     tt_run_free(&r);
     free(cmd);
-    r = tg("stats -j 2 '%s/logs'", dir);
+    r = tg("stats --json -j 2 '%s/logs'", dir);
     cr_expect_eq(r.status, 2, "%s", r.err);
     cr_expect_eq(tt_count(r.err, ".log.gz"), 1, "%s", r.err);
+    cr_expect_eq(tt_json_u64(r.out, "errors"), 1, "%s", r.out);
+    /* The other inputs' joins are still made: all but the few the damaged
+     * file's lost lines named. */
+    uint64_t joined = tt_json_obj_u64(r.out, "joins", "alb_conn");
+    cr_expect(joined > t.joined_conn / 2 && joined <= t.joined_conn, "%lu of %lu joins",
+              (unsigned long)joined, (unsigned long)t.joined_conn);
     tt_run_free(&r);
 
     tt_truth_free(&t);
