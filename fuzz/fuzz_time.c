@@ -10,6 +10,9 @@
  *   tgtime_days_from_civil().
  * - tgtime_format_iso() of any int64 writes 27 bytes that parse back to the
  *   instant clamped to years 0000..9999.
+ * - tgtime_parse_iso_near() gives what tgtime_parse_iso() gives, for the
+ *   input and for the input with its first 16 bytes taken from the
+ *   reference (the same minute: the short path).
  * - tgtime_parse_seconds() agrees with a plain reading of the number:
  *   microseconds rounded half up at the seventh fraction digit.
  */
@@ -60,6 +63,29 @@ static void check_iso(const char *s, size_t n)
     int64_t floor_days = us >= 0 ? us / day_us : -((-us + day_us - 1) / day_us);
     FZ_CHECK(floor_days == days, "%.*s: %lld days from the parse, %lld from days_from_civil",
              (int)n, s, (long long)floor_days, (long long)days);
+}
+
+static void check_near(const char *s, size_t n)
+{
+    static const char *const refs[] = {"2025-11-20T08:00:59.999999Z", "1969-12-31T23:59:30.5Z"};
+    char t[40];
+    if (n > sizeof t)
+        return;
+    for (size_t r = 0; r < sizeof refs / sizeof refs[0]; r++) {
+        int64_t ref_us = 0;
+        FZ_CHECK(tgtime_parse_iso(refs[r], strlen(refs[r]), &ref_us), "reference");
+        for (int same_minute = 0; same_minute < 2; same_minute++) {
+            memcpy(t, s, n);
+            if (same_minute && n >= 16)
+                memcpy(t, refs[r], 16);
+            int64_t near = SENTINEL, full = SENTINEL;
+            bool ok_near = tgtime_parse_iso_near(t, n, refs[r], ref_us, &near);
+            bool ok_full = tgtime_parse_iso(t, n, &full);
+            FZ_CHECK(ok_near == ok_full && near == full,
+                     "\"%.*s\" near %s: %d %lld, full parse %d %lld", (int)n, t, refs[r], ok_near,
+                     (long long)near, ok_full, (long long)full);
+        }
+    }
 }
 
 static void check_format(int64_t us)
@@ -127,6 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *s = (const char *)data;
     check_iso(s, size);
+    check_near(s, size);
     check_seconds(s, size);
     if (size >= 8) {
         uint64_t v;

@@ -275,6 +275,45 @@ Test(tgtime, parse_every_byte_at_every_position)
     cr_assert_lt(accepted, total / 2);
 }
 
+/* tgtime_parse_iso_near() against the full parse: every byte at every
+ * position of a timestamp in the same minute as its reference, and ones
+ * that leave the minute, change length or are not timestamps at all. */
+Test(tgtime, parse_near_agrees_with_full_parse)
+{
+    static const char *const refs[] = {
+        "2025-11-20T08:00:59.999999Z", "1969-12-31T23:59:30.5Z", "0000-01-01T00:00:00Z",
+        "9999-12-31T23:59:59.123456789Z", "2024-02-29T12:34:00.000001Z",
+    };
+    size_t fast = 0, accepted = 0;
+    for (size_t r = 0; r < sizeof refs / sizeof refs[0]; r++) {
+        const char *ref = refs[r];
+        int64_t ref_us = SENTINEL;
+        cr_assert(tgtime_parse_iso(ref, strlen(ref), &ref_us), "%s", ref);
+        char base[28];
+        memcpy(base, ref, 16);
+        memcpy(base + 16, ":07.250000Z", 12);
+        for (size_t i = 0; i < 27; i++)
+            for (unsigned c = 0; c < 256; c++) {
+                char s[27];
+                memcpy(s, base, 27);
+                s[i] = (char)c;
+                for (size_t n = 20; n <= 27; n++) {
+                    int64_t near = SENTINEL, full = SENTINEL;
+                    bool ok_near = tgtime_parse_iso_near(s, n, ref, ref_us, &near);
+                    bool ok_full = tgtime_parse_iso(s, n, &full);
+                    if (ok_near != ok_full || near != full)
+                        cr_assert_fail("\"%.*s\" near %s: %d %lld, full parse %d %lld", (int)n, s,
+                                       ref, ok_near, (long long)near, ok_full, (long long)full);
+                    accepted += ok_full;
+                    fast += n == 27 && i >= 16;
+                }
+            }
+    }
+    /* Both verdicts were met, many of them on the short path. */
+    cr_assert_gt(accepted, 500);
+    cr_assert_gt(fast, 10000);
+}
+
 Test(tgtime, parse_calendar_boundaries)
 {
     static const int years[] = {0,    1,    4,    99,   100,  400,  1600, 1900, 1970,

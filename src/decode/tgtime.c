@@ -221,6 +221,26 @@ bool tgtime_parse_iso(const char *s, size_t n, int64_t *us)
     return true;
 }
 
+bool tgtime_parse_iso_near(const char *s, size_t n, const char *ref, int64_t ref_us, int64_t *us)
+{
+    /* Only seconds and fraction differ: they are checked as the full parse
+     * checks them, and the date, hour and minute, being ref's, are valid. */
+    if (n != 27 || memcmp(s, ref, 16) != 0)
+        return tgtime_parse_iso(s, n, us);
+    uint64_t bad = 0;
+    const uint64_t pt = digit_pairs(word_digits(load_le64(s + 11), TIME_TPL, TIME_LIM, &bad));
+    const uint64_t pf = digit_pairs(word_digits(load_le64(s + 19), FRAC_TPL, FRAC_LIM, &bad));
+    if (UNLIKELY(bad & ONES * 0x80))
+        return false;
+    const int64_t minute = INT64_C(60) * US_PER_SEC;
+    int64_t into = ref_us % minute;
+    if (into < 0)
+        into += minute;
+    const unsigned frac = byte_at(pf, 1) * 10000 + byte_at(pf, 3) * 100 + byte_at(pf, 5);
+    *us = ref_us - into + (int64_t)byte_at(pt, 6) * US_PER_SEC + frac;
+    return true;
+}
+
 /* Writes v as exactly k decimal digits, most significant first. */
 static inline void put_digits(char *out, unsigned v, unsigned k)
 {

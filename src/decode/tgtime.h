@@ -27,6 +27,13 @@ int64_t tgtime_days_from_civil(int y, unsigned m, unsigned d);
  */
 bool tgtime_parse_iso(const char *s, size_t n, int64_t *us);
 
+/*
+ * tgtime_parse_iso() of s, given ref, a timestamp that parsed as ref_us: when
+ * both share the date, hour and minute, only the seconds and fraction of s
+ * are read. ALB's two timestamps on a line are usually that close.
+ */
+bool tgtime_parse_iso_near(const char *s, size_t n, const char *ref, int64_t ref_us, int64_t *us);
+
 /* Writes "YYYY-MM-DDTHH:MM:SS.ffffffZ" and a NUL; returns 27, the length. */
 size_t tgtime_format_iso(int64_t us, char out[32]);
 
