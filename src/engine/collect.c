@@ -131,14 +131,41 @@ int collect_flush(collector *c)
     return rc;
 }
 
-/* stats folds events into its aggregate a batch at a time: the table's
- * cache misses then overlap (grp_agg_add_batch). */
+/*
+ * The room for the next event, where it will stay: stats' batch, or the end
+ * of the event vector. Building an event there spares a copy, whose wide
+ * loads of the narrower stores just made could not be forwarded and
+ * stalled (a tenth of an ALB line's handling). collect_commit() adds it;
+ * until then it is scratch. NULL when memory is short.
+ */
+static grp_event *collect_next(collector *c)
+{
+    if (c->s->mode == ENG_STATS)
+        return &c->pend[c->npend];
+    if (grp_events_reserve(&c->ev, 1) != 0)
+        return NULL;
+    return &c->ev.v[c->ev.n];
+}
+
+/* Adds the event built at collect_next(). stats folds events into its
+ * aggregate a batch at a time: the table's cache misses then overlap
+ * (grp_agg_add_batch). */
+static int collect_commit(collector *c)
+{
+    if (c->s->mode != ENG_STATS) {
+        c->ev.n++;
+        return 0;
+    }
+    return ++c->npend == GRP_BATCH ? collect_flush(c) : 0;
+}
+
 int collect_event(collector *c, const grp_event *e)
 {
-    if (c->s->mode != ENG_STATS)
-        return grp_events_push(&c->ev, e);
-    c->pend[c->npend++] = *e;
-    return c->npend == GRP_BATCH ? collect_flush(c) : 0;
+    grp_event *slot = collect_next(c);
+    if (!slot)
+        return -1;
+    *slot = *e;
+    return collect_commit(c);
 }
 
 /* Source names (load balancers, edges, services) repeat line after line:
@@ -204,9 +231,12 @@ static int alb_event(collector *c, const alb_record *rec, const char *line, size
 {
     if (rec->t.nfields <= ALB_TRACE_ID || !has_header_key(rec->t.f[ALB_TRACE_ID]))
         return 0;
+    grp_event *e = collect_next(c);
+    if (!e)
+        return -1;
+    event_init(c, e, off, GRP_FMT_ALB);
     tg_str h = rec->t.f[ALB_TRACE_ID];
-    xray_root root;
-    xray_status st = xray_decode_root(h.p, h.n, &root);
+    xray_status st = xray_decode_root(h.p, h.n, &e->root);
     c->c.header_lines++;
     if (st != XRAY_OK) {
         c->c.malformed[st]++;
@@ -215,13 +245,13 @@ static int alb_event(collector *c, const alb_record *rec, const char *line, size
     }
     c->c.events++;
     c->c.events_by[GRP_FMT_ALB]++;
-    if (c->s->nids && !wanted(c->s, root))
+    if (c->s->nids && !wanted(c->s, e->root))
         return 0;
     if (c->keep_conn_refs) {
         tg_str tid =
             rec->t.nfields > ALB_CONN_TRACE_ID ? rec->t.f[ALB_CONN_TRACE_ID] : TG_STR_NULL;
         if (tid.n > 4 && memcmp(tid.p, "TID_", 4) == 0 &&
-            join_refs_push(&c->conn_refs, root, join_key(tid.p, tid.n)) != 0)
+            join_refs_push(&c->conn_refs, e->root, join_key(tid.p, tid.n)) != 0)
             return -1;
     } else if (!c->listed_missed) {
         if (u32vec_push(&c->missed, c->input) != 0)
@@ -231,23 +261,20 @@ static int alb_event(collector *c, const alb_record *rec, const char *line, size
     if (c->refs_only)
         return 0;
 
-    grp_event e;
-    event_init(c, &e, off, GRP_FMT_ALB);
-    e.root = root;
-    e.end_us = rec->time_us;
-    e.start_us = rec->created_us != TGTIME_NONE ? rec->created_us : rec->time_us;
+    e->end_us = rec->time_us;
+    e->start_us = rec->created_us != TGTIME_NONE ? rec->created_us : rec->time_us;
     /* A creation time after the response time is a clock glitch; the event
      * still spans both instants. */
-    if (e.start_us > e.end_us) {
-        int64_t t = e.start_us;
-        e.start_us = e.end_us;
-        e.end_us = t;
+    if (e->start_us > e->end_us) {
+        int64_t t = e->start_us;
+        e->start_us = e->end_us;
+        e->end_us = t;
     }
-    set_status(&e, rec->status);
-    e.lb = source_id(c, rec->t.f[ALB_ELB]);
-    if (keep_line(c, &e, tg_str_make(line, len), true) != 0)
+    set_status(e, rec->status);
+    e->lb = source_id(c, rec->t.f[ALB_ELB]);
+    if (keep_line(c, e, tg_str_make(line, len), true) != 0)
         return -1;
-    return collect_event(c, &e);
+    return collect_commit(c);
 }
 
 /* A line of an ALB input that the scanner found. */
@@ -320,19 +347,21 @@ static int header_event(collector *c, xray_status st, xray_root root, unsigned f
         c->c.untimed++;
     if (c->s->nids && !wanted(c->s, root))
         return 0;
-    grp_event e;
-    event_init(c, &e, off, format);
-    e.root = root;
-    e.start_us = e.end_us = time_us == TGTIME_NONE ? GRP_UNTIMED : time_us;
+    grp_event *e = collect_next(c);
+    if (!e)
+        return -1;
+    event_init(c, e, off, format);
+    e->root = root;
+    e->start_us = e->end_us = time_us == TGTIME_NONE ? GRP_UNTIMED : time_us;
     if (time_us != TGTIME_NONE && dur_us > 0)
-        e.end_us = time_us + dur_us;
-    set_status(&e, status);
-    e.lb = source_id(c, source);
+        e->end_us = time_us + dur_us;
+    set_status(e, status);
+    e->lb = source_id(c, source);
     if (cf_id.n && join_refs_push(&c->cf_refs, root, join_key(cf_id.p, cf_id.n)) != 0)
         return -1;
-    if (keep_line(c, &e, text, in_map) != 0)
+    if (keep_line(c, e, text, in_map) != 0)
         return -1;
-    return collect_event(c, &e);
+    return collect_commit(c);
 }
 
 /* A Lambda REPORT, on one line or with its XRAY part on the next. The event

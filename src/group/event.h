@@ -59,6 +59,10 @@ typedef struct grp_events {
     size_t n, cap;
 } grp_events;
 
+/* Makes room for `more` events past the n held; returns 0, or -1 when
+ * memory is short (v is left as it was). */
+int grp_events_reserve(grp_events *ev, size_t more);
+
 /* Appends e; returns 0, or -1 when memory is short (v is left as it was). */
 int grp_events_push(grp_events *ev, const grp_event *e);
 

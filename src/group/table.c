@@ -18,16 +18,28 @@ static void add_lb(grp_trace *tr, uint16_t lb)
         tr->lb_more = 1;
 }
 
-int grp_events_push(grp_events *ev, const grp_event *e)
+int grp_events_reserve(grp_events *ev, size_t more)
 {
-    if (ev->n == ev->cap) {
-        size_t cap = ev->cap ? ev->cap * 2 : 4096;
+    if (more > ev->cap - ev->n) {
+        size_t cap = ev->cap ? ev->cap : 4096;
+        while (more > cap - ev->n) {
+            if (cap > SIZE_MAX / 2 / sizeof *ev->v)
+                return -1;
+            cap *= 2;
+        }
         grp_event *v = realloc(ev->v, cap * sizeof *v);
         if (!v)
             return -1;
         ev->v = v;
         ev->cap = cap;
     }
+    return 0;
+}
+
+int grp_events_push(grp_events *ev, const grp_event *e)
+{
+    if (grp_events_reserve(ev, 1) != 0)
+        return -1;
     ev->v[ev->n++] = *e;
     return 0;
 }
