@@ -673,6 +673,21 @@ Test(xray, decode_root_agrees_with_decode)
         {"Root=bad;Root=1-5759e988-bd862e3fe1be46a994272793", XRAY_BAD_ROOT},
         {"Self=1-5759e988-bd862e3fe1be46a994272793;Root=1-5759e988-bd862e3fe1be46a994272794",
          XRAY_OK},
+        {"Self=1-5759e988-bd862e3fe1be46a994272793;Root=1-5759e988-bd862e3fe1be46a994272794;"
+         "Parent=53995c3f42cd8ad8;Sampled=1",
+         XRAY_OK},
+        {"Self=1-5759e988-bd862e3fe1be46a994272793;Root=1-5759e988-bd862e3fe1be46a99427279x",
+         XRAY_BAD_ROOT},
+        {"Self=1-5759e988-bd862e3fe1be46a994272793;Root=1-5759e988-000000000000000000000000",
+         XRAY_ZERO_ROOT},
+        {"Self=1-5759e988-bd862e3fe1be46a994272793;Root=1-5759e988-bd862e3fe1be46a994272794 ",
+         XRAY_OK},
+        /* Shaped like the shortcut's but for a ';' early on: the first
+         * Root is the short one. */
+        {"Self=;Root=1-5759e988-bd862e3fe1be46a994;Root=1-5759e988-bd862e3fe1be46a994272793",
+         XRAY_BAD_ROOT},
+        {"Self=1-5759e988-bd862e3fe1be46a994272793;Root=1-5759e988-bd862e3fe1be46a9942727941",
+         XRAY_BAD_ROOT},
         {" Root = 1-5759e988-bd862e3fe1be46a994272793", XRAY_OK},
         {"Parent=53995c3f42cd8ad8;Sampled=1", XRAY_NO_ROOT},
         {"Root=", XRAY_BAD_ROOT},

@@ -218,8 +218,18 @@ xray_status xray_decode_root(const char *s, size_t n, xray_root *out)
      * Root wins and no other field changes the verdict. Blanks inside it
      * need no trimming here, since a blank is neither a hex digit nor any
      * other character of a Root: trimmed or not, such a value is bad. */
-    if (n >= 40 && memcmp(s, "Root=", 5) == 0 && (n == 40 || s[40] == ';')) {
-        xray_status st = xray_root_status(s + 5, 35, out);
+    const char *root = NULL;
+    if (n >= 40 && memcmp(s, "Root=", 5) == 0 && (n == 40 || s[40] == ';'))
+        root = s + 5;
+    /* A header one load balancer passed on to the next: its own Self field,
+     * then the Root. The Self field is only stepped over; without a ';'
+     * inside it, it is the whole first field. */
+    else if (n >= 81 && memcmp(s, "Self=", 5) == 0 && s[40] == ';' &&
+             memcmp(s + 41, "Root=", 5) == 0 && (n == 81 || s[81] == ';') &&
+             memchr(s + 5, ';', 35) == NULL)
+        root = s + 46;
+    if (root) {
+        xray_status st = xray_root_status(root, 35, out);
         if (st != XRAY_OK)
             out->hi = out->lo = 0;
         return st;
