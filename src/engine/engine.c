@@ -333,8 +333,14 @@ static void *worker_main(void *arg)
     engine *e = w->eng;
     /* Sized here rather than before the threads start: the table's slots
      * are faulted in as it is sized, and each worker does its own. */
-    if (e->presize)
-        (void)grp_agg_reserve(&w->col.agg, e->presize);
+    if (e->presize) {
+        /* Two tables are merged by folding the second into the first
+         * (merge.h): the second only ever holds its own share. */
+        size_t traces = e->presize;
+        if (e->s->threads == 2 && w->col.worker > 0)
+            traces /= 2;
+        (void)grp_agg_reserve(&w->col.agg, traces);
+    }
     while (!w->fatal) {
         piece pc;
         bool have_piece = false;
@@ -677,8 +683,10 @@ static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
  * trace), up to a million, shared between the workers. A worker reads about
  * its share, and the merge folds about as many into its table, those of its
  * partition that others read: so each table is sized for twice its share,
- * and neither grows. Compressed inputs count at their compressed size, which
- * only means the tables grow as they used to. */
+ * and neither grows. With two workers the first table takes in all the
+ * traces and the second keeps its share (worker_main()). Compressed inputs
+ * count at their compressed size, which only means the tables grow as they
+ * used to. */
 static size_t presize_traces(const walk_list *inputs, unsigned threads)
 {
     uint64_t bytes = 0;
