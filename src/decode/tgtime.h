@@ -28,9 +28,10 @@ int64_t tgtime_days_from_civil(int y, unsigned m, unsigned d);
 bool tgtime_parse_iso(const char *s, size_t n, int64_t *us);
 
 /*
- * tgtime_parse_iso() of s, given ref, a timestamp that parsed as ref_us: when
- * both share the date, hour and minute, only the seconds and fraction of s
- * are read. ALB's two timestamps on a line are usually that close.
+ * tgtime_parse_iso() of s, given ref, a timestamp that tgtime_parse_iso()
+ * accepted (so at least 20 bytes) as ref_us: when both share the date, hour
+ * and minute, only the seconds and fraction of s are read. ALB's two
+ * timestamps on a line are usually that close.
  */
 bool tgtime_parse_iso_near(const char *s, size_t n, const char *ref, int64_t ref_us, int64_t *us);
 

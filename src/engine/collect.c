@@ -135,8 +135,8 @@ int collect_flush(collector *c)
  * The room for the next event, where it will stay: stats' batch, or the end
  * of the event vector. Building an event there spares a copy, whose wide
  * loads of the narrower stores just made could not be forwarded and
- * stalled (a tenth of an ALB line's handling). collect_commit() adds it;
- * until then it is scratch. NULL when memory is short.
+ * stalled (3% of a stats run). collect_commit() adds it; until then it is
+ * scratch. NULL when memory is short.
  */
 static grp_event *collect_next(collector *c)
 {
@@ -157,15 +157,6 @@ static int collect_commit(collector *c)
         return 0;
     }
     return ++c->npend == GRP_BATCH ? collect_flush(c) : 0;
-}
-
-int collect_event(collector *c, const grp_event *e)
-{
-    grp_event *slot = collect_next(c);
-    if (!slot)
-        return -1;
-    *slot = *e;
-    return collect_commit(c);
 }
 
 /* Source names (load balancers, edges, services) repeat line after line:

@@ -100,9 +100,6 @@ sniff_format collect_detect(const eng_settings *s, const char *p, size_t n);
  * Returns nonzero to stop reading this input (binary, scan error, memory). */
 int collect_block(collector *c, const char *p, size_t n, uint64_t off);
 
-/* Adds a joined event (engine's join stage) like any other. */
-int collect_event(collector *c, const grp_event *e);
-
 /* Puts the events stats holds back for a batch into the aggregate; done at
  * the end of every block, so agg is whole between blocks. Returns 0 or -1
  * (memory). */
