@@ -450,6 +450,7 @@ Test(group, presized_equals_growing)
     cr_assert_eq(grp_agg_reserve(&small, 100), 0);
     size_t slots = big.nslots;
     cr_assert_geq(slots, (size_t)N, "room for N/2 traces at half load");
+    cr_expect_eq(slots, (size_t)32768, "the smallest power of two with that room");
     for (size_t i = 0; i < N; i += GRP_BATCH) {
         size_t m = N - i < GRP_BATCH ? N - i : GRP_BATCH;
         cr_assert_eq(grp_agg_add_batch(&grow, &e[i], m, NULL), 0);

@@ -103,13 +103,12 @@ static void populate_write(void *p, size_t n)
 #endif
 }
 
-/* Doubles the slot array and re-inserts every trace. Each trace's slot is
- * prefetched REHASH_AHEAD traces before it is written: the writes land all
- * over an array of megabytes. */
+/* Moves every trace to a fresh slot array of n slots (a power of two).
+ * Each trace's slot is prefetched REHASH_AHEAD traces before it is written:
+ * the writes land all over an array of megabytes. */
 #define REHASH_AHEAD 16
-static int rehash(grp_agg *a)
+static int rehash(grp_agg *a, size_t n)
 {
-    size_t n = a->nslots ? a->nslots * 2 : 1024;
     uint64_t *slots = calloc(n, sizeof *slots);
     if (!slots)
         return -1;
@@ -142,9 +141,15 @@ static int reserve(grp_agg *a, size_t more)
     /* Slot values keep the index + 1 in 32 bits. */
     if (a->ntraces + more >= UINT32_MAX)
         return -1;
-    while ((a->ntraces + more) * 2 > a->nslots)
-        if (rehash(a) != 0)
+    if ((a->ntraces + more) * 2 > a->nslots) {
+        /* Straight to the final size: every array on the way would be
+         * faulted in (populate_write()) only to be freed. */
+        size_t n = a->nslots ? a->nslots * 2 : 1024;
+        while ((a->ntraces + more) * 2 > n)
+            n *= 2;
+        if (rehash(a, n) != 0)
             return -1;
+    }
     if (a->ntraces + more > a->cap) {
         size_t cap = a->cap ? a->cap : 1024;
         while (cap < a->ntraces + more)
