@@ -220,6 +220,45 @@ Test(group, aggregates_merge_like_one_pass)
     }
 }
 
+/* Folding present traces drops them from the array given and moves the
+ * others up, in order, with their load balancer ids mapped. */
+Test(group, fold_present_keeps_the_others_in_order)
+{
+    enum { N = 100 }; /* several batches */
+    grp_agg a, b;
+    grp_agg_init(&a);
+    grp_agg_init(&b);
+    for (uint64_t id = 1; id <= N; id++) {
+        grp_event e = ev(id, (int64_t)id * 10, (int64_t)id * 10 + 5, 0, id, 200, 0);
+        cr_assert_eq(grp_agg_add(&b, &e, NULL), 0);
+        if (id % 3 == 0) { /* a has every third Root, over a longer span */
+            e.start_us -= 1;
+            e.status = 503;
+            cr_assert_eq(grp_agg_add(&a, &e, NULL), 0);
+        }
+    }
+    uint16_t map[] = {4};
+    size_t kept = grp_agg_fold_present(&a, b.traces, b.ntraces, map, 1);
+    cr_assert_eq(kept, N - N / 3);
+    uint64_t want = 1;
+    for (size_t i = 0; i < kept; i++, want++) {
+        if (want % 3 == 0)
+            want++;
+        cr_assert_eq(b.traces[i].root.lo, want, "kept trace %zu", i);
+        cr_expect_eq(b.traces[i].count, 1);
+        cr_expect(b.traces[i].nlb == 1 && b.traces[i].lbs[0] == 4, "ids of kept traces are mapped");
+    }
+    for (size_t i = 0; i < a.ntraces; i++) {
+        const grp_trace *t = &a.traces[i];
+        cr_expect_eq(t->count, 2, "trace %llu was folded", (unsigned long long)t->root.lo);
+        cr_expect_eq(t->start_us, (int64_t)t->root.lo * 10 - 1);
+        cr_expect_eq(t->worst_status, 503);
+        cr_expect_eq(t->nlb, 2, "its own lb 0 and the mapped 4");
+    }
+    grp_agg_free(&a);
+    grp_agg_free(&b);
+}
+
 /* Two traces agree when every field the aggregate keeps agrees. */
 static void expect_same_traces(const grp_agg *x, const grp_agg *y)
 {

@@ -346,24 +346,28 @@ size_t grp_agg_fold_present(grp_agg *a, grp_trace *t, size_t n, const uint16_t *
 {
     xray_root r[GRP_BATCH];
     uint32_t idx[GRP_BATCH];
-    size_t folded = 0;
-    for (size_t i = 0; a->nslots && i < n; i += GRP_BATCH) {
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i += GRP_BATCH) {
         size_t m = n - i < GRP_BATCH ? n - i : GRP_BATCH;
         for (size_t k = 0; k < m; k++)
             r[k] = t[i + k].root;
-        (void)find_batch(a, r, m, idx, false); /* adds nothing: cannot fail */
+        if (a->nslots)
+            (void)find_batch(a, r, m, idx, false); /* adds nothing: cannot fail */
+        else
+            memset(idx, 0xff, m * sizeof *idx);
         for (size_t k = 0; k < m; k++) {
             grp_trace *f = &t[i + k];
             if (idx[k] != UINT32_MAX) {
                 fold_trace(&a->traces[idx[k]], f, lb_map, nmap);
-                f->count = 0;
-                folded++;
-            } else {
-                grp_trace_map_lbs(f, lb_map, nmap);
+                continue;
             }
+            grp_trace_map_lbs(f, lb_map, nmap);
+            if (kept != i + k)
+                t[kept] = *f;
+            kept++;
         }
     }
-    return folded;
+    return kept;
 }
 
 void grp_table_from_agg(grp_table *t, grp_agg *a)

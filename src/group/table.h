@@ -105,11 +105,11 @@ int grp_agg_fold(grp_agg *a, const grp_trace *t, const uint32_t *pick, size_t n,
 
 /*
  * Folds into a those of t[0..n) whose Root a has, as grp_agg_fold() would,
- * and empties them (count 0); the others only have their load balancer ids
- * put through grp_map_lb(). Nothing is added to a, and of a only the traces
- * folded into are written: threads may each pass a different part of the
- * same t, which names each Root once, into the same a at once. Returns how
- * many were folded.
+ * and drops them from t: the others move up, in order, to t[0..k), with
+ * their load balancer ids put through grp_map_lb(), k being returned.
+ * Nothing is added to a, and of a only the traces folded into are written:
+ * threads may each pass a different part of the same t, which names each
+ * Root once, into the same a at once.
  */
 size_t grp_agg_fold_present(grp_agg *a, grp_trace *t, size_t n, const uint16_t *lb_map,
                             size_t nmap);
