@@ -18,7 +18,9 @@
 #include "decode/alb.h"
 #include "decode/xray.h"
 #include "output/eventfmt.h"
+#include "group/intern.h"
 #include "output/json.h"
+#include "output/stats.h"
 #include "output/writer.h"
 #include "tg_test_util.h"
 
@@ -744,4 +746,116 @@ Test(output, writer_replaces_what_the_file_held)
         }
     }
     free(old);
+}
+
+/* Slowest first, ties by Root; and the earliest first, ties by Root: the
+ * orders stats promises, written out again for the test. */
+static int by_slowest(const void *x, const void *y)
+{
+    const grp_trace *a = x, *b = y;
+    int64_t da = grp_trace_duration(a), db = grp_trace_duration(b);
+    if (da != db)
+        return da > db ? -1 : 1;
+    if (a->root.hi != b->root.hi)
+        return a->root.hi < b->root.hi ? -1 : 1;
+    return a->root.lo < b->root.lo ? -1 : a->root.lo > b->root.lo;
+}
+
+static int by_earliest(const void *x, const void *y)
+{
+    const grp_trace *a = x, *b = y;
+    if (a->start_us != b->start_us)
+        return a->start_us < b->start_us ? -1 : 1;
+    if (a->root.hi != b->root.hi)
+        return a->root.hi < b->root.hi ? -1 : 1;
+    return a->root.lo < b->root.lo ? -1 : a->root.lo > b->root.lo;
+}
+
+/* The trace ids of the JSON list after key, up to next_key, in order. */
+static size_t json_ids(const char *json, const char *key, const char *next_key, char ids[][36],
+                       size_t cap)
+{
+    const char *p = strstr(json, key), *end = strstr(json, next_key);
+    cr_assert(p && end, "no %s or %s", key, next_key);
+    size_t n = 0;
+    while ((p = strstr(p, "\"trace_id\":\"")) && p < end && n < cap) {
+        p += strlen("\"trace_id\":\"");
+        memcpy(ids[n], p, 35);
+        ids[n++][35] = '\0';
+    }
+    return n;
+}
+
+/* The summary of many traces, in parts of uneven size, lists the slowest
+ * and the earliest 5xx traces in the orders promised, and is the same when
+ * a second thread picks from half of them (the split falls inside a part;
+ * durations and starts tie often, so the halves' lists interleave). */
+Test(output, stats_picks_are_the_same_on_two_threads)
+{
+    enum { N = 150000, TOP = 10 };
+    grp_trace *all = calloc(N, sizeof *all);
+    cr_assert_not_null(all);
+    uint64_t x = 0x2545f4914f6cdd1dull;
+    for (size_t i = 0; i < N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        grp_trace *t = &all[i];
+        t->root.hi = 0x5759e98800000000ull | (x >> 40);
+        t->root.lo = (uint64_t)i;
+        t->count = 1 + (uint32_t)(x % 3);
+        t->start_us = 1000000 + (int64_t)(x % 5000);
+        t->end_us = t->start_us + (int64_t)((x >> 20) % 700);
+        t->worst_status = (x >> 33) % 30 == 0 ? 500 + (uint16_t)((x >> 50) % 4) : 200;
+        if ((x >> 12) % 100 == 0) { /* untimed */
+            t->start_us = INT64_MAX;
+            t->end_us = INT64_MIN;
+        }
+    }
+    grp_table parts[3] = {{all, 1000, NULL, 0}, {all + 1000, 100000, NULL, 0},
+                          {all + 101000, N - 101000, NULL, 0}};
+    eng_counts c;
+    memset(&c, 0, sizeof c);
+    intern lbs;
+    intern_init(&lbs);
+    stats_view v = {.c = &c, .parts = parts, .nparts = 3, .lbs = &lbs, .top = TOP};
+    char *out[3];
+    for (unsigned th = 1; th <= 3; th++) {
+        writer w;
+        cr_assert_eq(wr_open_mem(&w), 0);
+        v.threads = th;
+        stats_print_json(&w, &v);
+        out[th - 1] = strndup(w.buf, w.n);
+        wr_close(&w);
+    }
+    cr_expect_str_eq(out[1], out[0], "two threads differ from one");
+    cr_expect_str_eq(out[2], out[0], "three threads differ from one");
+
+    /* What they must list, from a sort of everything. */
+    grp_trace *sorted = malloc(N * sizeof *sorted);
+    cr_assert_not_null(sorted);
+    memcpy(sorted, all, N * sizeof *sorted);
+    qsort(sorted, N, sizeof *sorted, by_slowest);
+    char got[TOP][36], want[36];
+    cr_assert_eq(json_ids(out[0], "\"slowest\":", "\"with_5xx\":", got, TOP), TOP);
+    for (size_t i = 0; i < TOP; i++) {
+        xray_format_root(sorted[i].root, want);
+        cr_expect_str_eq(got[i], want, "slowest #%zu", i);
+    }
+    size_t nerr = 0;
+    for (size_t i = 0; i < N; i++)
+        if (all[i].worst_status >= 500)
+            sorted[nerr++] = all[i];
+    qsort(sorted, nerr, sizeof *sorted, by_earliest);
+    cr_assert_eq(json_ids(out[0], "\"with_5xx\":", "\"errors\":", got, TOP), TOP);
+    for (size_t i = 0; i < TOP; i++) {
+        xray_format_root(sorted[i].root, want);
+        cr_expect_str_eq(got[i], want, "5xx #%zu", i);
+    }
+    char count[64];
+    snprintf(count, sizeof count, "\"traces_5xx\":%zu", nerr);
+    cr_expect_not_null(strstr(out[0], count), "want %s", count);
+    for (unsigned i = 0; i < 3; i++)
+        free(out[i]);
+    free(sorted);
+    intern_free(&lbs);
+    free(all);
 }

@@ -249,7 +249,8 @@ int cmd_run(const cli_opts *o)
                         .walk_errors = wc.errors,
                         .skipped = wc.skipped,
                         .seconds = res.seconds,
-                        .top = 10};
+                        .top = 10,
+                        .threads = s.threads};
         if (o->json)
             stats_print_json(&w, &v);
         else

@@ -1,5 +1,6 @@
 #include "output/stats.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,23 +54,50 @@ static void keep_top(const grp_trace **list, size_t *n, size_t cap, const grp_tr
     list[i] = t;
 }
 
-static int pick(const stats_view *v, picks *pk)
+static int picks_init(picks *pk, unsigned top)
 {
     memset(pk, 0, sizeof *pk);
-    pk->slow = calloc(v->top + 1, sizeof *pk->slow);
-    pk->err = calloc(v->top + 1, sizeof *pk->err);
-    if (!pk->slow || !pk->err)
-        return -1;
+    pk->slow = calloc(top + 1, sizeof *pk->slow);
+    pk->err = calloc(top + 1, sizeof *pk->err);
     pk->first_us = INT64_MAX;
     pk->last_us = INT64_MIN;
-    for (size_t p = 0; p < v->nparts; p++) {
-        pk->traces += v->parts[p].ntraces;
-        for (size_t i = 0; i < v->parts[p].ntraces; i++) {
-            const grp_trace *t = &v->parts[p].traces[i];
-            keep_top(pk->slow, &pk->nslow, v->top, t, slower);
+    return pk->slow && pk->err ? 0 : -1;
+}
+
+static void picks_free(picks *pk)
+{
+    free(pk->slow);
+    free(pk->err);
+}
+
+/* Picks from the traces [lo, hi) of the parts taken end to end. The lists
+ * only take a trace that could enter them: once full, one at least as slow
+ * as the last (or as early), a test on a local, so that the pass runs at the
+ * speed of memory. */
+static void pick_range(const stats_view *v, size_t lo, size_t hi, picks *pk)
+{
+    const unsigned top = v->top;
+    int64_t slow_min = INT64_MIN, err_max = INT64_MAX; /* what it takes to enter, once full */
+    size_t base = 0;
+    for (size_t p = 0; p < v->nparts && base < hi; base += v->parts[p++].ntraces) {
+        size_t n = v->parts[p].ntraces;
+        if (base + n <= lo)
+            continue;
+        const grp_trace *tr = v->parts[p].traces;
+        for (size_t i = lo > base ? lo - base : 0; i < n && base + i < hi; i++) {
+            const grp_trace *t = &tr[i];
+            if (dur(t) >= slow_min) {
+                keep_top(pk->slow, &pk->nslow, top, t, slower);
+                if (pk->nslow == top && top)
+                    slow_min = dur(pk->slow[top - 1]);
+            }
             if (t->worst_status >= 500) {
                 pk->total_err++;
-                keep_top(pk->err, &pk->nerr, v->top, t, earlier);
+                if (t->start_us <= err_max) {
+                    keep_top(pk->err, &pk->nerr, top, t, earlier);
+                    if (pk->nerr == top && top)
+                        err_max = pk->err[top - 1]->start_us;
+                }
             }
             pk->multi += t->count > 1;
             if (!grp_trace_timed(t))
@@ -80,13 +108,59 @@ static int pick(const stats_view *v, picks *pk)
                 pk->last_us = t->end_us;
         }
     }
-    return 0;
+    pk->traces += hi - lo;
 }
 
-static void picks_free(picks *pk)
+typedef struct pick_job {
+    const stats_view *v;
+    size_t lo, hi;
+    picks pk;
+} pick_job;
+
+static void *pick_main(void *arg)
 {
-    free(pk->slow);
-    free(pk->err);
+    pick_job *j = arg;
+    pick_range(j->v, j->lo, j->hi, &j->pk);
+    return NULL;
+}
+
+/* Below this many traces a second thread is not worth starting. */
+#define PICK_SPLIT 65536
+
+/* The picks of all the traces. With two threads or more allowed and many
+ * traces, a second thread takes the second half: a pass over the traces
+ * of a big run (tens of megabytes) is the largest part of printing its
+ * summary, and it comes after the workers, when nothing else runs. The
+ * lists are ordered by total orders, so the halves combine into exactly
+ * what one pass gives. */
+static int pick(const stats_view *v, picks *pk)
+{
+    if (picks_init(pk, v->top) != 0)
+        return -1;
+    size_t total = 0;
+    for (size_t p = 0; p < v->nparts; p++)
+        total += v->parts[p].ntraces;
+    pick_job j = {v, total / 2, total, {0}};
+    pthread_t th;
+    bool split = v->threads >= 2 && total >= PICK_SPLIT && picks_init(&j.pk, v->top) == 0 &&
+                 pthread_create(&th, NULL, pick_main, &j) == 0;
+    pick_range(v, 0, split ? j.lo : total, pk);
+    if (split) {
+        pthread_join(th, NULL);
+        for (size_t i = 0; i < j.pk.nslow; i++)
+            keep_top(pk->slow, &pk->nslow, v->top, j.pk.slow[i], slower);
+        for (size_t i = 0; i < j.pk.nerr; i++)
+            keep_top(pk->err, &pk->nerr, v->top, j.pk.err[i], earlier);
+        pk->traces += j.pk.traces;
+        pk->total_err += j.pk.total_err;
+        pk->multi += j.pk.multi;
+        if (j.pk.first_us < pk->first_us)
+            pk->first_us = j.pk.first_us;
+        if (j.pk.last_us > pk->last_us)
+            pk->last_us = j.pk.last_us;
+    }
+    picks_free(&j.pk);
+    return 0;
 }
 
 static uint64_t malformed_total(const eng_counts *c)

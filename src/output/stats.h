@@ -24,6 +24,7 @@ typedef struct stats_view {
     uint64_t skipped;     /* inputs passed over on purpose by the walk */
     double seconds;
     unsigned top;         /* how many slowest / 5xx traces to list */
+    unsigned threads;     /* how many may work on it at once (-j) */
 } stats_view;
 
 void stats_print_text(writer *w, const stats_view *v, bool color);
