@@ -333,14 +333,8 @@ static void *worker_main(void *arg)
     engine *e = w->eng;
     /* Sized here rather than before the threads start: the table's slots
      * are faulted in as it is sized, and each worker does its own. */
-    if (e->presize) {
-        /* Two tables are merged by folding the second into the first
-         * (merge.h): the second only ever holds its own share. */
-        size_t traces = e->presize;
-        if (e->s->threads == 2 && w->col.worker > 0)
-            traces /= 2;
-        (void)grp_agg_reserve(&w->col.agg, traces);
-    }
+    if (e->presize)
+        (void)grp_agg_reserve(&w->col.agg, e->presize);
     while (!w->fatal) {
         piece pc;
         bool have_piece = false;
@@ -681,19 +675,22 @@ static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
 /* How many traces a stats worker's table is sized for up front: about one
  * per KiB of the inputs, as in ALB logs (a 700-byte line, two lines a
  * trace), up to a million, shared between the workers. A worker reads about
- * its share, and the merge folds about as many into its table, those of its
- * partition that others read: so each table is sized for twice its share,
- * and neither grows. With two workers the first table takes in all the
- * traces and the second keeps its share (worker_main()). Compressed inputs
- * count at their compressed size, which only means the tables grow as they
- * used to. */
+ * its share. With three workers or more, the merge folds about as many into
+ * its table, those of its partition that others read: so each table is
+ * sized for twice its share, and none grows. Two workers' tables are
+ * merged by looking the second one's traces up in the first (merge.h),
+ * which adds nothing to either: each is sized for its share. Compressed
+ * inputs count at their compressed size, which only means the tables grow
+ * as they used to. */
 static size_t presize_traces(const walk_list *inputs, unsigned threads)
 {
     uint64_t bytes = 0;
     for (size_t i = 0; i < inputs->n; i++)
         bytes += inputs->sizes[i];
     uint64_t t = bytes / 1024;
-    if (threads > 2)
+    if (threads == 2)
+        t /= 2;
+    else if (threads > 2)
         t = t * 2 / threads;
     return t > (1u << 20) ? (size_t)1 << 20 : (size_t)t;
 }
