@@ -335,6 +335,61 @@ TEST2(input_zstd, skippable_frames)
     check_against_oracle(r, z, 100, "one\ntwo\nthree\n", 14);
 }
 
+/* The reader reads its input IN_CHUNK (codec.h) bytes at a time. */
+#define CHUNK ((size_t)256 * 1024)
+
+/* A gzip member of exactly len bytes holding "first\n": its header carries a
+ * comment of the length needed. */
+static unsigned char *member_of_len(size_t len)
+{
+    char *f = fixture("first.gz", "first\\n", "gzip -n");
+    size_t fn;
+    unsigned char *gz = keep(tt_read_file(f, &fn));
+    cr_assert_gt(len, fn + 1);
+    unsigned char *m = keep(malloc(len));
+    memcpy(m, gz, 10);
+    m[3] |= 0x10; /* FCOMMENT */
+    size_t c = len - fn - 1;
+    memset(m + 10, 'c', c);
+    m[10 + c] = 0;
+    memcpy(m + 11 + c, gz + 10, fn - 10);
+    return m;
+}
+
+/* Where one member ends and the next begins, or the input ends, just
+ * before, at or just after the end of a chunk: the next member is found,
+ * or the cut one reported. */
+TEST2(input_gzip, members_meet_at_chunk_edges)
+{
+    char *s = fixture("second.gz", "second\\n", "gzip -n"), *p = at("edge.gz");
+    size_t sn;
+    unsigned char *second = keep(tt_read_file(s, &sn));
+    in_reader *r = reader(100);
+    for (size_t len = CHUNK - 3; len <= CHUNK + 2; len++) {
+        unsigned char *m = member_of_len(len), *buf = keep(malloc(len + sn));
+        memcpy(buf, m, len);
+        memcpy(buf + len, second, sn);
+        tt_write_file(p, (const char *)buf, len + sn);
+        collect c = {0};
+        in_result res;
+        cr_assert_eq(read_path(r, p, &c, &res), IN_OK, "member of %zu: %s", len, res.err);
+        cr_assert_str_eq(c.data, "first\nsecond\n", "member of %zu", len);
+        cr_assert_eq(res.bytes_in, len + sn);
+        /* The first byte of a next member only. */
+        tt_write_file(p, (const char *)buf, len + 1);
+        collect t = {0};
+        cr_assert_eq(read_path(r, p, &t, &res), IN_FAILED, "member of %zu, cut", len);
+        cr_assert_str_eq(t.data, "first\n", "member of %zu, cut", len);
+        cr_assert(strstr(res.err, "truncated"), "member of %zu: %s", len, res.err);
+        /* Nothing after it. */
+        tt_write_file(p, (const char *)buf, len);
+        collect e = {0};
+        cr_assert_eq(read_path(r, p, &e, &res), IN_OK, "member of %zu alone: %s", len, res.err);
+        cr_assert_str_eq(e.data, "first\n");
+        cr_assert_eq(res.bytes_in, len);
+    }
+}
+
 TEST2(input_gzip, trailing_zeros_and_garbage)
 {
     char *g = fixture("g", "a\\nb\\n", "gzip");
