@@ -9,6 +9,7 @@
  * modes block by block, and check how a stop ends the helper thread.
  */
 #define _GNU_SOURCE
+#include "input/codec.h"
 #include "input/mapfile.h"
 #include "input/reader.h"
 #include "tg_test_util.h"
@@ -335,8 +336,8 @@ TEST2(input_zstd, skippable_frames)
     check_against_oracle(r, z, 100, "one\ntwo\nthree\n", 14);
 }
 
-/* The reader reads its input IN_CHUNK (codec.h) bytes at a time. */
-#define CHUNK ((size_t)256 * 1024)
+/* The reader reads its input IN_CHUNK bytes at a time. */
+#define CHUNK ((size_t)IN_CHUNK)
 
 /* A gzip member of exactly len bytes holding "first\n": its header carries a
  * comment of the length needed. */
