@@ -336,39 +336,33 @@ TEST2(input_zstd, skippable_frames)
     check_against_oracle(r, z, 100, "one\ntwo\nthree\n", 14);
 }
 
-/* The reader reads its input IN_CHUNK bytes at a time. */
-#define CHUNK ((size_t)IN_CHUNK)
-
-/* A gzip member of exactly len bytes holding "first\n": its header carries a
- * comment of the length needed. */
-static unsigned char *member_of_len(size_t len)
+/* Writes to m a gzip member of exactly len bytes made from the member gz of
+ * gn bytes: its header gains a comment of the length needed. */
+static void member_of_len(unsigned char *m, size_t len, const unsigned char *gz, size_t gn)
 {
-    char *f = fixture("first.gz", "first\\n", "gzip -n");
-    size_t fn;
-    unsigned char *gz = keep(tt_read_file(f, &fn));
-    cr_assert_gt(len, fn + 1);
-    unsigned char *m = keep(malloc(len));
+    cr_assert_gt(len, gn + 1);
     memcpy(m, gz, 10);
     m[3] |= 0x10; /* FCOMMENT */
-    size_t c = len - fn - 1;
+    size_t c = len - gn - 1;
     memset(m + 10, 'c', c);
     m[10 + c] = 0;
-    memcpy(m + 11 + c, gz + 10, fn - 10);
-    return m;
+    memcpy(m + 11 + c, gz + 10, gn - 10);
 }
 
 /* Where one member ends and the next begins, or the input ends, just
- * before, at or just after the end of a chunk: the next member is found,
- * or the cut one reported. */
+ * before, at or just after the end of a chunk of IN_CHUNK bytes, the size of
+ * the reader's reads: the next member is found, or the cut one reported. */
 TEST2(input_gzip, members_meet_at_chunk_edges)
 {
+    char *f = fixture("first.gz", "first\\n", "gzip -n");
     char *s = fixture("second.gz", "second\\n", "gzip -n"), *p = at("edge.gz");
-    size_t sn;
+    size_t fn, sn;
+    unsigned char *first = keep(tt_read_file(f, &fn));
     unsigned char *second = keep(tt_read_file(s, &sn));
     in_reader *r = reader(100);
-    for (size_t len = CHUNK - 3; len <= CHUNK + 2; len++) {
-        unsigned char *m = member_of_len(len), *buf = keep(malloc(len + sn));
-        memcpy(buf, m, len);
+    for (size_t len = IN_CHUNK - 3; len <= IN_CHUNK + 2; len++) {
+        unsigned char *buf = keep(malloc(len + sn));
+        member_of_len(buf, len, first, fn);
         memcpy(buf + len, second, sn);
         tt_write_file(p, (const char *)buf, len + sn);
         collect c = {0};
