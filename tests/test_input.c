@@ -863,6 +863,27 @@ TEST(mapfile, maps_and_empty)
     cr_assert_null(m.p);
 }
 
+/* A file cut short after it was mapped: populating its lost pages says so
+ * (reading them would raise SIGBUS), the pages still in it populate. */
+TEST(mapfile, populate_tells_a_truncated_file)
+{
+    char *p = at("t");
+    static char buf[3 * 4096];
+    memset(buf, 'x', sizeof buf);
+    tt_write_file(p, buf, sizeof buf);
+    int fd = open(p, O_RDONLY);
+    mapfile m;
+    cr_assert_eq(mapfile_open(&m, fd, sizeof buf), 0);
+    close(fd);
+    cr_assert_eq(mapfile_populate(&m, 0, sizeof buf), 0);
+    cr_assert_eq(truncate(p, 4096), 0);
+    cr_assert_eq(mapfile_populate(&m, 100, 4000), 0, "the first page is still in the file");
+    cr_assert_eq(mapfile_populate(&m, 0, sizeof buf), EFAULT);
+    cr_assert_eq(mapfile_populate(&m, 5000, 5001), EFAULT);
+    cr_assert_eq(m.p[0], 'x');
+    mapfile_close(&m);
+}
+
 /* A legacy-format zstd frame that fails (found by fuzz_reader): libzstd's
  * legacy decoder reports the whole output buffer as written without writing
  * it. The lines before the damage come out, and nothing else: not the

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@
 typedef struct shared_map {
     mapfile m;
     atomic_uint refs;
+    atomic_bool shrank; /* a piece found the file cut short: reported once */
     bool kept; /* the result owns the mapping now: never unmap it here */
 } shared_map;
 
@@ -123,6 +125,21 @@ static void scan_piece(worker *w, const piece *pc)
      * 16 MiB of the mapping per worker counts in the resident memory. */
     const size_t step = 16u << 20;
     for (size_t at = 0; at < n;) {
+        /* The step's pages are mapped in one call, up to a little past it
+         * for the line that crosses its end. The call also tells when the
+         * file was cut short since it was mapped, where reading would
+         * raise SIGBUS: the lines before the step still count. */
+        const size_t over = 64u << 10;
+        size_t ahead = n - at < step + over ? n - at : step + over;
+        if (mapfile_populate(&pc->map->m, pc->start + at, pc->start + at + ahead) == EFAULT) {
+            if (!atomic_exchange(&pc->map->shrank, true)) {
+                c->c.inputs_failed++;
+                tg_input_error(w->eng->rep, w->eng->in->paths[pc->input],
+                               "the file shrank while it was read; reading stopped at byte %" PRIu64,
+                               (uint64_t)(pc->start + at));
+            }
+            break;
+        }
         size_t len = n - at;
         if (len > step) {
             const char *nl = memchr(p + at + step, '\n', n - at - step);

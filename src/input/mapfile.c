@@ -38,6 +38,29 @@ void mapfile_close(mapfile *m)
     m->n = 0;
 }
 
+int mapfile_populate(const mapfile *m, size_t start, size_t end)
+{
+#ifdef MADV_POPULATE_READ
+    if (end > m->n)
+        end = m->n;
+    if (start >= end)
+        return 0;
+    /* Whole pages that cover the range, this time: its first and last
+     * bytes are read too. */
+    const uintptr_t page = 4096;
+    uintptr_t base = (uintptr_t)m->p;
+    uintptr_t a = (base + start) & ~(page - 1);
+    uintptr_t b = (base + end + page - 1) & ~(page - 1);
+    if (madvise((void *)a, b - a, MADV_POPULATE_READ) != 0 && errno == EFAULT)
+        return EFAULT;
+#else
+    (void)m;
+    (void)start;
+    (void)end;
+#endif
+    return 0;
+}
+
 void mapfile_drop(const mapfile *m, size_t start, size_t end)
 {
     /* Only whole pages inside [start, end) go: a page shared with a range

@@ -21,6 +21,18 @@ int mapfile_open(mapfile *m, int fd, size_t size);
 void mapfile_close(mapfile *m);
 
 /*
+ * Maps in, before they are read, the pages that hold [start, end), in one
+ * call: a scan then takes no page fault inside the range, and the
+ * prefetches that run ahead of it (which a missing mapping would drop)
+ * reach memory. Returns 0, or EFAULT when part of the range is no longer
+ * in the file (it was truncated since it was mapped: reading there would
+ * raise SIGBUS). On a kernel without MADV_POPULATE_READ (before Linux 5.14)
+ * nothing is done and 0 is returned; so it is for any other failure, the
+ * pages then faulting in as they are read.
+ */
+int mapfile_populate(const mapfile *m, size_t start, size_t end);
+
+/*
  * Tells the kernel the pages inside [start, end) are done with: they leave
  * this process's memory (the page cache keeps them), so scanning a file far
  * larger than memory does not show up as resident set. Reading them again
