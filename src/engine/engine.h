@@ -98,6 +98,11 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
  * its line end. */
 tg_str eng_event_line(const eng_result *r, const grp_event *e);
 
+/* Asks for the first bytes of the raw line of e, about to be printed: in
+ * trace order the lines are scattered over the inputs, each a wait on
+ * memory when read cold. */
+void eng_event_prefetch(const eng_result *r, const grp_event *e);
+
 /* What an event kept after its raw line: the decoded columns of a
  * CloudFront record, tab-separated in cloudfront_col order; TG_STR_NULL for
  * other events. */

@@ -341,9 +341,25 @@ typedef struct tl_par {
     bool no_memory;
 } tl_par;
 
+/* Traces whose lines are asked for before their turn to print: a few
+ * microseconds of formatting ahead, about a memory latency. */
+#define TL_PREFETCH_TRACES 4
+
+static void prefetch_trace(const tl_printer *p, const grp_table *t, size_t i)
+{
+    const grp_trace *tr = &t->traces[i];
+    const grp_event *ev = grp_trace_events(t, tr);
+    for (uint32_t k = 0; ev && k < tr->count; k++)
+        eng_event_prefetch(p->res, &ev[k]);
+}
+
 static void print_range(tl_printer *p, const tl_par *q, size_t from, size_t to)
 {
+    for (size_t i = from; i < from + TL_PREFETCH_TRACES && i < to; i++)
+        prefetch_trace(p, q->t, i);
     for (size_t i = from; i < to; i++) {
+        if (i + TL_PREFETCH_TRACES < to)
+            prefetch_trace(p, q->t, i + TL_PREFETCH_TRACES);
         if (q->ndjson)
             tl_print_ndjson(p, q->t, &q->t->traces[i]);
         else
