@@ -884,6 +884,74 @@ TEST(mapfile, populate_tells_a_truncated_file)
     mapfile_close(&m);
 }
 
+/* Runs tracegrep stats --json -j1 on the files; with cut set, preloads the
+ * shim (tests/shim/shrink.c) that truncates cut to cut_to bytes at the
+ * second populate call on its mapping: after the first 16 MiB step of the
+ * file, before the next. */
+static tt_run stats_run(const char *files, const char *cut, size_t cut_to)
+{
+    char *cmd;
+    if (cut)
+        cmd = tt_fmt("TG_SHRINK_PATH='%s' TG_SHRINK_TO=%zu TG_SHRINK_CALL=2 "
+                     "LD_PRELOAD='%s' ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}"
+                     "verify_asan_link_order=0\" '%s' stats --json -j1 %s",
+                     cut, cut_to, TG_SHRINK_SHIM, tt_binary(), files);
+    else
+        cmd = tt_fmt("'%s' stats --json -j1 %s", tt_binary(), files);
+    tt_run r = tt_sh(cmd, NULL);
+    free(cmd);
+    return r;
+}
+
+/* The whole binary on a plain file cut short while it is read (by another
+ * process, as the shim plays it): the error names the file and says what
+ * was not read, the run exits 2, and nothing else is lost: the lines of the
+ * step read before the cut count, and so does every line of the next
+ * input. */
+TEST(mapfile, a_file_shrinking_while_read_is_reported_and_loses_nothing)
+{
+    char *a = at("a.log"), *b = at("b.log");
+    sh_ok("'%s' --seed 7 --bytes 20M --single '%s' && '%s' --seed 8 --bytes 1M --single '%s'",
+          TG_GEN, a, TG_GEN, b);
+    size_t alen = 0;
+    char *orig = keep(tt_read_file(a, &alen));
+    cr_assert_gt(alen, 17u << 20, "the file needs a second 16 MiB step");
+
+    char *files = keep(tt_fmt("'%s' '%s'", a, b));
+    tt_run r = stats_run(files, a, 8u << 20);
+    cr_assert_eq(r.status, 2, "exit %d, stderr: %s", r.status, r.err);
+    static const char said[] = "the file shrank while it was read: ";
+    char *msg = strstr(r.err, said);
+    cr_assert_not_null(msg, "stderr: %s", r.err);
+    cr_expect_not_null(strstr(r.err, a), "the error names the file: %s", r.err);
+    cr_expect_eq(tt_count(r.err, "shrank"), 1, "reported once: %s", r.err);
+    unsigned long long lost = 0, from = 0;
+    cr_assert_eq(sscanf(msg + strlen(said), "%llu bytes from byte %llu on were not read", &lost,
+                        &from), 2, "stderr: %s", r.err);
+    /* The first step ends at the first line end past 16 MiB. */
+    const char *nl = memchr(orig + (16u << 20), '\n', alen - (16u << 20));
+    cr_assert_not_null(nl);
+    cr_expect_eq(from, (size_t)(nl - orig) + 1);
+    cr_expect_eq(lost, alen - from);
+    cr_assert(tt_json_valid(r.out, r.out_len), "stdout: %s", r.out);
+
+    /* The same counts as a run over what was read: the cut file's lines
+     * before that byte, then the other input whole. */
+    char *head = at("head.log");
+    tt_write_file(head, orig, from);
+    char *files2 = keep(tt_fmt("'%s' '%s'", head, b));
+    tt_run w = stats_run(files2, NULL, 0);
+    cr_assert_eq(w.status, 0, "stderr: %s", w.err);
+    static const char *const keys[] = {"lines", "header_lines", "events", "malformed", "traces",
+                                       "multi_event_traces", "traces_5xx"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        cr_expect_eq(tt_json_u64(r.out, keys[i]), tt_json_u64(w.out, keys[i]), "%s", keys[i]);
+    cr_expect_gt(tt_json_u64(r.out, "events"), 0);
+    cr_expect_eq(tt_json_u64(r.out, "errors"), 1);
+    tt_run_free(&r);
+    tt_run_free(&w);
+}
+
 /* A legacy-format zstd frame that fails (found by fuzz_reader): libzstd's
  * legacy decoder reports the whole output buffer as written without writing
  * it. The lines before the damage come out, and nothing else: not the

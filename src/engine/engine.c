@@ -36,7 +36,11 @@
 typedef struct shared_map {
     mapfile m;
     atomic_uint refs;
-    atomic_bool shrank; /* a piece found the file cut short: reported once */
+    uint32_t input;
+    /* Where steps found the file cut short (scan_piece()): the first such
+     * byte and the bytes not read from there; the last worker done reports
+     * them once. */
+    atomic_uint_fast64_t lost_from, lost_bytes;
     bool kept; /* the result owns the mapping now: never unmap it here */
 } shared_map;
 
@@ -102,9 +106,17 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void map_release(shared_map *sm)
+static void map_release(worker *w, shared_map *sm)
 {
     if (atomic_fetch_sub(&sm->refs, 1) == 1) {
+        uint64_t lost = atomic_load(&sm->lost_bytes);
+        if (lost) {
+            w->col.c.inputs_failed++;
+            tg_input_error(w->eng->rep, w->eng->in->paths[sm->input],
+                           "the file shrank while it was read: %" PRIu64
+                           " bytes from byte %" PRIu64 " on were not read",
+                           lost, (uint64_t)atomic_load(&sm->lost_from));
+        }
         if (!sm->kept)
             mapfile_close(&sm->m);
         free(sm);
@@ -128,16 +140,16 @@ static void scan_piece(worker *w, const piece *pc)
         /* The step's pages are mapped in one call, up to a little past it
          * for the line that crosses its end. The call also tells when the
          * file was cut short since it was mapped, where reading would
-         * raise SIGBUS: the lines before the step still count. */
+         * raise SIGBUS: the rest of the piece is given up, the lines before
+         * the step still count, and map_release() reports the loss. */
         const size_t over = 64u << 10;
         size_t ahead = n - at < step + over ? n - at : step + over;
         if (mapfile_populate(&pc->map->m, pc->start + at, pc->start + at + ahead) == EFAULT) {
-            if (!atomic_exchange(&pc->map->shrank, true)) {
-                c->c.inputs_failed++;
-                tg_input_error(w->eng->rep, w->eng->in->paths[pc->input],
-                               "the file shrank while it was read; reading stopped at byte %" PRIu64,
-                               (uint64_t)(pc->start + at));
-            }
+            uint64_t from = pc->start + at;
+            atomic_fetch_add(&pc->map->lost_bytes, pc->end - from);
+            uint_fast64_t first = atomic_load(&pc->map->lost_from);
+            while (from < first && !atomic_compare_exchange_weak(&pc->map->lost_from, &first, from))
+                ;
             break;
         }
         size_t len = n - at;
@@ -258,6 +270,9 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
     c->c.bytes_in += size;
     c->c.bytes_out += size;
     atomic_init(&sm->refs, 1);
+    sm->input = input;
+    atomic_init(&sm->lost_from, UINT64_MAX);
+    atomic_init(&sm->lost_bytes, 0);
     if (e->s->keep_lines && size >= ENG_KEEP_MAP_MIN &&
         atomic_fetch_add(&e->kept_maps, 1) < ENG_KEEP_MAP_MAX) {
         sm->kept = true;
@@ -277,7 +292,7 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
         piece whole = {sm, 0, size, input, fmt};
         scan_piece(w, &whole);
     }
-    map_release(sm);
+    map_release(w, sm);
 }
 
 static void read_stream(worker *w, int fd, const char *path)
@@ -378,7 +393,7 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&e->mu);
         if (have_piece) {
             scan_piece(w, &pc);
-            map_release(pc.map);
+            map_release(w, pc.map);
         } else if (input != SIZE_MAX) {
             read_input(w, (uint32_t)input);
             pthread_mutex_lock(&e->mu);
