@@ -8,12 +8,14 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "input/mapfile.h"
 
 int main(int argc, char **argv)
 {
     /* A closed output pipe must surface as EPIPE from write(2), so that the
      * writer can stop quietly instead of the process dying mid-line. */
     signal(SIGPIPE, SIG_IGN);
+    mapfile_guard_install();
 
     cli_opts o;
     char err[256];

@@ -884,6 +884,14 @@ TEST(mapfile, populate_tells_a_truncated_file)
     mapfile_close(&m);
 }
 
+/* Runs cmd, which it frees. */
+static tt_run tg_cmd(char *cmd)
+{
+    tt_run r = tt_sh(cmd, NULL);
+    free(cmd);
+    return r;
+}
+
 /* Runs tracegrep stats --json -j1 on the files; with cut set, preloads the
  * shim (tests/shim/shrink.c) that truncates cut to cut_to bytes at the
  * second populate call on its mapping: after the first 16 MiB step of the
@@ -950,6 +958,33 @@ TEST(mapfile, a_file_shrinking_while_read_is_reported_and_loses_nothing)
     cr_expect_eq(tt_json_u64(r.out, "errors"), 1);
     tt_run_free(&r);
     tt_run_free(&w);
+}
+
+/* The same cut while timelines prints the lines it kept in the mapping
+ * (the shim cuts the file to nothing at the first write to the output):
+ * the run stops with an error naming the file, exit status 2 rather than a
+ * bare "Bus error", and what it wrote before is the start of the full
+ * output. */
+TEST(mapfile, a_file_shrinking_while_printed_stops_with_an_error)
+{
+    char *a = at("a.log");
+    sh_ok("'%s' --seed 7 --bytes 4M --single '%s'", TG_GEN, a);
+    tt_run full = tg_cmd(tt_fmt("'%s' timelines --format ndjson -j1 '%s'", tt_binary(), a));
+    cr_assert_eq(full.status, 0, "stderr: %s", full.err);
+    cr_assert_gt(full.out_len, 1u << 20, "the output must outgrow the writer's buffer");
+
+    tt_run r = tg_cmd(tt_fmt("TG_SHRINK_PATH='%s' TG_SHRINK_TO=0 TG_SHRINK_CALL=write "
+                             "LD_PRELOAD='%s' ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}"
+                             "verify_asan_link_order=0\" '%s' timelines --format ndjson -j1 '%s'",
+                             a, TG_SHRINK_SHIM, tt_binary(), a));
+    cr_expect_eq(r.status, 2, "exit %d, stderr: %s", r.status, r.err);
+    char *want = keep(tt_fmt("%s: the file shrank while it was read; stopping, the output is "
+                             "incomplete\n", a));
+    cr_expect_not_null(strstr(r.err, want), "stderr: %s", r.err);
+    cr_expect_lt(r.out_len, full.out_len);
+    cr_expect(memcmp(r.out, full.out, r.out_len) == 0, "the output is not a prefix of the full one");
+    tt_run_free(&full);
+    tt_run_free(&r);
 }
 
 /* A legacy-format zstd frame that fails (found by fuzz_reader): libzstd's

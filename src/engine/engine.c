@@ -127,6 +127,7 @@ static void map_release(worker *w, shared_map *sm)
 static void scan_piece(worker *w, const piece *pc)
 {
     collector *c = &w->col;
+    mapfile_reading(w->eng->in->paths[pc->input]);
     /* The text check ran on the whole file before it was cut. */
     collect_begin(c, pc->input, false, pc->fmt);
     c->mapped = pc->map->kept;
@@ -269,6 +270,7 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
     }
     c->c.bytes_in += size;
     c->c.bytes_out += size;
+    mapfile_reading(path); /* the sniffing and the cutting below read it too */
     atomic_init(&sm->refs, 1);
     sm->input = input;
     atomic_init(&sm->lost_from, UINT64_MAX);
@@ -293,6 +295,7 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
         scan_piece(w, &whole);
     }
     map_release(w, sm);
+    mapfile_reading(NULL);
 }
 
 static void read_stream(worker *w, int fd, const char *path)
@@ -393,6 +396,7 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&e->mu);
         if (have_piece) {
             scan_piece(w, &pc);
+            mapfile_reading(NULL);
             map_release(w, pc.map);
         } else if (input != SIZE_MAX) {
             read_input(w, (uint32_t)input);

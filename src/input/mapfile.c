@@ -12,8 +12,58 @@
 #include "input/mapfile.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
+
+/* The file each thread reads, for the SIGBUS handler: the signal is
+ * delivered to the thread whose read faulted. */
+static _Thread_local const char *reading;
+
+void mapfile_reading(const char *path)
+{
+    reading = path;
+}
+
+static void say(const char *s)
+{
+    size_t n = strlen(s);
+    while (n) {
+        ssize_t k = write(2, s, n);
+        if (k <= 0)
+            return;
+        s += k, n -= (size_t)k;
+    }
+}
+
+/* Only async-signal-safe calls: write(2) and _exit(2). What was written to
+ * the output stays; what was still buffered is lost, and the exit status
+ * says the run failed. */
+static void on_sigbus(int sig)
+{
+    (void)sig;
+    const char *path = reading;
+    say("tracegrep: ");
+    if (path) {
+        say(path);
+        say(": the file shrank while it was read; stopping, the output is incomplete\n");
+    } else {
+        say("a mapped input shrank while it was read (SIGBUS); stopping, the output is "
+            "incomplete\n");
+    }
+    _exit(2);
+}
+
+void mapfile_guard_install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigbus;
+    sigemptyset(&sa.sa_mask);
+    (void)sigaction(SIGBUS, &sa, NULL);
+}
 
 int mapfile_open(mapfile *m, int fd, size_t size)
 {

@@ -40,4 +40,17 @@ int mapfile_populate(const mapfile *m, size_t start, size_t end);
  */
 void mapfile_drop(const mapfile *m, size_t start, size_t end);
 
+/*
+ * A file cut short while its mapping is read raises SIGBUS at the first
+ * byte read past its new end. mapfile_populate() sees the cut before a step
+ * is scanned; a cut it cannot see (between the populate and the read, or
+ * while the lines of a kept mapping are printed) ends the process through
+ * this guard: an error that names the file, exit status 2, instead of a
+ * bare "Bus error". mapfile_guard_install() sets the handler, once, before
+ * any thread starts; mapfile_reading() names the file whose mapping the
+ * calling thread reads from now on (NULL when none).
+ */
+void mapfile_guard_install(void);
+void mapfile_reading(const char *path);
+
 #endif
