@@ -950,8 +950,9 @@ TEST(mapfile, a_file_shrinking_while_read_is_reported_and_loses_nothing)
     char *files2 = keep(tt_fmt("'%s' '%s'", head, b));
     tt_run w = stats_run(files2, NULL, 0);
     cr_assert_eq(w.status, 0, "stderr: %s", w.err);
-    static const char *const keys[] = {"lines", "header_lines", "events", "malformed", "traces",
-                                       "multi_event_traces", "traces_5xx"};
+    static const char *const keys[] = {"bytes", "bytes_decompressed", "lines", "header_lines",
+                                       "events", "malformed", "traces", "multi_event_traces",
+                                       "traces_5xx"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         cr_expect_eq(tt_json_u64(r.out, keys[i]), tt_json_u64(w.out, keys[i]), "%s", keys[i]);
     cr_expect_gt(tt_json_u64(r.out, "events"), 0);

@@ -111,7 +111,12 @@ static void map_release(worker *w, shared_map *sm)
     if (atomic_fetch_sub(&sm->refs, 1) == 1) {
         uint64_t lost = atomic_load(&sm->lost_bytes);
         if (lost) {
+            /* The file was counted whole when it was mapped. Counts are
+             * summed over the workers, so this one may hold less than it
+             * takes back: the sum wraps back to what was read. */
             w->col.c.inputs_failed++;
+            w->col.c.bytes_in -= lost;
+            w->col.c.bytes_out -= lost;
             tg_input_error(w->eng->rep, w->eng->in->paths[sm->input],
                            "the file shrank while it was read: %" PRIu64
                            " bytes from byte %" PRIu64 " on were not read",
