@@ -117,7 +117,7 @@ static void map_release(worker *w, shared_map *sm)
             w->col.c.inputs_failed++;
             w->col.c.bytes_in -= lost;
             w->col.c.bytes_out -= lost;
-            tg_input_error(w->eng->rep, w->eng->in->paths[sm->input],
+            tg_input_error(w->eng->rep, walk_name(w->eng->in, sm->input),
                            "the file shrank while it was read: %" PRIu64
                            " bytes from byte %" PRIu64 " on were not read",
                            lost, (uint64_t)atomic_load(&sm->lost_from));
@@ -132,7 +132,7 @@ static void map_release(worker *w, shared_map *sm)
 static void scan_piece(worker *w, const piece *pc)
 {
     collector *c = &w->col;
-    mapfile_reading(w->eng->in->paths[pc->input]);
+    mapfile_reading(walk_name(w->eng->in, pc->input));
     /* The text check ran on the whole file before it was cut. */
     collect_begin(c, pc->input, false, pc->fmt);
     c->mapped = pc->map->kept;
@@ -336,7 +336,7 @@ static void read_input(worker *w, uint32_t input)
     const char *path = e->in->paths[input];
     bool is_stdin = strcmp(path, "-") == 0;
     int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
-    const char *name = is_stdin ? "<stdin>" : path;
+    const char *name = walk_name(e->in, input);
     if (fd < 0) {
         c->c.inputs_failed++;
         tg_input_error(e->rep, name, "%s", strerror(errno));

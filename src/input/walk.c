@@ -252,3 +252,8 @@ void walk_free(walk_list *list)
     list->sizes = NULL;
     list->n = list->cap = 0;
 }
+
+const char *walk_name(const walk_list *list, size_t i)
+{
+    return strcmp(list->paths[i], "-") == 0 ? "<stdin>" : list->paths[i];
+}

@@ -37,4 +37,7 @@ size_t walk_add(walk_list *list, const char *path, walk_report_fn report, void *
 
 void walk_free(walk_list *list);
 
+/* The name of input i in messages: its path, or "<stdin>". */
+const char *walk_name(const walk_list *list, size_t i);
+
 #endif

@@ -109,7 +109,7 @@ static void text_event(tl_printer *p, const grp_trace *tr, const grp_event *e)
         wr_str(w, "  -");
     if (p->color && e->status)
         wr_str(w, C_RESET);
-    mapfile_reading(p->inputs->paths[e->input]); /* for the SIGBUS guard */
+    mapfile_reading(walk_name(p->inputs, e->input)); /* for the SIGBUS guard */
     tg_str line = eng_event_line(p->res, e);
     char desc[512];
     if (ef_describe(p->res, e, line, desc, sizeof desc)) {
@@ -239,7 +239,7 @@ static void json_event(tl_printer *p, const grp_event *e)
 {
     writer *w = p->w;
     json_common(p, e);
-    mapfile_reading(p->inputs->paths[e->input]); /* for the SIGBUS guard */
+    mapfile_reading(walk_name(p->inputs, e->input)); /* for the SIGBUS guard */
     tg_str line = eng_event_line(p->res, e);
     ef_json_fields(w, p->res, e, line);
     if (p->raw && line.p) {
