@@ -898,17 +898,12 @@ static tt_run tg_cmd(char *cmd)
  * file, before the next. */
 static tt_run stats_run(const char *files, const char *cut, size_t cut_to)
 {
-    char *cmd;
-    if (cut)
-        cmd = tt_fmt("TG_SHRINK_PATH='%s' TG_SHRINK_TO=%zu TG_SHRINK_CALL=2 "
-                     "LD_PRELOAD='%s' ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}"
-                     "verify_asan_link_order=0\" '%s' stats --json -j1 %s",
-                     cut, cut_to, TG_SHRINK_SHIM, tt_binary(), files);
-    else
-        cmd = tt_fmt("'%s' stats --json -j1 %s", tt_binary(), files);
-    tt_run r = tt_sh(cmd, NULL);
-    free(cmd);
-    return r;
+    if (!cut)
+        return tg_cmd(tt_fmt("'%s' stats --json -j1 %s", tt_binary(), files));
+    return tg_cmd(tt_fmt("TG_SHRINK_PATH='%s' TG_SHRINK_TO=%zu TG_SHRINK_CALL=2 "
+                         "LD_PRELOAD='%s' ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}"
+                         "verify_asan_link_order=0\" '%s' stats --json -j1 %s",
+                         cut, cut_to, TG_SHRINK_SHIM, tt_binary(), files));
 }
 
 /* The whole binary on a plain file cut short while it is read (by another
