@@ -92,6 +92,16 @@ static void text_heading(tl_printer *p, const grp_trace *tr)
     wr_char(w, '\n');
 }
 
+/* The raw line of e. A line still in its file's mapping is read from the
+ * file itself, so the file is named first for the SIGBUS guard (mapfile.h),
+ * for the time the event is formatted. */
+static tg_str event_line(const tl_printer *p, const grp_event *e)
+{
+    if (e->line == GRP_LINE_MAPPED)
+        mapfile_reading(walk_name(p->inputs, e->input));
+    return eng_event_line(p->res, e);
+}
+
 static void text_event(tl_printer *p, const grp_trace *tr, const grp_event *e)
 {
     writer *w = p->w;
@@ -109,8 +119,7 @@ static void text_event(tl_printer *p, const grp_trace *tr, const grp_event *e)
         wr_str(w, "  -");
     if (p->color && e->status)
         wr_str(w, C_RESET);
-    mapfile_reading(walk_name(p->inputs, e->input)); /* for the SIGBUS guard */
-    tg_str line = eng_event_line(p->res, e);
+    tg_str line = event_line(p, e);
     char desc[512];
     if (ef_describe(p->res, e, line, desc, sizeof desc)) {
         wr_str(w, "  ");
@@ -239,8 +248,7 @@ static void json_event(tl_printer *p, const grp_event *e)
 {
     writer *w = p->w;
     json_common(p, e);
-    mapfile_reading(walk_name(p->inputs, e->input)); /* for the SIGBUS guard */
-    tg_str line = eng_event_line(p->res, e);
+    tg_str line = event_line(p, e);
     ef_json_fields(w, p->res, e, line);
     if (p->raw && line.p) {
         json_key(w, "line", false);
