@@ -173,6 +173,7 @@ static void scan_piece(worker *w, const piece *pc)
             break;
         at += len;
     }
+    mapfile_reading(NULL);
 }
 
 /* Cuts [0, size) into line-aligned pieces for the workers; the first piece
@@ -401,7 +402,6 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&e->mu);
         if (have_piece) {
             scan_piece(w, &pc);
-            mapfile_reading(NULL);
             map_release(w, pc.map);
         } else if (input != SIZE_MAX) {
             read_input(w, (uint32_t)input);
