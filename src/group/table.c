@@ -81,8 +81,9 @@ static inline bool slot_tag_is(uint64_t slot, uint64_t h)
 }
 
 /*
- * Faults in the pages of a fresh slot array as writable, in one call.
- * Otherwise a probe's first read of a page maps the shared zero page, and the
+ * Faults in the whole pages of p[0..n) as writable, in one call: a fresh
+ * slot array, or the trace records about to be appended (add_trace()).
+ * For the slots: otherwise a probe's first read of a page maps the shared zero page, and the
  * write of a new trace's slot then faults a second time to replace it; with
  * two threads that second fault also flushes the other core's TLB. A probe
  * reads before it writes, and the slots of a big table are all touched
@@ -168,9 +169,22 @@ int grp_agg_reserve(grp_agg *a, size_t more)
     return reserve(a, more);
 }
 
+/* Traces faulted in at once, ahead of the appends (add_trace()): 2 MiB of
+ * records in one populate_write() call instead of a trap per 4 KiB page as
+ * the appends reach it. Over 1 GB of ALB logs (834K traces, 53 MB of
+ * records) stats -j1 spent 0.078 -> 0.052 s in the kernel, 1.2% of the
+ * .gz run and 1.5% of the plain one. Only what the appends are about to
+ * reach is faulted: a table sized too large stays untouched. */
+#define GRP_FAULT_AHEAD ((size_t)(2u << 20) / sizeof(grp_trace))
+
 /* Appends the trace of root r with no event yet, its slot being s. */
 static size_t add_trace(grp_agg *a, xray_root r, uint64_t h, size_t s)
 {
+    if (a->ntraces >= a->faulted) {
+        size_t to = a->ntraces + GRP_FAULT_AHEAD < a->cap ? a->ntraces + GRP_FAULT_AHEAD : a->cap;
+        populate_write(&a->traces[a->ntraces], (to - a->ntraces) * sizeof *a->traces);
+        a->faulted = to;
+    }
     grp_trace *tr = &a->traces[a->ntraces];
     memset(tr, 0, sizeof *tr);
     tr->root = r;

@@ -50,6 +50,7 @@ typedef struct grp_trace {
 typedef struct grp_agg {
     grp_trace *traces; /* in order of first appearance */
     size_t ntraces, cap;
+    size_t faulted; /* traces[0..faulted) are faulted in (add_trace()) */
     /* Open addressing. A slot is a 32-bit tag of the Root's hash above the
      * trace index + 1; 0 is empty. The tag settles almost every probe
      * without a visit to the trace record, a cache miss of its own in a
@@ -63,8 +64,9 @@ void grp_agg_free(grp_agg *a);
 
 /* Makes room for `more` traces besides those a holds (an estimate: the
  * table still grows past it), so that adding them rehashes and moves
- * nothing. The memory of the trace records is only reserved; that of the
- * slots is faulted in. Returns 0, or -1 when memory is short (a is then
+ * nothing. The memory of the trace records is only reserved (it is faulted
+ * in 2 MiB at a time as traces are added); that of the slots is faulted
+ * in. Returns 0, or -1 when memory is short (a is then
  * unchanged and still usable). */
 int grp_agg_reserve(grp_agg *a, size_t more);
 
