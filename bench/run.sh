@@ -145,6 +145,14 @@ traces=$(awk -F'\t' '$1=="traces" {print $2}' "$data/alb-$size.truth.tsv")
 bytes=$(stat -c %s "$plain")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+# spread A B: the lowest and highest of the rounds' own ratios of case A's
+# time to case B's (both ran in the same round), for how far the shared
+# host's noise moved a ratio the table gives as a ratio of medians.
+spread() {
+    paste <(tr ' ' '\n' <<<"${TS[$1]:-}" | grep .) <(tr ' ' '\n' <<<"${TS[$2]:-}" | grep .) |
+        awk '$2 > 0 { r = $1 / $2; if (n++ == 0 || r < lo) lo = r; if (r > hi) hi = r }
+             END { if (n) printf " (rounds %.2f-%.2f)", lo, hi }'
+}
 gbps() { awk -v s="$1" -v b="$bytes" 'BEGIN { if (s > 0) printf "%.2f", b / s / 1e9; else print "n/a" }'; }
 row() { # row CASE TIME TARGET-TEXT RATIO-TEXT [NAME]
     printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "${C[${5:-none}]:-}" "$(gbps "$2")" "$3" "$4"
@@ -157,33 +165,34 @@ get() { echo "${T[$1]:-}"; }
     echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
     echo "- kernel: $(uname -r); tracegrep $("$tg" --version | head -1 | cut -d' ' -f2), $("$tg" --version | tail -n +2 | tr '\n' ',' | sed 's/,$//; s/,/, /g')"
     echo "- data: $size of generated ALB logs ($bytes bytes, $events events, $traces traces), seed 1; page cache warm; median of $runs rounds, each running every case once"
+    echo "- ratios are of the medians; in parentheses, the lowest and highest of the rounds' own ratios (both cases ran in the same round)"
     echo
     echo "| case | median s | CPU s | GB/s (of the plain size) | target | measured |"
     echo "| --- | --- | --- | --- | --- | --- |"
     row "raw Hyperscan literal scan \`Root=\` (limit)" "$(get hs_literal)" "" "" hs_literal
     row "raw Hyperscan full Root regex" "$(get hs_regex)" "" "" hs_regex
-    row "stats -j1, plain" "$(get stats_j1)" "<= 3x literal scan" "$(ratio "$(get stats_j1)" "$(get hs_literal)")x" stats_j1
+    row "stats -j1, plain" "$(get stats_j1)" "<= 3x literal scan" "$(ratio "$(get stats_j1)" "$(get hs_literal)")x$(spread stats_j1 hs_literal)" stats_j1
     if [ -n "$(get rg_pipeline)" ]; then
-        row "rg -o … \| sort \| uniq -c" "$(get rg_pipeline)" "stats -j1 >= 5x faster" "$(ratio "$(get rg_pipeline)" "$(get stats_j1)")x faster" rg_pipeline
+        row "rg -o … \| sort \| uniq -c" "$(get rg_pipeline)" "stats -j1 >= 5x faster" "$(ratio "$(get rg_pipeline)" "$(get stats_j1)")x faster$(spread rg_pipeline stats_j1)" rg_pipeline
     else
         row "rg pipeline" "" "" "skipped: rg not found"
     fi
     row "stats -j2, plain" "$(get stats_j2)" "" "$(ratio "$(get stats_j1)" "$(get stats_j2)")x vs -j1" stats_j2
     row "write as many bytes as the NDJSON to a file with dd (limit)" "$(get write_floor)" "" "$((ndjson_bytes / 1000000)) MB" write_floor
-    row "timelines --format ndjson -o FILE -j1" "$(get timelines_j1)" "<= 2x stats" "$(ratio "$(get timelines_j1)" "$(get stats_j1)")x; $(ratio "$(get timelines_j1)" "$(get write_floor)")x the write" timelines_j1
+    row "timelines --format ndjson -o FILE -j1" "$(get timelines_j1)" "<= 2x stats" "$(ratio "$(get timelines_j1)" "$(get stats_j1)")x$(spread timelines_j1 stats_j1); $(ratio "$(get timelines_j1)" "$(get write_floor)")x the write" timelines_j1
     row "timelines --format ndjson -o FILE -j2" "$(get timelines_j2)" "" "$(ratio "$(get timelines_j2)" "$(get stats_j2)")x stats -j2, $(ratio "$(get timelines_j1)" "$(get timelines_j2)")x faster than -j1" timelines_j2
-    row "find one trace -j1" "$(get find_j1)" "<= 1.5x literal scan" "$(ratio "$(get find_j1)" "$(get hs_literal)")x" find_j1
+    row "find one trace -j1" "$(get find_j1)" "<= 1.5x literal scan" "$(ratio "$(get find_j1)" "$(get hs_literal)")x$(spread find_j1 hs_literal)" find_j1
     row "igzip -d -c >/dev/null" "$(get igzip)" "" "" igzip
     row "gzip -d -c >/dev/null" "$(get gzip)" "" "" gzip
-    row "stats -j1, .gz" "$(get stats_gz_j1)" "<= 1.2x igzip -d" "$(ratio "$(get stats_gz_j1)" "$(get igzip)")x" stats_gz_j1
+    row "stats -j1, .gz" "$(get stats_gz_j1)" "<= 1.2x igzip -d" "$(ratio "$(get stats_gz_j1)" "$(get igzip)")x$(spread stats_gz_j1 igzip)" stats_gz_j1
     row "zstd -d -c >/dev/null" "$(get zstd)" "" "" zstd
-    row "stats -j1, .zst" "$(get stats_zst_j1)" "<= 1.2x zstd -d" "$(ratio "$(get stats_zst_j1)" "$(get zstd)")x" stats_zst_j1
+    row "stats -j1, .zst" "$(get stats_zst_j1)" "<= 1.2x zstd -d" "$(ratio "$(get stats_zst_j1)" "$(get zstd)")x$(spread stats_zst_j1 zstd)" stats_zst_j1
     row "stats -j2, .gz (one thread inflates, one scans)" "$(get stats_gz_j2)" "" "$(ratio "$(get stats_gz_j2)" "$(get igzip)")x igzip -d" stats_gz_j2
     row "stats -j2, .zst (one thread decompresses, one scans)" "$(get stats_zst_j2)" "" "$(ratio "$(get stats_zst_j2)" "$(get zstd)")x zstd -d" stats_zst_j2
     row "stats -j1, 16 files" "$(get split16_j1)" "" "" split16_j1
-    row "stats -j2, 16 files" "$(get split16_j2)" ">= 1.8x faster than -j1" "$(ratio "$(get split16_j1)" "$(get split16_j2)")x" split16_j2
+    row "stats -j2, 16 files" "$(get split16_j2)" ">= 1.8x faster than -j1" "$(ratio "$(get split16_j1)" "$(get split16_j2)")x$(spread split16_j1 split16_j2)" split16_j2
     if [ -z "$duck_note" ]; then
-        row "DuckDB group-by-Root, 2 threads" "$(get duckdb_j2)" "tracegrep -j2 >= 5x faster" "$(ratio "$(get duckdb_j2)" "$(get stats_j2)")x faster" duckdb_j2
+        row "DuckDB group-by-Root, 2 threads" "$(get duckdb_j2)" "tracegrep -j2 >= 5x faster" "$(ratio "$(get duckdb_j2)" "$(get stats_j2)")x faster$(spread duckdb_j2 stats_j2)" duckdb_j2
     else
         row "DuckDB group-by-Root" "" "" "$duck_note"
     fi
