@@ -83,12 +83,13 @@ static inline bool slot_tag_is(uint64_t slot, uint64_t h)
 /*
  * Faults in the whole pages of p[0..n) as writable, in one call: a fresh
  * slot array, or the trace records about to be appended (add_trace()).
- * For the slots: otherwise a probe's first read of a page maps the shared zero page, and the
- * write of a new trace's slot then faults a second time to replace it; with
- * two threads that second fault also flushes the other core's TLB. A probe
- * reads before it writes, and the slots of a big table are all touched
- * anyway, so nothing is populated that would have stayed unused. Linux 5.14
- * and later; elsewhere the advice fails and the pages fault as before.
+ * For the slots: otherwise a probe's first read of a page maps the shared
+ * zero page, and the write of a new trace's slot then faults a second time
+ * to replace it; with two threads that second fault also flushes the other
+ * core's TLB. A probe reads before it writes, and the slots of a big table
+ * are all touched anyway, so nothing is populated that would have stayed
+ * unused. Linux 5.14 and later; elsewhere the advice fails and the pages
+ * fault as before.
  */
 static void populate_write(void *p, size_t n)
 {

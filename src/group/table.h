@@ -50,7 +50,7 @@ typedef struct grp_trace {
 typedef struct grp_agg {
     grp_trace *traces; /* in order of first appearance */
     size_t ntraces, cap;
-    size_t faulted; /* traces[0..faulted) are faulted in (add_trace()) */
+    size_t faulted; /* traces[0..faulted) were faulted in (add_trace()); advice only */
     /* Open addressing. A slot is a 32-bit tag of the Root's hash above the
      * trace index + 1; 0 is empty. The tag settles almost every probe
      * without a visit to the trace record, a cache miss of its own in a
