@@ -65,9 +65,9 @@ void grp_agg_free(grp_agg *a);
 /* Makes room for `more` traces besides those a holds (an estimate: the
  * table still grows past it), so that adding them rehashes and moves
  * nothing. The memory of the trace records is only reserved (it is faulted
- * in 2 MiB at a time as traces are added); that of the slots is faulted
- * in. Returns 0, or -1 when memory is short (a is then
- * unchanged and still usable). */
+ * in 2 MiB at a time as traces are added); that of the slots is faulted in.
+ * Returns 0, or -1 when memory is short (a is then unchanged and still
+ * usable). */
 int grp_agg_reserve(grp_agg *a, size_t more);
 
 /* Adds e to its trace; *idx (may be NULL) receives the trace's index.
