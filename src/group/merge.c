@@ -165,9 +165,7 @@ static void compact(merger *m, size_t j)
         a->traces[w++] = a->traces[k];
     a->ntraces = w;
     /* The slots point at the old places: the table cannot be added to. */
-    free(a->slots);
-    a->slots = NULL;
-    a->nslots = 0;
+    grp_agg_drop_slots(a);
 }
 
 /* Pair mode: whether exactly two tables hold traces, both owners. */

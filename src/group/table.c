@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "util/bigmem.h"
+
 static void add_lb(grp_trace *tr, uint16_t lb)
 {
     for (unsigned i = 0; i < tr->nlb; i++)
@@ -51,9 +53,16 @@ void grp_agg_init(grp_agg *a)
 
 void grp_agg_free(grp_agg *a)
 {
-    free(a->traces);
-    free(a->slots);
+    bigmem_free(a->traces, a->cap * sizeof *a->traces);
+    bigmem_free(a->slots, a->nslots * sizeof *a->slots);
     memset(a, 0, sizeof *a);
+}
+
+void grp_agg_drop_slots(grp_agg *a)
+{
+    bigmem_free(a->slots, a->nslots * sizeof *a->slots);
+    a->slots = NULL;
+    a->nslots = 0;
 }
 
 /* A slot holds a 32-bit tag of the Root's hash above the trace index + 1;
@@ -111,7 +120,7 @@ static void populate_write(void *p, size_t n)
 #define REHASH_AHEAD 16
 static int rehash(grp_agg *a, size_t n)
 {
-    uint64_t *slots = calloc(n, sizeof *slots);
+    uint64_t *slots = bigmem_alloc(n * sizeof *slots);
     if (!slots)
         return -1;
     populate_write(slots, n * sizeof *slots);
@@ -131,7 +140,7 @@ static int rehash(grp_agg *a, size_t n)
             __builtin_prefetch(&slots[h & (n - 1)], 1);
         }
     }
-    free(a->slots);
+    bigmem_free(a->slots, a->nslots * sizeof *a->slots);
     a->slots = slots;
     a->nslots = n;
     return 0;
@@ -156,7 +165,9 @@ static int reserve(grp_agg *a, size_t more)
         size_t cap = a->cap ? a->cap : 1024;
         while (cap < a->ntraces + more)
             cap *= 2;
-        grp_trace *t = realloc(a->traces, cap * sizeof *t);
+        if (cap > SIZE_MAX / sizeof *a->traces)
+            return -1;
+        grp_trace *t = bigmem_grow(a->traces, a->cap * sizeof *t, cap * sizeof *t);
         if (!t)
             return -1;
         a->traces = t;
@@ -390,7 +401,8 @@ void grp_table_from_agg(grp_table *t, grp_agg *a)
     memset(t, 0, sizeof *t);
     t->traces = a->traces;
     t->ntraces = a->ntraces;
-    free(a->slots);
+    t->traces_cap = a->cap;
+    bigmem_free(a->slots, a->nslots * sizeof *a->slots);
     memset(a, 0, sizeof *a);
 }
 
@@ -505,7 +517,7 @@ void grp_sort_traces(grp_table *t)
 
 void grp_free(grp_table *t)
 {
-    free(t->traces);
+    bigmem_free(t->traces, t->traces_cap * sizeof *t->traces);
     free(t->events);
     memset(t, 0, sizeof *t);
 }
