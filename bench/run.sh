@@ -47,8 +47,8 @@ fi
 # it in large folios, which an mmap maps 2 MiB at a time. The raw literal
 # scan of the 1 GB took 0.24 s on the first and 0.13 s on the second, and
 # a file evicted in part between runs and read again in part drifted from
-# one to the other. The cat of each round re-reads what was evicted since,
-# the same way. Dirty pages cannot be dropped: sync first.
+# one to the other. The cat before each case re-reads what was evicted
+# since, the same way. Dirty pages cannot be dropped: sync first.
 sync
 for f in "$plain" "$plain.gz" "$plain.zst" "$split"/*; do
     dd if="$f" iflag=nocache count=0 status=none
@@ -125,12 +125,12 @@ declare -A TS CS T R C
 tf=$(mktemp)
 sync
 for round in $(seq "$runs"); do
-    # The page cache is warmed again each round, untimed: on this VM the
-    # data's pages were found evicted after a run (1.1 GB of its 2.4 GB
-    # still cached, with 22 GB free; the guest has a memory balloon), and a
-    # case that reads from disk measures the disk.
-    cat "$plain" "$plain.gz" "$plain.zst" "$split"/* >/dev/null
     for name in "${names[@]}"; do
+        # The page cache is warmed again before every case, untimed: on
+        # this VM the data's pages leave it even when idle (the 1 GB file
+        # lost 3-4 MB a second with 14 GB free and no reclaim counted by
+        # the guest), and a case that reads from disk measures the disk.
+        cat "$plain" "$plain.gz" "$plain.zst" "$split"/* >/dev/null
         eval "/usr/bin/time -o '$tf' -f '%e %M %U %S' ${CMDS[$name]} >/dev/null 2>/dev/null" || true
         read -r e rss u sy <<<"$(tail -1 "$tf")"
         TS[$name]+="$e "
@@ -178,7 +178,7 @@ get() { echo "${T[$1]:-}"; }
     echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
     echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
     echo "- kernel: $(uname -r); tracegrep $("$tg" --version | head -1 | cut -d' ' -f2), $("$tg" --version | tail -n +2 | tr '\n' ',' | sed 's/,$//; s/,/, /g')"
-    echo "- data: $size of generated ALB logs ($bytes bytes, $events events, $traces traces), seed 1; page cache warm (every file dropped from it and read back before the rounds, then read again before each round); median of $runs rounds, each running every case once"
+    echo "- data: $size of generated ALB logs ($bytes bytes, $events events, $traces traces), seed 1; page cache warm (every file dropped from it and read back before the rounds, then read again before each case); median of $runs rounds, each running every case once"
     echo "- ratios are of the medians; in parentheses, the lowest and highest of the rounds' own ratios (both cases ran in the same round)"
     echo
     echo "| case | median s | CPU s | GB/s (of the plain size) | target | measured |"
