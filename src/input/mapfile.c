@@ -5,8 +5,11 @@
  * private mapping keeps a concurrent writer's later changes from being
  * promised to us. MADV_SEQUENTIAL doubles the kernel's read-ahead and lets it
  * drop pages behind us, which is how a scan walks the file. MADV_HUGEPAGE
- * would do nothing here: transparent huge pages back anonymous memory, not
- * the page cache of ordinary file systems.
+ * is not needed: where the page cache holds a file in 2 MiB folios (ext4
+ * on Linux 6.16 and later, XFS, for a file read from disk), the kernel
+ * places a large mapping at a 2 MiB boundary and maps those folios whole
+ * on its own. Over 1 GB of ALB logs read back from disk, populating the
+ * mapping took 0.001 s against 0.03 s for the same file in 4 KiB folios.
  */
 #define _GNU_SOURCE /* madvise */
 #include "input/mapfile.h"
