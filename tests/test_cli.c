@@ -218,6 +218,49 @@ Test(cli, crlf_lines_count_like_lf_lines)
     free(dir);
 }
 
+/* find prints every event's raw line as it stands in the input: from a
+ * plain file's mapping (kept for the printers at 1 MiB and over; the line
+ * lengths were taken as the lines were read), from a gzip copy (through the
+ * line arena), from a copy with CRLF line ends and from one whose last line
+ * has no newline, the same lines. */
+Test(cli, find_prints_each_raw_line_exactly)
+{
+    char *dir = tt_tmpdir();
+    tt_truth t = make_good(dir, 1200); /* 1.5 MB */
+    tt_run p = sh("cd '@D' && awk -F'\t' '$1==\"trace\" {print $2}' truth.tsv > ids && "
+                  "gzip -k good.log && sed 's/$/\r/' good.log > crlf.log && "
+                  "head -c -1 good.log > nonl.log && sed 's/^/      /' good.log > raw && "
+                  "'@B' find --ids-from ids good.log > a && "
+                  "'@B' find --ids-from ids good.log.gz | sed 's/good[.]log[.]gz/good.log/' > b && "
+                  "'@B' find --ids-from ids nonl.log | sed 's/nonl[.]log/good.log/' > d && "
+                  "'@B' find --ids-from ids crlf.log > c",
+                  dir);
+    cr_assert_eq(p.status, 0, "%s", p.err);
+    tt_run_free(&p);
+    const char *files[] = {"a", "b", "c", "d"};
+    char *out[4];
+    for (int i = 0; i < 4; i++) {
+        char *path = tt_fmt("%s/%s", dir, files[i]);
+        out[i] = tt_read_file(path, NULL);
+        cr_assert(out[i], "%s", path);
+        free(path);
+        /* Every event's line, indented, whole: nothing cut, nothing added. */
+        char *cmd = tt_fmt("grep -c -x -F -f '%s/raw' '%s/%s'", dir, dir, files[i]);
+        tt_run g = tt_sh(cmd, NULL);
+        cr_expect_eq(strtoull(g.out, NULL, 10), t.events, "%s: raw lines printed", files[i]);
+        tt_run_free(&g);
+        free(cmd);
+    }
+    cr_expect_str_eq(out[1], out[0], "the gzip copy prints other lines");
+    cr_expect_str_eq(out[3], out[0], "a last line without newline prints otherwise");
+    cr_expect_eq(tt_count(out[2], "\r"), 0, "a CR was printed");
+    for (int i = 0; i < 4; i++)
+        free(out[i]);
+    tt_truth_free(&t);
+    tt_rmtree(dir);
+    free(dir);
+}
+
 /* With one thread printing, and with three (3000 traces make six chunks,
  * printed side by side). */
 Test(cli, closed_pipe_ends_quietly)

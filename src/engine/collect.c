@@ -183,7 +183,7 @@ static int keep_line(collector *c, grp_event *e, tg_str text, bool in_map)
     if (!c->s->keep_lines)
         return 0;
     if (in_map && c->mapped) {
-        e->line = GRP_LINE_MAPPED;
+        e->line = grp_line_mapped(text.n);
         return 0;
     }
     uint64_t ref = arena_put(&c->lines, text);

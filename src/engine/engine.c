@@ -823,20 +823,16 @@ tg_str eng_event_line(const eng_result *r, const grp_event *e)
 {
     if (e->line == GRP_NO_LINE)
         return TG_STR_NULL;
-    tg_str s;
-    if (e->line == GRP_LINE_MAPPED) {
-        const mapfile *m = &r->maps[e->input];
-        const char *p = m->p + e->offset;
-        const char *nl = memchr(p, '\n', m->n - e->offset);
-        s = tg_str_make(p, nl ? (size_t)(nl - p) : m->n - e->offset);
-    } else {
-        /* An arena entry may carry decoded columns after the raw line
-         * (eng_event_extra). */
-        s = arena_get(&r->arenas[e->line >> ARENA_REF_BITS], e->line);
-        const char *nl = memchr(s.p, '\n', s.n);
-        if (nl)
-            s.n = (size_t)(nl - s.p);
-    }
+    /* A mapped line's length was taken as the line was read, its '\r'
+     * already dropped. */
+    if (grp_line_is_mapped(e->line))
+        return tg_str_make(r->maps[e->input].p + e->offset, grp_line_mapped_len(e->line));
+    /* An arena entry may carry decoded columns after the raw line
+     * (eng_event_extra). */
+    tg_str s = arena_get(&r->arenas[e->line >> ARENA_REF_BITS], e->line);
+    const char *nl = memchr(s.p, '\n', s.n);
+    if (nl)
+        s.n = (size_t)(nl - s.p);
     if (s.n && s.p[s.n - 1] == '\r')
         s.n--;
     return s;
@@ -849,7 +845,7 @@ tg_str eng_event_line(const eng_result *r, const grp_event *e)
 void eng_event_prefetch(const eng_result *r, const grp_event *e)
 {
     const char *p;
-    if (e->line == GRP_LINE_MAPPED) {
+    if (grp_line_is_mapped(e->line)) {
         const mapfile *m = &r->maps[e->input];
         p = m->p + e->offset;
     } else if (e->line != GRP_NO_LINE) {
@@ -865,7 +861,7 @@ void eng_event_prefetch(const eng_result *r, const grp_event *e)
 
 tg_str eng_event_extra(const eng_result *r, const grp_event *e)
 {
-    if (e->line == GRP_NO_LINE || e->line == GRP_LINE_MAPPED)
+    if (e->line == GRP_NO_LINE || grp_line_is_mapped(e->line))
         return TG_STR_NULL;
     tg_str s = arena_get(&r->arenas[e->line >> ARENA_REF_BITS], e->line);
     const char *nl = memchr(s.p, '\n', s.n);

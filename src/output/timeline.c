@@ -97,7 +97,7 @@ static void text_heading(tl_printer *p, const grp_trace *tr)
  * for the time the event is formatted. */
 static tg_str event_line(const tl_printer *p, const grp_event *e)
 {
-    if (e->line == GRP_LINE_MAPPED)
+    if (grp_line_is_mapped(e->line))
         mapfile_reading(walk_name(p->inputs, e->input));
     return eng_event_line(p->res, e);
 }
