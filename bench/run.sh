@@ -125,7 +125,13 @@ declare -A TS CS T R C
 tf=$(mktemp)
 sync
 for round in $(seq "$runs"); do
-    for name in "${names[@]}"; do
+    # Each round runs the cases in its own order (a shuffle seeded by the
+    # round, so that a rerun repeats it). On this VM the memory a process
+    # frees is handed back to the host within seconds, and the next process
+    # to allocate pays for it again: stats -j1 took 0.49-0.57 s right after
+    # a process had freed 1.5 GB, 0.35-0.38 s after another stats. In a
+    # fixed order, the case after DuckDB and rg | sort paid it every round.
+    for name in $(printf '%s\n' "${names[@]}" | shuf --random-source=<(yes "$round")); do
         # The page cache is warmed again before every case, untimed: on
         # this VM the data's pages leave it even when idle (the 1 GB file
         # lost 3-4 MB a second with 14 GB free and no reclaim counted by
@@ -178,7 +184,7 @@ get() { echo "${T[$1]:-}"; }
     echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
     echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
     echo "- kernel: $(uname -r); tracegrep $("$tg" --version | head -1 | cut -d' ' -f2), $("$tg" --version | tail -n +2 | tr '\n' ',' | sed 's/,$//; s/,/, /g')"
-    echo "- data: $size of generated ALB logs ($bytes bytes, $events events, $traces traces), seed 1; page cache warm (every file dropped from it and read back before the rounds, then read again before each case); median of $runs rounds, each running every case once"
+    echo "- data: $size of generated ALB logs ($bytes bytes, $events events, $traces traces), seed 1; page cache warm (every file dropped from it and read back before the rounds, then read again before each case); median of $runs rounds, each running every case once, in an order of its own"
     echo "- ratios are of the medians; in parentheses, the lowest and highest of the rounds' own ratios (both cases ran in the same round)"
     echo
     echo "| case | median s | CPU s | GB/s (of the plain size) | target | measured |"
