@@ -25,8 +25,7 @@
 void *bigmem_alloc(size_t n);
 
 /* p (of `old` bytes, or NULL with old 0) made n bytes long, the bytes past
- * old zero; an n not above old leaves p as it is. NULL when memory is
- * short, p being then left as it was. */
+ * old zero; NULL when memory is short, p being then left as it was. */
 void *bigmem_grow(void *p, size_t old, size_t n);
 
 /* Frees p of n bytes; NULL is a no-op. */
