@@ -165,7 +165,9 @@ static void compact(merger *m, size_t j)
         a->traces[w++] = a->traces[k];
     a->ntraces = w;
     /* The slots point at the old places: the table cannot be added to. */
-    grp_agg_drop_slots(a);
+    free(a->slots);
+    a->slots = NULL;
+    a->nslots = 0;
 }
 
 /* Pair mode: whether exactly two tables hold traces, both owners. */

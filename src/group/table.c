@@ -7,8 +7,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "util/bigmem.h"
-
 static void add_lb(grp_trace *tr, uint16_t lb)
 {
     for (unsigned i = 0; i < tr->nlb; i++)
@@ -53,16 +51,9 @@ void grp_agg_init(grp_agg *a)
 
 void grp_agg_free(grp_agg *a)
 {
-    bigmem_free(a->traces, a->cap * sizeof *a->traces);
-    bigmem_free(a->slots, a->nslots * sizeof *a->slots);
+    free(a->traces);
+    free(a->slots);
     memset(a, 0, sizeof *a);
-}
-
-void grp_agg_drop_slots(grp_agg *a)
-{
-    bigmem_free(a->slots, a->nslots * sizeof *a->slots);
-    a->slots = NULL;
-    a->nslots = 0;
 }
 
 /* A slot holds a 32-bit tag of the Root's hash above the trace index + 1;
@@ -120,7 +111,7 @@ static void populate_write(void *p, size_t n)
 #define REHASH_AHEAD 16
 static int rehash(grp_agg *a, size_t n)
 {
-    uint64_t *slots = bigmem_alloc(n * sizeof *slots);
+    uint64_t *slots = calloc(n, sizeof *slots);
     if (!slots)
         return -1;
     populate_write(slots, n * sizeof *slots);
@@ -140,7 +131,7 @@ static int rehash(grp_agg *a, size_t n)
             __builtin_prefetch(&slots[h & (n - 1)], 1);
         }
     }
-    bigmem_free(a->slots, a->nslots * sizeof *a->slots);
+    free(a->slots);
     a->slots = slots;
     a->nslots = n;
     return 0;
@@ -165,9 +156,7 @@ static int reserve(grp_agg *a, size_t more)
         size_t cap = a->cap ? a->cap : 1024;
         while (cap < a->ntraces + more)
             cap *= 2;
-        if (cap > SIZE_MAX / sizeof *a->traces)
-            return -1;
-        grp_trace *t = bigmem_grow(a->traces, a->cap * sizeof *t, cap * sizeof *t);
+        grp_trace *t = realloc(a->traces, cap * sizeof *t);
         if (!t)
             return -1;
         a->traces = t;
@@ -401,8 +390,7 @@ void grp_table_from_agg(grp_table *t, grp_agg *a)
     memset(t, 0, sizeof *t);
     t->traces = a->traces;
     t->ntraces = a->ntraces;
-    t->traces_cap = a->cap;
-    bigmem_free(a->slots, a->nslots * sizeof *a->slots);
+    free(a->slots);
     memset(a, 0, sizeof *a);
 }
 
@@ -517,7 +505,7 @@ void grp_sort_traces(grp_table *t)
 
 void grp_free(grp_table *t)
 {
-    bigmem_free(t->traces, t->traces_cap * sizeof *t->traces);
+    free(t->traces);
     free(t->events);
     memset(t, 0, sizeof *t);
 }

@@ -48,23 +48,19 @@ typedef struct grp_trace {
  * end. Each worker owns its own; not thread-safe.
  */
 typedef struct grp_agg {
-    grp_trace *traces; /* in order of first appearance; util/bigmem.h */
+    grp_trace *traces; /* in order of first appearance */
     size_t ntraces, cap;
     size_t faulted; /* traces[0..faulted) were faulted in (add_trace()); advice only */
     /* Open addressing. A slot is a 32-bit tag of the Root's hash above the
      * trace index + 1; 0 is empty. The tag settles almost every probe
      * without a visit to the trace record, a cache miss of its own in a
      * table of a million traces. */
-    uint64_t *slots;   /* util/bigmem.h */
+    uint64_t *slots;
     size_t nslots;     /* a power of two, kept at least twice ntraces */
 } grp_agg;
 
 void grp_agg_init(grp_agg *a);
 void grp_agg_free(grp_agg *a);
-
-/* Frees the slots, for a table whose traces were moved about (merge.c): it
- * can then only be read, or turned into a grp_table. */
-void grp_agg_drop_slots(grp_agg *a);
 
 /* Makes room for `more` traces besides those a holds (an estimate: the
  * table still grows past it), so that adding them rehashes and moves
@@ -121,8 +117,8 @@ size_t grp_agg_fold_present(grp_agg *a, grp_trace *t, size_t n, const uint16_t *
                             size_t nmap);
 
 typedef struct grp_table {
-    grp_trace *traces; /* util/bigmem.h, traces_cap of them allocated */
-    size_t ntraces, traces_cap;
+    grp_trace *traces;
+    size_t ntraces;
     grp_event *events; /* grouped by trace; NULL unless keep_events */
     size_t nevents;
 } grp_table;
