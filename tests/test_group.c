@@ -505,3 +505,40 @@ Test(group, presized_equals_growing)
     grp_agg_free(&small);
     free(e);
 }
+
+/* A table of 100000 traces grows its records (6.4 MB) and slots many
+ * times over from their first size; nothing held may be lost on the way. */
+Test(group, a_big_table_keeps_every_trace_as_it_grows)
+{
+    enum { TRACES = 100000, N = 2 * TRACES };
+    grp_agg a;
+    grp_agg_init(&a);
+    grp_event b[GRP_BATCH];
+    size_t nb = 0;
+    for (size_t i = 0; i < N; i++) {
+        /* Each trace twice, the second time half a run later. */
+        uint64_t id = i % TRACES + 1;
+        int64_t t = (int64_t)(id * 10 + i / TRACES);
+        b[nb++] = ev(id, t, t + 5, 0, i, (uint16_t)(i < TRACES ? 200 : 500 + id % 4), 0);
+        if (nb == GRP_BATCH || i + 1 == N) {
+            cr_assert_eq(grp_agg_add_batch(&a, b, nb, NULL), 0);
+            nb = 0;
+        }
+    }
+    cr_assert_eq(a.ntraces, (size_t)TRACES);
+    for (size_t k = 0; k < a.ntraces; k++) {
+        const grp_trace *tr = &a.traces[k];
+        uint64_t id = k + 1; /* traces are in order of first appearance */
+        cr_assert_eq(tr->root.lo, id);
+        cr_assert_eq(tr->count, 2, "trace %zu", k);
+        cr_assert_eq(tr->start_us, (int64_t)(id * 10));
+        cr_assert_eq(tr->end_us, (int64_t)(id * 10 + 6));
+        cr_assert_eq(tr->worst_status, 500 + id % 4);
+    }
+    grp_table t;
+    grp_table_from_agg(&t, &a);
+    cr_assert_eq(t.ntraces, (size_t)TRACES);
+    grp_sort_traces(&t);
+    cr_expect_eq(t.traces[TRACES - 1].root.lo, (uint64_t)TRACES, "sorted by start");
+    grp_free(&t);
+}
