@@ -126,11 +126,13 @@ tf=$(mktemp)
 sync
 for round in $(seq "$runs"); do
     # Each round runs the cases in its own order (a shuffle seeded by the
-    # round, so that a rerun repeats it). On this VM the memory a process
-    # frees is handed back to the host within seconds, and the next process
-    # to allocate pays for it again: stats -j1 took 0.49-0.57 s right after
-    # a process had freed 1.5 GB, 0.35-0.38 s after another stats. In a
-    # fixed order, the case after DuckDB and rg | sort paid it every round.
+    # round, so that a rerun repeats it): a case's time can depend on the
+    # one before it, and in a fixed order the same case would pay for that
+    # every round. On this VM memory a process frees goes back to the host
+    # within seconds: a build whose table took huge pages ran stats -j1 in
+    # 0.49-0.57 s right after a process had freed 1.5 GB, against 0.35-0.38
+    # s after another stats, and in the fixed order it always came after
+    # DuckDB and rg | sort. (Small pages, as now, showed no such cost.)
     for name in $(printf '%s\n' "${names[@]}" | shuf --random-source=<(yes "$round")); do
         # The page cache is warmed again before every case, untimed: on
         # this VM the data's pages leave it even when idle (the 1 GB file
