@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "decode/xray.h"
+#include "util/arena.h"
 
 /* What kind of log line an event came from (the "format" of NDJSON). */
 typedef enum grp_format {
@@ -39,25 +40,26 @@ static inline const char *grp_format_name(unsigned f)
 
 /* A line still in its input's memory mapping, at offset: the tag above its
  * length, so that the printers need not search for its end again (a
- * memchr over every line cost timelines 8% of its run). Arena handles
- * carry a worker index below 256 in the same top bits, never the tag. */
-#define GRP_LINE_MAPPED_TAG ((uint64_t)0xfffe << 48)
+ * memchr over every line cost timelines 8% of its run). The field is cut
+ * as an arena handle is (ARENA_REF_BITS), whose top bits hold a worker
+ * index below 256, never the tag. */
+#define GRP_LINE_MAPPED_TAG ((uint64_t)0xfffe)
 
 static inline uint64_t grp_line_mapped(size_t len)
 {
-    return GRP_LINE_MAPPED_TAG | (uint64_t)len;
+    return GRP_LINE_MAPPED_TAG << ARENA_REF_BITS | (uint64_t)len;
 }
 
 static inline bool grp_line_is_mapped(uint64_t line)
 {
-    return line >> 48 == GRP_LINE_MAPPED_TAG >> 48;
+    return line >> ARENA_REF_BITS == GRP_LINE_MAPPED_TAG;
 }
 
 /* The length of a mapped line, without its newline (and without a '\r'
  * before it). */
 static inline size_t grp_line_mapped_len(uint64_t line)
 {
-    return (size_t)(line & (((uint64_t)1 << 48) - 1));
+    return (size_t)(line & (((uint64_t)1 << ARENA_REF_BITS) - 1));
 }
 
 typedef struct grp_event {
