@@ -49,11 +49,12 @@ fi
 # a file evicted in part between runs and read again in part drifted from
 # one to the other. The cat before each case re-reads what was evicted
 # since, the same way. Dirty pages cannot be dropped: sync first.
+datafiles=("$plain" "$plain.gz" "$plain.zst" "$split"/*)
 sync
-for f in "$plain" "$plain.gz" "$plain.zst" "$split"/*; do
+for f in "${datafiles[@]}"; do
     dd if="$f" iflag=nocache count=0 status=none
 done
-cat "$plain" "$plain.gz" "$plain.zst" "$split"/* >/dev/null
+cat "${datafiles[@]}" >/dev/null
 
 # The cases are registered first and run in rounds, each round running
 # every case once: a slow spell of the shared host then lands on every case
@@ -138,7 +139,7 @@ for round in $(seq "$runs"); do
         # this VM the data's pages leave it even when idle (the 1 GB file
         # lost 3-4 MB a second with 14 GB free and no reclaim counted by
         # the guest), and a case that reads from disk measures the disk.
-        cat "$plain" "$plain.gz" "$plain.zst" "$split"/* >/dev/null
+        cat "${datafiles[@]}" >/dev/null
         eval "/usr/bin/time -o '$tf' -f '%e %M %U %S' ${CMDS[$name]} >/dev/null 2>/dev/null" || true
         read -r e rss u sy <<<"$(tail -1 "$tf")"
         TS[$name]+="$e "
@@ -180,6 +181,9 @@ row() { # row CASE TIME TARGET-TEXT RATIO-TEXT [NAME]
     printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "${C[${5:-none}]:-}" "$(gbps "$2")" "$3" "$4"
 }
 get() { echo "${T[$1]:-}"; }
+# vs A B [WORDS]: the ratio of case A's median to case B's ("2.05x", then
+# WORDS), then its rounds' spread.
+vs() { echo "$(ratio "$(get "$1")" "$(get "$2")")x${3:+ $3}$(spread "$1" "$2")"; }
 {
     echo "# tracegrep benchmark results"
     echo
@@ -193,28 +197,28 @@ get() { echo "${T[$1]:-}"; }
     echo "| --- | --- | --- | --- | --- | --- |"
     row "raw Hyperscan literal scan \`Root=\` (limit)" "$(get hs_literal)" "" "" hs_literal
     row "raw Hyperscan full Root regex" "$(get hs_regex)" "" "" hs_regex
-    row "stats -j1, plain" "$(get stats_j1)" "<= 3x literal scan" "$(ratio "$(get stats_j1)" "$(get hs_literal)")x$(spread stats_j1 hs_literal)" stats_j1
+    row "stats -j1, plain" "$(get stats_j1)" "<= 3x literal scan" "$(vs stats_j1 hs_literal)" stats_j1
     if [ -n "$(get rg_pipeline)" ]; then
-        row "rg -o … \| sort \| uniq -c" "$(get rg_pipeline)" "stats -j1 >= 5x faster" "$(ratio "$(get rg_pipeline)" "$(get stats_j1)")x faster$(spread rg_pipeline stats_j1)" rg_pipeline
+        row "rg -o … \| sort \| uniq -c" "$(get rg_pipeline)" "stats -j1 >= 5x faster" "$(vs rg_pipeline stats_j1 faster)" rg_pipeline
     else
         row "rg pipeline" "" "" "skipped: rg not found"
     fi
     row "stats -j2, plain" "$(get stats_j2)" "" "$(ratio "$(get stats_j1)" "$(get stats_j2)")x vs -j1" stats_j2
     row "write as many bytes as the NDJSON to a file with dd (limit)" "$(get write_floor)" "" "$((ndjson_bytes / 1000000)) MB" write_floor
-    row "timelines --format ndjson -o FILE -j1" "$(get timelines_j1)" "<= 2x stats" "$(ratio "$(get timelines_j1)" "$(get stats_j1)")x$(spread timelines_j1 stats_j1); $(ratio "$(get timelines_j1)" "$(get write_floor)")x the write" timelines_j1
+    row "timelines --format ndjson -o FILE -j1" "$(get timelines_j1)" "<= 2x stats" "$(vs timelines_j1 stats_j1); $(ratio "$(get timelines_j1)" "$(get write_floor)")x the write" timelines_j1
     row "timelines --format ndjson -o FILE -j2" "$(get timelines_j2)" "" "$(ratio "$(get timelines_j2)" "$(get stats_j2)")x stats -j2, $(ratio "$(get timelines_j1)" "$(get timelines_j2)")x faster than -j1" timelines_j2
-    row "find one trace -j1" "$(get find_j1)" "<= 1.5x literal scan" "$(ratio "$(get find_j1)" "$(get hs_literal)")x$(spread find_j1 hs_literal)" find_j1
+    row "find one trace -j1" "$(get find_j1)" "<= 1.5x literal scan" "$(vs find_j1 hs_literal)" find_j1
     row "igzip -d -c >/dev/null" "$(get igzip)" "" "" igzip
     row "gzip -d -c >/dev/null" "$(get gzip)" "" "" gzip
-    row "stats -j1, .gz" "$(get stats_gz_j1)" "<= 1.2x igzip -d" "$(ratio "$(get stats_gz_j1)" "$(get igzip)")x$(spread stats_gz_j1 igzip)" stats_gz_j1
+    row "stats -j1, .gz" "$(get stats_gz_j1)" "<= 1.2x igzip -d" "$(vs stats_gz_j1 igzip)" stats_gz_j1
     row "zstd -d -c >/dev/null" "$(get zstd)" "" "" zstd
-    row "stats -j1, .zst" "$(get stats_zst_j1)" "<= 1.2x zstd -d" "$(ratio "$(get stats_zst_j1)" "$(get zstd)")x$(spread stats_zst_j1 zstd)" stats_zst_j1
+    row "stats -j1, .zst" "$(get stats_zst_j1)" "<= 1.2x zstd -d" "$(vs stats_zst_j1 zstd)" stats_zst_j1
     row "stats -j2, .gz (one thread inflates, one scans)" "$(get stats_gz_j2)" "" "$(ratio "$(get stats_gz_j2)" "$(get igzip)")x igzip -d" stats_gz_j2
     row "stats -j2, .zst (one thread decompresses, one scans)" "$(get stats_zst_j2)" "" "$(ratio "$(get stats_zst_j2)" "$(get zstd)")x zstd -d" stats_zst_j2
     row "stats -j1, 16 files" "$(get split16_j1)" "" "" split16_j1
-    row "stats -j2, 16 files" "$(get split16_j2)" ">= 1.8x faster than -j1" "$(ratio "$(get split16_j1)" "$(get split16_j2)")x$(spread split16_j1 split16_j2)" split16_j2
+    row "stats -j2, 16 files" "$(get split16_j2)" ">= 1.8x faster than -j1" "$(vs split16_j1 split16_j2)" split16_j2
     if [ -z "$duck_note" ]; then
-        row "DuckDB group-by-Root, 2 threads" "$(get duckdb_j2)" "tracegrep -j2 >= 5x faster" "$(ratio "$(get duckdb_j2)" "$(get stats_j2)")x faster$(spread duckdb_j2 stats_j2)" duckdb_j2
+        row "DuckDB group-by-Root, 2 threads" "$(get duckdb_j2)" "tracegrep -j2 >= 5x faster" "$(vs duckdb_j2 stats_j2 faster)" duckdb_j2
     else
         row "DuckDB group-by-Root" "" "" "$duck_note"
     fi
