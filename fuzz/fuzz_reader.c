@@ -9,7 +9,8 @@
  * descriptor; and once through a socket that returns it in pieces, as a slow
  * pipe would. The kind in_sniff() picks is read all five ways, and twice
  * more (from the file, and piecewise) by a reader with read-ahead on; the
- * other two kinds are forced once each.
+ * other two kinds are forced once each. It is read once more mapped, as
+ * tracegrep reads a large compressed file (in_reader_stream_map()).
  *
  * Checked for every run (reader.h's promises):
  * - every block is non-empty and made of whole lines of at most max_line
@@ -273,7 +274,7 @@ static void ref_gzip(const uint8_t *p, size_t n)
 }
 
 static in_reader *reader, *reader_seq, *reader_ahead; /* reader: the one read_as() uses */
-static unsigned char *outs[7]; /* what each of the readings delivered */
+static unsigned char *outs[8]; /* what each of the readings delivered */
 static int mfd = -1;
 static int verbose; /* FZ_VERBOSE=1 in the environment: one line per reading */
 
@@ -406,11 +407,16 @@ static void check_result(const run *r, size_t size, const char *k)
     }
 }
 
+/* How read_as() hands the input over. */
+enum { BY_FD, BY_PIECES, BY_MAP };
+
 /* Reads data[0..size) as kind, the first headlen bytes as the head and the
- * rest through the descriptor: the memfd, or the socket when piecewise. */
+ * rest through the descriptor: the memfd, or the socket BY_PIECES; or BY_MAP,
+ * the memfd mapped and read in place (headlen 0). */
 static void read_as(run *r, unsigned char *out, const uint8_t *data, size_t size, size_t headlen,
-                    in_kind kind, bool piecewise)
+                    in_kind kind, int how)
 {
+    const bool piecewise = how == BY_PIECES;
     memset(r, 0, sizeof *r);
     r->s.out = out;
     if (kind == IN_PLAIN) {
@@ -433,8 +439,15 @@ static void read_as(run *r, unsigned char *out, const uint8_t *data, size_t size
         fd = piecewise_fd(data + headlen, size - headlen);
     else
         put_fd(data + headlen, size - headlen);
-    r->rc = in_reader_stream(reader, fd, headlen ? data : NULL, headlen, kind, on_block, &r->s,
-                             &r->res);
+    if (how == BY_MAP) {
+        mapfile m;
+        FZ_CHECK(headlen == 0 && mapfile_open(&m, mfd, size) == 0, "cannot map the memfd");
+        r->rc = in_reader_stream_map(reader, &m, kind, on_block, &r->s, &r->res);
+        mapfile_close(&m);
+    } else {
+        r->rc = in_reader_stream(reader, fd, headlen ? data : NULL, headlen, kind, on_block,
+                                 &r->s, &r->res);
+    }
     if (piecewise)
         close(fd);
     const in_result *res = &r->res;
@@ -443,7 +456,7 @@ static void read_as(run *r, unsigned char *out, const uint8_t *data, size_t size
         fprintf(stderr,
                 "%s head %zu%s: rc %d, in %llu, out %llu, delivered %zu, oversized %llu, "
                 "err \"%s\" at %llu\n",
-                k, headlen, piecewise ? " piecewise" : "", r->rc,
+                k, headlen, piecewise ? " piecewise" : how == BY_MAP ? " mapped" : "", r->rc,
                 (unsigned long long)res->bytes_in, (unsigned long long)res->bytes_out, r->s.n,
                 (unsigned long long)res->oversized, res->err,
                 (unsigned long long)res->err_offset);
@@ -491,7 +504,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     zs_ref = malloc(REF_CAP);
     gz_ref = malloc(REF_CAP);
     ref_dctx = ZSTD_createDCtx();
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < 8; i++)
         if (!(outs[i] = malloc(OUT_CAP)))
             reader = NULL;
     if (!reader || mfd < 0 || !zs_ref || !gz_ref || !ref_dctx) {
@@ -514,21 +527,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ref_gzip(data, size);
 
     run file, pipe, head_only, half, pieces;
-    read_as(&file, outs[0], data, size, 0, kind, false);     /* a file: no head */
-    read_as(&pipe, outs[1], data, size, sniff, kind, false); /* stdin: 4 bytes to sniff */
-    read_as(&head_only, outs[2], data, size, size, kind, false);
-    read_as(&half, outs[3], data, size, size / 2, kind, false);
-    read_as(&pieces, outs[4], data, size, sniff, kind, true); /* a slow pipe */
+    read_as(&file, outs[0], data, size, 0, kind, BY_FD);     /* a file: no head */
+    read_as(&pipe, outs[1], data, size, sniff, kind, BY_FD); /* stdin: 4 bytes to sniff */
+    read_as(&head_only, outs[2], data, size, size, kind, BY_FD);
+    read_as(&half, outs[3], data, size, size / 2, kind, BY_FD);
+    read_as(&pieces, outs[4], data, size, sniff, kind, BY_PIECES); /* a slow pipe */
     same_reading(&file, &pipe, "no head vs 4-byte head");
     same_reading(&file, &head_only, "no head vs all in head");
     same_reading(&file, &half, "no head vs half in head");
     same_reading(&file, &pieces, "no head vs piecewise reads");
 
+    /* Mapped, as tracegrep reads a large compressed file: the same reading,
+     * and the same result as from the descriptor. */
+    run mapped;
+    read_as(&mapped, outs[7], data, size, 0, kind, BY_MAP);
+    same_reading(&file, &mapped, "read vs mapped");
+    if (!file.s.stopped && !mapped.s.stopped)
+        FZ_CHECK(file.res.bytes_in == mapped.res.bytes_in &&
+                     file.res.err_offset == mapped.res.err_offset &&
+                     strcmp(file.res.err, mapped.res.err) == 0,
+                 "mapped: result differs (\"%s\" at %llu vs \"%s\" at %llu)", mapped.res.err,
+                 (unsigned long long)mapped.res.err_offset, file.res.err,
+                 (unsigned long long)file.res.err_offset);
+
     /* Read-ahead (a second thread decodes) reads exactly the same. */
     run ahead_file, ahead_pieces;
     reader = reader_ahead;
-    read_as(&ahead_file, outs[5], data, size, 0, kind, false);
-    read_as(&ahead_pieces, outs[6], data, size, sniff, kind, true);
+    read_as(&ahead_file, outs[5], data, size, 0, kind, BY_FD);
+    read_as(&ahead_pieces, outs[6], data, size, sniff, kind, BY_PIECES);
     reader = reader_seq;
     same_reading(&file, &ahead_file, "sequential vs read-ahead");
     if (!file.s.stopped && !ahead_file.s.stopped)
@@ -545,7 +571,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (k == kind)
             continue;
         run forced;
-        read_as(&forced, outs[1], data, size, sniff, k, false);
+        read_as(&forced, outs[1], data, size, sniff, k, BY_FD);
     }
     return 0;
 }

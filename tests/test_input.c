@@ -59,22 +59,24 @@ static void teardown(void)
 
 #define TEST(suite, name) Test(suite, name, .init = setup, .fini = teardown)
 
-/* The mode of the readers reader() makes in this run of a TEST2 test. */
-static bool ra_mode;
+/* The mode of the readers reader() makes in this run of a TEST2 test, and
+ * whether read_path() maps the file (in_reader_stream_map) or reads it. */
+static bool ra_mode, map_mode;
 
-/* A stream test, run once with sequential readers and once with read-ahead. */
+/* A stream test, run with sequential readers and with read-ahead, each
+ * reading its files through a descriptor and through a mapping. */
 #define TEST2(suite, name)                                                                  \
     static void suite##_##name(void);                                                       \
-    TEST(suite, name)                                                                       \
+    static void suite##_##name##_in(bool ra, bool map)                                      \
     {                                                                                       \
-        ra_mode = false;                                                                  \
+        ra_mode = ra;                                                                       \
+        map_mode = map;                                                                     \
         suite##_##name();                                                                   \
     }                                                                                       \
-    TEST(suite, name##_readahead)                                                           \
-    {                                                                                       \
-        ra_mode = true;                                                                   \
-        suite##_##name();                                                                   \
-    }                                                                                       \
+    TEST(suite, name) { suite##_##name##_in(false, false); }                                \
+    TEST(suite, name##_readahead) { suite##_##name##_in(true, false); }                     \
+    TEST(suite, name##_mapped) { suite##_##name##_in(false, true); }                        \
+    TEST(suite, name##_mapped_readahead) { suite##_##name##_in(true, true); }               \
     static void suite##_##name(void)
 
 /* A path in the test's folder. */
@@ -183,10 +185,29 @@ static void collect_check(const collect *c)
     cr_assert_not(c->backwards, "offsets went backwards");
 }
 
+/* Reads a file as the tool does a large compressed one: mapped, sniffed,
+ * decoded in place. */
+static int map_path(in_reader *r, const char *path, collect *c, in_result *res)
+{
+    int fd = open(path, O_RDONLY);
+    cr_assert_geq(fd, 0, "open %s: %s", path, strerror(errno));
+    struct stat st;
+    cr_assert_eq(fstat(fd, &st), 0);
+    mapfile m;
+    cr_assert_eq(mapfile_open(&m, fd, (size_t)st.st_size), 0, "map %s", path);
+    close(fd);
+    in_kind kind = in_sniff((const unsigned char *)m.p, m.n < 4 ? m.n : 4);
+    int rc = in_reader_stream_map(r, &m, kind, collect_fn, c, res);
+    mapfile_close(&m);
+    return rc;
+}
+
 /* Streams a file as the tool does with stdin: take a head of 4 bytes with
  * read(2), sniff it, hand it over with the descriptor. */
 static int read_path(in_reader *r, const char *path, collect *c, in_result *res)
 {
+    if (map_mode)
+        return map_path(r, path, c, res);
     int fd = open(path, O_RDONLY);
     cr_assert_geq(fd, 0, "open %s: %s", path, strerror(errno));
     unsigned char head[4];
@@ -297,6 +318,13 @@ Test(input_sniff, magic_bytes)
 
 /* ---- members, frames, empty inputs -------------------------------------- */
 
+/* The size of the reader's reads (IN_CHUNK), or of the windows of a mapped
+ * input (IN_MAP_WINDOW): where a decoder's input ends. */
+static size_t input_edge(void)
+{
+    return map_mode ? IN_MAP_WINDOW : IN_CHUNK;
+}
+
 /* Two parts whose boundary falls inside a line: the line must come out whole. */
 static void multi_part(const char *tool)
 {
@@ -326,13 +354,15 @@ TEST2(input_zstd, skippable_frames)
           z, a, z, z, b, z);
     in_reader *r = reader(100);
     check_against_oracle(r, z, 100, "one\ntwo\nthree\n", 14);
-    /* Padded with a last skippable frame to end right at a 256 KiB read: the
-     * reader only learns of the end from an empty read after a whole frame. */
-    uint64_t pad = (256u << 10) - file_size(z) - 8;
+    /* Padded with a last skippable frame to end right at the end of a read
+     * or a window: the reader only learns of the end from an empty read (or
+     * window) after a whole frame. */
+    const uint64_t edge = input_edge();
+    uint64_t pad = edge - file_size(z) - 8;
     sh_ok("printf '\\120\\052\\115\\030\\%03o\\%03o\\%03o\\000' >> '%s' && "
           "head -c %llu /dev/zero >> '%s'", (unsigned)(pad & 255), (unsigned)(pad >> 8 & 255),
           (unsigned)(pad >> 16), z, (unsigned long long)pad, z);
-    cr_assert_eq(file_size(z), 256u << 10);
+    cr_assert_eq(file_size(z), edge);
     check_against_oracle(r, z, 100, "one\ntwo\nthree\n", 14);
 }
 
@@ -350,17 +380,18 @@ static void member_of_len(unsigned char *m, size_t len, const unsigned char *gz,
 }
 
 /* Where one member ends and the next begins, or the input ends, just
- * before, at or just after the end of a chunk of IN_CHUNK bytes, the size of
- * the reader's reads: the next member is found, or the cut one reported. */
+ * before, at or just after the end of a read or a window: the next member
+ * is found, or the cut one reported. */
 TEST2(input_gzip, members_meet_at_chunk_edges)
 {
+    const size_t edge = input_edge();
     char *f = fixture("first.gz", "first\\n", "gzip -n");
     char *s = fixture("second.gz", "second\\n", "gzip -n"), *p = at("edge.gz");
     size_t fn, sn;
     unsigned char *first = keep(tt_read_file(f, &fn));
     unsigned char *second = keep(tt_read_file(s, &sn));
     in_reader *r = reader(100);
-    for (size_t len = IN_CHUNK - 3; len <= IN_CHUNK + 2; len++) {
+    for (size_t len = edge - 3; len <= edge + 2; len++) {
         unsigned char *buf = keep(malloc(len + sn));
         member_of_len(buf, len, first, fn);
         memcpy(buf + len, second, sn);
@@ -952,6 +983,56 @@ TEST(mapfile, a_file_shrinking_while_read_is_reported_and_loses_nothing)
         cr_expect_eq(tt_json_u64(r.out, keys[i]), tt_json_u64(w.out, keys[i]), "%s", keys[i]);
     cr_expect_gt(tt_json_u64(r.out, "events"), 0);
     cr_expect_eq(tt_json_u64(r.out, "errors"), 1);
+    tt_run_free(&r);
+    tt_run_free(&w);
+}
+
+/* A large compressed file is decoded straight out of its mapping, a window
+ * (IN_MAP_WINDOW) at a time. Whole, it gives what its plain text gives; cut
+ * short before its second window is mapped (the shim cuts it at the second
+ * populate call on its mapping), the error names the file and the byte from
+ * which nothing was read, the run exits 2, and what was decoded before
+ * counts: the same as a run over the first window's bytes alone, an archive
+ * truncated there. The next input is read whole. */
+TEST(mapfile, a_compressed_file_shrinking_while_read_is_reported_and_loses_nothing)
+{
+    char *a = at("a.log"), *b = at("b.log"), *agz = at("a.log.gz");
+    sh_ok("'%s' --seed 7 --bytes 24M --single '%s' && gzip -1 -c '%s' > '%s' && "
+          "'%s' --seed 8 --bytes 1M --single '%s'", TG_GEN, a, a, agz, TG_GEN, b);
+    cr_assert_gt(file_size(agz), IN_MAP_WINDOW + (256u << 10), "two windows at least");
+    static const char *const keys[] = {"lines", "header_lines", "events", "malformed",
+                                       "traces", "multi_event_traces", "traces_5xx"};
+    const size_t nkeys = sizeof keys / sizeof keys[0];
+
+    tt_run plain = stats_run(keep(tt_fmt("'%s'", a)), NULL, 0);
+    tt_run whole = stats_run(keep(tt_fmt("'%s'", agz)), NULL, 0);
+    cr_assert_eq(whole.status, 0, "stderr: %s", whole.err);
+    for (size_t i = 0; i < nkeys; i++)
+        cr_expect_eq(tt_json_u64(whole.out, keys[i]), tt_json_u64(plain.out, keys[i]), "%s",
+                     keys[i]);
+    cr_expect_eq(tt_json_u64(whole.out, "bytes"), file_size(agz));
+    cr_expect_eq(tt_json_u64(whole.out, "bytes_decompressed"), file_size(a));
+
+    tt_run r = stats_run(keep(tt_fmt("'%s' '%s'", agz, b)), agz, 1u << 20);
+    cr_assert_eq(r.status, 2, "exit %d, stderr: %s", r.status, r.err);
+    char *want = keep(tt_fmt("%s: the file shrank while it was read: its bytes from %u on were "
+                             "not read", agz, (unsigned)IN_MAP_WINDOW));
+    cr_expect_not_null(strstr(r.err, want), "stderr: %s", r.err);
+    cr_expect_eq(tt_count(r.err, "shrank"), 1, "reported once: %s", r.err);
+
+    char *head = at("head.log.gz");
+    sh_ok("'%s' --seed 7 --bytes 24M --single - | gzip -1 | head -c %u > '%s'", TG_GEN,
+          (unsigned)IN_MAP_WINDOW, head);
+    tt_run w = stats_run(keep(tt_fmt("'%s' '%s'", head, b)), NULL, 0);
+    cr_assert_eq(w.status, 2, "the truncated archive fails: %s", w.err);
+    cr_expect_not_null(strstr(w.err, "truncated gzip stream"), "stderr: %s", w.err);
+    for (size_t i = 0; i < nkeys; i++)
+        cr_expect_eq(tt_json_u64(r.out, keys[i]), tt_json_u64(w.out, keys[i]), "%s", keys[i]);
+    cr_expect_gt(tt_json_u64(r.out, "events"), 10000);
+    cr_expect_lt(tt_json_u64(r.out, "events"), tt_json_u64(whole.out, "events"));
+    cr_expect_eq(tt_json_u64(r.out, "errors"), 1);
+    tt_run_free(&plain);
+    tt_run_free(&whole);
     tt_run_free(&r);
     tt_run_free(&w);
 }

@@ -25,6 +25,14 @@
 /* Linux allows 65530 mappings per process by default; stay well below. */
 #define ENG_KEEP_MAP_MAX 8192u
 
+/* A compressed file at least this big is decoded straight out of its
+ * mapping; a smaller one is read(2) into the reader's buffer. Reading in
+ * place saves copying the compressed bytes: 1 GB of ALB logs as .gz, one
+ * thread, took 0.04 s of system time instead of 0.11 s, and 2-3% less
+ * time in all (.zst alike). Below one read (256 KiB), mapping costs more
+ * calls than it saves. */
+#define ENG_MAP_STREAM_MIN (256u << 10)
+
 /* A plain file is split for parallel scanning only when each piece is at
  * least this big: below it, the pieces' setup would cost more than it saves.
  * 8 MiB is about 8 ms of scanning: the most one worker can be left waiting
@@ -262,7 +270,16 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
     c->c.by_kind[kind]++;
     if (kind != IN_PLAIN) {
         in_result res;
-        int rc = in_reader_stream(w->reader, fd, NULL, 0, kind, on_block, c, &res);
+        int rc;
+        mapfile m = {0};
+        if (size >= ENG_MAP_STREAM_MIN && mapfile_open(&m, fd, (size_t)size) == 0) {
+            mapfile_reading(path);
+            rc = in_reader_stream_map(w->reader, &m, kind, on_block, c, &res);
+            mapfile_reading(NULL);
+            mapfile_close(&m);
+        } else { /* read(2) instead, which needs no mapping */
+            rc = in_reader_stream(w->reader, fd, NULL, 0, kind, on_block, c, &res);
+        }
         account_stream(w, path, rc, &res);
         return;
     }

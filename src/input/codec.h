@@ -6,7 +6,8 @@
  *
  *  - the source (in_src): the compressed bytes, first the head the caller
  *    already took from the descriptor, then read(2) chunks in the reader's
- *    fixed input buffer. The decoder looks at src->p[0..n) and marks what it
+ *    fixed input buffer; or, for a mapped file, windows of the mapping,
+ *    read in place. The decoder looks at src->p[0..n) and marks what it
  *    consumed with in_src_skip(); src->pos is the compressed offset of p[0],
  *    which is what error messages quote.
  *  - the sink (in_out_space / in_out_commit): the free tail of the reader's
@@ -39,13 +40,18 @@ typedef struct in_src {
     int err;                   /* errno of a failed read(2), reported once the
                                   bytes read before it are used up */
     in_result *res;
+    /* A mapped input (in_reader_stream_map): read in place a window at a
+     * time, [0, map_end) handed out so far, [0, dropped) let go of. */
+    const struct mapfile *map;
+    size_t map_end, dropped;
     struct in_ra *ra;          /* set when a helper thread decodes (read-ahead):
                                   reads then end early once the caller stopped */
 } in_src;
 
 /* Makes the next chunk current; call it only when src->n == 0. Chunks are
- * full (src->cap bytes) except the last. Returns 1 when bytes came, 0 at end
- * of input, IN_FAILED on a read error (res->err set). */
+ * full (src->cap bytes, IN_MAP_WINDOW of a mapped input) except the last.
+ * Returns 1 when bytes came, 0 at end of input, IN_FAILED on a read error
+ * (res->err set). */
 int in_src_fill(in_src *src);
 
 /* Makes at least k (<= src->cap) bytes contiguous at src->p unless the input
@@ -74,6 +80,11 @@ void in_fail(in_result *res, uint64_t off, const char *fmt, ...)
  * large enough that one decoder call does a lot of work, small enough that a
  * block handed to the scanner is still warm in the L2 cache. */
 enum { IN_CHUNK = 256 * 1024 };
+
+/* The window of a mapped input handed to the decoder at a time: its pages
+ * are mapped in one call, and those of the windows before it dropped, so
+ * that only about this much of the mapping counts as resident. */
+enum { IN_MAP_WINDOW = 4 * 1024 * 1024 };
 
 /* gzip.c: every member of a (multi-member) gzip stream, CRC checked. */
 typedef struct in_gzip in_gzip;

@@ -315,8 +315,46 @@ static size_t in_src_take(in_src *src, unsigned char *dst, size_t cap)
     return n;
 }
 
+/* ---- the source of a mapped input: windows of the mapping ------------------ */
+
+/* Adds up to `want` bytes of the mapping after what was handed out to the
+ * current chunk, their pages mapped in first. 1 when bytes came, 0 at the
+ * end of the file, IN_FAILED when the file was cut short since it was
+ * mapped (reading there would raise SIGBUS). */
+static int in_map_extend(in_src *src, size_t want)
+{
+    size_t from = src->map_end, left = src->map->n - from;
+    if (left == 0) {
+        src->eof = 1;
+        return 0;
+    }
+    size_t k = want < left ? want : left;
+    if (mapfile_populate(src->map, from, from + k) == EFAULT) {
+        in_fail(src->res, from,
+                "the file shrank while it was read: its bytes from %zu on were not read", from);
+        return IN_FAILED;
+    }
+    if (src->n == 0)
+        src->p = (const unsigned char *)src->map->p + from;
+    src->n += k;
+    src->map_end += k;
+    src->res->bytes_in += k;
+    return 1;
+}
+
+/* Makes the next window current, and lets go of those before it: the
+ * decoders keep no pointer into input they consumed. */
+static int in_map_fill(in_src *src)
+{
+    mapfile_drop(src->map, src->dropped, src->map_end);
+    src->dropped = src->map_end;
+    return in_map_extend(src, IN_MAP_WINDOW);
+}
+
 int in_src_fill(in_src *src)
 {
+    if (src->map)
+        return in_map_fill(src);
     src->p = src->buf;
     src->n = in_src_take(src, src->buf, src->cap);
     if (src->n)
@@ -328,6 +366,10 @@ int in_src_need(in_src *src, size_t k)
 {
     if (src->n >= k)
         return 1;
+    if (src->map) { /* the mapping is contiguous: the window only grows */
+        int rc = in_map_extend(src, k - src->n);
+        return rc == IN_FAILED ? rc : src->n >= k;
+    }
     memmove(src->buf, src->p, src->n);
     src->p = src->buf;
     src->n += in_src_take(src, src->buf + src->n, src->cap - src->n);
@@ -479,6 +521,23 @@ static int in_flush(in_reader *r)
 
 static int in_plain_run(in_reader *r, in_src *src)
 {
+    /* A mapped file fills the free space whole too, across its windows, so
+     * that the blocks are those of a read file. */
+    while (src->map) {
+        size_t avail, got = 0;
+        unsigned char *out = in_out_space(r, &avail);
+        int rc = 1;
+        while (got < avail && (src->n || (rc = in_src_fill(src)) == 1)) {
+            size_t k = src->n < avail - got ? src->n : avail - got;
+            memcpy(out + got, src->p, k);
+            in_src_skip(src, k);
+            got += k;
+        }
+        if (got && in_out_commit(r, got))
+            return IN_STOPPED;
+        if (rc != 1)
+            return rc; /* IN_OK at the end, or IN_FAILED */
+    }
     for (;;) {
         size_t avail;
         unsigned char *out = in_out_space(r, &avail);
@@ -535,7 +594,7 @@ static bool in_ra_start(in_reader *r, in_src *src, in_kind kind)
 {
     in_ra *ra = r->ra;
     struct stat st;
-    ra->poll_wake = fstat(src->fd, &st) != 0 || !S_ISREG(st.st_mode);
+    ra->poll_wake = !src->map && (fstat(src->fd, &st) != 0 || !S_ISREG(st.st_mode));
     ra->src = src;
     ra->kind = kind;
     src->ra = ra;
@@ -630,34 +689,15 @@ static int in_ra_finish(in_reader *r, in_result *res)
     return rc;
 }
 
-int in_reader_stream(in_reader *r, int fd, const unsigned char *head, size_t headlen,
-                     in_kind kind, in_block_fn fn, void *ctx, in_result *res)
+static int in_run(in_reader *r, in_src *src, in_kind kind, in_result *res)
 {
-    /* With read-ahead, the decoding side writes a result of its own, handed
-     * over at the end: the caller's is never written by two threads. */
-    in_result *dres = r->ra ? &r->ra->res : res;
-    memset(dres, 0, sizeof *dres);
-    dres->bytes_in = headlen;
-    r->len = 0;
-    r->off = 0;
-    r->skipping = 0;
-    r->lent = false;
-    r->fn = fn;
-    r->ctx = ctx;
-    r->res = dres;
-
-    in_src src = {
-        .fd = fd, .head = head, .headlen = headlen, .buf = r->inbuf, .cap = IN_CHUNK,
-        .p = r->inbuf, /* never NULL, so that skipping 0 bytes is defined */
-        .res = dres,
-    };
     int rc;
-    if (r->ra && in_ra_start(r, &src, kind)) {
+    if (r->ra && in_ra_start(r, src, kind)) {
         rc = in_ra_finish(r, res);
     } else {
-        rc = in_decode(r, &src, kind);
-        if (dres != res)
-            *res = *dres;
+        rc = in_decode(r, src, kind);
+        if (src->res != res)
+            *res = *src->res;
     }
     r->async = false;
     r->len = 0;
@@ -665,4 +705,45 @@ int in_reader_stream(in_reader *r, int fd, const unsigned char *head, size_t hea
     r->ctx = NULL;
     r->res = NULL;
     return rc;
+}
+
+/* Resets the reader for an input; returns the result the decoding side
+ * writes: with read-ahead, one of its own, handed over at the end, so that
+ * the caller's is never written by two threads. */
+static in_result *in_begin(in_reader *r, in_block_fn fn, void *ctx, in_result *res)
+{
+    in_result *dres = r->ra ? &r->ra->res : res;
+    memset(dres, 0, sizeof *dres);
+    r->len = 0;
+    r->off = 0;
+    r->skipping = 0;
+    r->lent = false;
+    r->fn = fn;
+    r->ctx = ctx;
+    r->res = dres;
+    return dres;
+}
+
+int in_reader_stream(in_reader *r, int fd, const unsigned char *head, size_t headlen,
+                     in_kind kind, in_block_fn fn, void *ctx, in_result *res)
+{
+    in_result *dres = in_begin(r, fn, ctx, res);
+    dres->bytes_in = headlen;
+    in_src src = {
+        .fd = fd, .head = head, .headlen = headlen, .buf = r->inbuf, .cap = IN_CHUNK,
+        .p = r->inbuf, /* never NULL, so that skipping 0 bytes is defined */
+        .res = dres,
+    };
+    return in_run(r, &src, kind, res);
+}
+
+int in_reader_stream_map(in_reader *r, const mapfile *m, in_kind kind, in_block_fn fn,
+                         void *ctx, in_result *res)
+{
+    in_result *dres = in_begin(r, fn, ctx, res);
+    static const unsigned char none[1];
+    in_src src = {
+        .fd = -1, .p = m->p ? (const unsigned char *)m->p : none, .map = m, .res = dres,
+    };
+    return in_run(r, &src, kind, res);
 }
