@@ -331,7 +331,8 @@ static int in_map_extend(in_src *src, size_t want)
     size_t k = want < left ? want : left;
     if (mapfile_populate(src->map, from, from + k) == EFAULT) {
         in_fail(src->res, from,
-                "the file shrank while it was read: its bytes from %zu on were not read", from);
+                "the file shrank while it was read: %zu bytes from byte %zu on were not read",
+                left, from);
         return IN_FAILED;
     }
     if (src->n == 0)
