@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "tg_test_util.h"
+#include "util/report.h"
 
 /* One plain ALB file of `traces` traces in dir/good.log, its truth in
  * dir/truth.tsv. */
@@ -114,6 +115,42 @@ Test(cli, missing_file_is_an_error_but_the_rest_is_read)
     cr_expect_eq(tt_json_u64(r.out, "errors"), 1);
     tt_run_free(&r);
     tt_truth_free(&t);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+/* The progress line (shown on a terminal once a run has lasted a second)
+ * counts a stream's bytes while it is read, not only once it ends: here
+ * stdin is a .gz that arrives at once, then stays open for two seconds, so
+ * every line drawn meanwhile must show all of its bytes read. With -j2 a
+ * helper thread does the reading. */
+Test(cli, progress_counts_a_stream_while_it_is_read)
+{
+    char *dir = tt_tmpdir();
+    tt_run g = sh("'" TG_GEN "' --seed 3 --bytes 2M --single - | gzip -c > '@D/in.gz'", dir);
+    cr_assert_eq(g.status, 0, "%s", g.err);
+    tt_run_free(&g);
+    size_t zn = 0;
+    char *gz = tt_fmt("%s/in.gz", dir);
+    free(tt_read_file(gz, &zn));
+    free(gz);
+    cr_assert_gt(zn, 100000);
+    char size[32];
+    tg_human_bytes((double)zn, size, sizeof size);
+    char *want = tt_fmt("/1 inputs, %s read, ", size);
+    static const char *const threads[] = {"-j1", "-j2"};
+    for (size_t i = 0; i < 2; i++) {
+        char *cmd = tt_fmt("script -qec \"(cat '@D/in.gz'; sleep 2) | '@B' stats %s - "
+                           ">/dev/null\" /dev/null", threads[i]);
+        tt_run r = sh(cmd, dir);
+        cr_expect_eq(r.status, 0, "%s: exit %d: %s", threads[i], r.status, r.err);
+        cr_expect_not_null(strstr(r.out, want), "%s: want \"%s\" in: %s", threads[i], want,
+                           r.out);
+        cr_expect_null(strstr(r.out, "0 B read"), "%s: %s", threads[i], r.out);
+        tt_run_free(&r);
+        free(cmd);
+    }
+    free(want);
     tt_rmtree(dir);
     free(dir);
 }

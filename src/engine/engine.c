@@ -232,7 +232,8 @@ static piece split_file(engine *e, shared_map *sm, uint32_t input, sniff_format 
     return first;
 }
 
-/* Counts what a streamed input gave, and reports its failure. */
+/* Counts what a streamed input gave, and reports its failure. (The reader
+ * counted its bytes into the progress line as it read them.) */
 static void account_stream(worker *w, const char *path, int rc, const in_result *res)
 {
     collector *c = &w->col;
@@ -243,7 +244,6 @@ static void account_stream(worker *w, const char *path, int rc, const in_result 
      * under the input's format as the scanner counts the lines it sees. */
     c->c.lines += res->oversized;
     c->c.lines_by_input[c->fmt] += res->oversized;
-    atomic_fetch_add(&w->eng->bytes_done, res->bytes_in);
     if (rc == IN_FAILED) {
         c->c.inputs_failed++;
         tg_input_error(w->eng->rep, path, "%s", res->err);
@@ -803,6 +803,8 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
          * sequential and reads the same. */
         if (ws[i].reader && n >= 2)
             (void)in_reader_set_readahead(ws[i].reader, true);
+        if (ws[i].reader)
+            in_reader_count_into(ws[i].reader, &e.bytes_done);
         if (!ws[i].reader || collect_init(&ws[i].col, s, e.db, i) != 0) {
             rc = -1;
             break;

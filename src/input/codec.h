@@ -40,6 +40,7 @@ typedef struct in_src {
     int err;                   /* errno of a failed read(2), reported once the
                                   bytes read before it are used up */
     in_result *res;
+    atomic_uint_fast64_t *progress; /* in_reader_count_into(); may be NULL */
     /* A mapped input (in_reader_stream_map): read in place a window at a
      * time, [0, map_end) handed out so far, [0, dropped) let go of. */
     const struct mapfile *map;

@@ -99,6 +99,7 @@ struct in_reader {
     unsigned char *bufs[IN_RA_BUFS];
     unsigned cur;
     in_ra *ra;
+    atomic_uint_fast64_t *progress; /* see in_reader_count_into() */
     /* per call of in_reader_stream */
     bool async;         /* the helper thread decodes this input */
     bool lent;          /* buf holds blocks queued for the caller */
@@ -168,6 +169,18 @@ void in_reader_free(in_reader *r)
     free(r->inbuf);
     free(r->bufs[0]);
     free(r);
+}
+
+void in_reader_count_into(in_reader *r, atomic_uint_fast64_t *bytes)
+{
+    r->progress = bytes;
+}
+
+/* Adds n bytes taken from the input to the progress count, if any. */
+static void in_progress(in_src *src, uint64_t n)
+{
+    if (src->progress)
+        atomic_fetch_add_explicit(src->progress, n, memory_order_relaxed);
 }
 
 /* Frees what read-ahead added; the line buffer in use stays as bufs[0]. */
@@ -311,6 +324,7 @@ static size_t in_src_take(in_src *src, unsigned char *dst, size_t cap)
         }
         n += (size_t)got;
         src->res->bytes_in += (uint64_t)got;
+        in_progress(src, (uint64_t)got);
     }
     return n;
 }
@@ -340,6 +354,7 @@ static int in_map_extend(in_src *src, size_t want)
     src->n += k;
     src->map_end += k;
     src->res->bytes_in += k;
+    in_progress(src, k);
     return 1;
 }
 
@@ -733,8 +748,9 @@ int in_reader_stream(in_reader *r, int fd, const unsigned char *head, size_t hea
     in_src src = {
         .fd = fd, .head = head, .headlen = headlen, .buf = r->inbuf, .cap = IN_CHUNK,
         .p = r->inbuf, /* never NULL, so that skipping 0 bytes is defined */
-        .res = dres,
+        .res = dres, .progress = r->progress,
     };
+    in_progress(&src, headlen);
     return in_run(r, &src, kind, res);
 }
 
@@ -745,6 +761,7 @@ int in_reader_stream_map(in_reader *r, const mapfile *m, in_kind kind, in_block_
     static const unsigned char none[1];
     in_src src = {
         .fd = -1, .p = m->p ? (const unsigned char *)m->p : none, .map = m, .res = dres,
+        .progress = r->progress,
     };
     return in_run(r, &src, kind, res);
 }

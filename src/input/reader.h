@@ -28,6 +28,7 @@
 
 #include "input/mapfile.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,6 +65,14 @@ typedef struct in_reader in_reader;
  * Returns NULL when memory is short. */
 in_reader *in_reader_new(size_t max_line);
 void in_reader_free(in_reader *r);
+
+/*
+ * Adds every byte the reader takes from an input (a read, a window of a
+ * mapping, the head) to *bytes as it goes, from whichever thread reads, so
+ * that another thread can show the progress of a long stream. NULL stops
+ * it. The total may run past res->bytes_in when read-ahead stopped early.
+ */
+void in_reader_count_into(in_reader *r, atomic_uint_fast64_t *bytes);
 
 /*
  * Turns read-ahead on or off for the next inputs. On, the reader holds three
