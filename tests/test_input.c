@@ -1040,6 +1040,31 @@ TEST(mapfile, a_compressed_file_shrinking_while_read_is_reported_and_loses_nothi
     tt_run_free(&w);
 }
 
+/* The same cut where the populate call cannot see it (TG_SHRINK_BLIND:
+ * an old kernel, or a cut between the call and the read), so that reading
+ * the mapping raises SIGBUS; with two threads too, where the compressed
+ * file is decoded by the reader's helper thread. The run stops with an
+ * error that names the file, exit status 2, not a bare "Bus error". */
+TEST(mapfile, a_compressed_file_shrinking_unseen_stops_with_an_error)
+{
+    char *a = at("a.log"), *agz = at("a.log.gz");
+    sh_ok("'%s' --seed 7 --bytes 24M --single '%s' && gzip -1 -c '%s' > '%s'", TG_GEN, a, a,
+          agz);
+    for (int j = 1; j <= 2; j++) {
+        sh_ok("gzip -1 -c '%s' > '%s'", a, agz); /* whole again */
+        tt_run r = tg_cmd(tt_fmt("TG_SHRINK_PATH='%s' TG_SHRINK_TO=%u TG_SHRINK_CALL=2 "
+                                 "TG_SHRINK_BLIND=1 LD_PRELOAD='%s' "
+                                 "ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}"
+                                 "verify_asan_link_order=0\" '%s' stats --json -j%d '%s'",
+                                 agz, 1u << 20, TG_SHRINK_SHIM, tt_binary(), j, agz));
+        cr_expect_eq(r.status, 2, "-j%d: exit %d, stderr: %s", j, r.status, r.err);
+        cr_expect_not_null(strstr(r.err, "shrank while it was read"), "-j%d: stderr: %s", j,
+                           r.err);
+        cr_expect_not_null(strstr(r.err, agz), "-j%d: the error names the file: %s", j, r.err);
+        tt_run_free(&r);
+    }
+}
+
 /* The same cut while timelines prints the lines it kept in the mapping
  * (the shim cuts the file to nothing at the first write to the output):
  * the run stops with an error naming the file, exit status 2 rather than a

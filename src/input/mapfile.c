@@ -30,6 +30,11 @@ void mapfile_reading(const char *path)
     reading = path;
 }
 
+const char *mapfile_reading_now(void)
+{
+    return reading;
+}
+
 static void say(const char *s)
 {
     size_t n = strlen(s);

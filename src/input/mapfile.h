@@ -52,5 +52,8 @@ void mapfile_drop(const mapfile *m, size_t start, size_t end);
  */
 void mapfile_guard_install(void);
 void mapfile_reading(const char *path);
+/* The file the calling thread reads, as mapfile_reading() last named it:
+ * for a helper thread that reads the same mapping. */
+const char *mapfile_reading_now(void);
 
 #endif

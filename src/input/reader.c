@@ -81,6 +81,7 @@ typedef struct in_ra {
     in_result res;             /* the decoder's, copied to the caller's at the end */
     in_src *src;               /* the input being decoded, and its kind */
     in_kind kind;
+    const char *reading; /* the caller's mapfile_reading(), for SIGBUS */
     pthread_t th;
 } in_ra;
 
@@ -595,6 +596,7 @@ static void *in_ra_main(void *arg)
 {
     in_reader *r = arg;
     in_ra *ra = r->ra;
+    mapfile_reading(ra->reading);
     int rc = in_decode(r, ra->src, ra->kind);
     pthread_mutex_lock(&ra->mu);
     ra->done = true;
@@ -613,12 +615,16 @@ static bool in_ra_start(in_reader *r, in_src *src, in_kind kind)
     ra->poll_wake = !src->map && (fstat(src->fd, &st) != 0 || !S_ISREG(st.st_mode));
     ra->src = src;
     ra->kind = kind;
+    ra->reading = mapfile_reading_now();
     src->ra = ra;
     r->async = true; /* before the helper can deliver its first block */
     /* The helper takes no signals: they keep going to the threads that
-     * took them before read-ahead existed. */
+     * took them before read-ahead existed. But SIGBUS, raised by the read
+     * of a mapping whose file was cut short, is the helper's own: blocked,
+     * the kernel would kill the process with it, past mapfile's guard. */
     sigset_t all, old;
     sigfillset(&all);
+    sigdelset(&all, SIGBUS);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int err = pthread_create(&ra->th, NULL, in_ra_main, r);
     pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -9,6 +9,10 @@
  *   TG_SHRINK_CALL  the MADV_POPULATE_READ call on its mapping that cuts it
  *                   (1 is the first call), or "write": the first write(2)
  *                   to the standard output, once the printing has begun
+ *   TG_SHRINK_BLIND set: from the cut on, the populate calls on the mapping
+ *                   do nothing and succeed, as on a kernel without
+ *                   MADV_POPULATE_READ (or when the cut falls between the
+ *                   call and the read): the read itself faults, SIGBUS
  *
  * mmap() notes where the file is mapped; madvise() counts the populate
  * calls that fall in that mapping and truncates the file just before the
@@ -77,5 +81,8 @@ int madvise(void *addr, size_t len, int advice)
         if (to && call && strcmp(call, "write") != 0 && ++calls >= strtoul(call, NULL, 10))
             cut_now();
     }
+    if (advice == MADV_POPULATE_READ && cut && a >= map_lo && a < map_hi &&
+        getenv("TG_SHRINK_BLIND"))
+        return 0;
     return real(addr, len, advice);
 }
