@@ -445,7 +445,9 @@ static void wait_with_progress(engine *e, worker *ws, unsigned n, double t0)
             double dt = now_s() - t0;
             if (dt < 1.0 || atomic_load(&e->workers_left) == 0)
                 continue;
-            size_t done = e->next_input; /* read without the lock: a hint */
+            pthread_mutex_lock(&e->mu); /* five times a second: costs nothing */
+            size_t done = e->next_input;
+            pthread_mutex_unlock(&e->mu);
             char b[32], r[32];
             double bytes = (double)atomic_load(&e->bytes_done);
             tg_human_bytes(bytes, b, sizeof b);
