@@ -766,8 +766,8 @@ int in_reader_stream_map(in_reader *r, const mapfile *m, in_kind kind, in_block_
     in_result *dres = in_begin(r, fn, ctx, res);
     static const unsigned char none[1];
     in_src src = {
-        .fd = -1, .p = m->p ? (const unsigned char *)m->p : none, .map = m, .res = dres,
-        .progress = r->progress,
+        .fd = -1, .cap = IN_MAP_WINDOW, .p = m->p ? (const unsigned char *)m->p : none,
+        .map = m, .res = dres, .progress = r->progress,
     };
     return in_run(r, &src, kind, res);
 }

@@ -99,9 +99,9 @@ int in_reader_stream(in_reader *r, int fd, const unsigned char *head, size_t hea
  * in_reader_stream() of a mapped file (a compressed one: a plain file is
  * better scanned in place), its kind sniffed by the caller. The decoder
  * reads the mapping in place instead of copying it into a read buffer,
- * 4 MiB at a time: each window's pages are mapped in one
- * call, and dropped once read. A file cut short since it was mapped ends
- * the input with IN_FAILED, as a read error would, instead of a SIGBUS.
+ * 4 MiB at a time: each window's pages are mapped in one call, and dropped
+ * once read. A file cut short since it was mapped ends the input with
+ * IN_FAILED, as a read error would, instead of a SIGBUS.
  */
 int in_reader_stream_map(in_reader *r, const mapfile *m, in_kind kind, in_block_fn fn,
                          void *ctx, in_result *res);
