@@ -177,9 +177,11 @@ void in_reader_count_into(in_reader *r, atomic_uint_fast64_t *bytes)
     r->progress = bytes;
 }
 
-/* Adds n bytes taken from the input to the progress count, if any. */
-static void in_progress(in_src *src, uint64_t n)
+/* Counts n bytes taken from the input: in the result, and in the progress
+ * count if any. */
+static void in_took(in_src *src, uint64_t n)
 {
+    src->res->bytes_in += n;
     if (src->progress)
         atomic_fetch_add_explicit(src->progress, n, memory_order_relaxed);
 }
@@ -324,8 +326,7 @@ static size_t in_src_take(in_src *src, unsigned char *dst, size_t cap)
             break;
         }
         n += (size_t)got;
-        src->res->bytes_in += (uint64_t)got;
-        in_progress(src, (uint64_t)got);
+        in_took(src, (uint64_t)got);
     }
     return n;
 }
@@ -354,8 +355,7 @@ static int in_map_extend(in_src *src, size_t want)
         src->p = (const unsigned char *)src->map->p + from;
     src->n += k;
     src->map_end += k;
-    src->res->bytes_in += k;
-    in_progress(src, k);
+    in_took(src, k);
     return 1;
 }
 
@@ -750,13 +750,12 @@ int in_reader_stream(in_reader *r, int fd, const unsigned char *head, size_t hea
                      in_kind kind, in_block_fn fn, void *ctx, in_result *res)
 {
     in_result *dres = in_begin(r, fn, ctx, res);
-    dres->bytes_in = headlen;
     in_src src = {
         .fd = fd, .head = head, .headlen = headlen, .buf = r->inbuf, .cap = IN_CHUNK,
         .p = r->inbuf, /* never NULL, so that skipping 0 bytes is defined */
         .res = dres, .progress = r->progress,
     };
-    in_progress(&src, headlen);
+    in_took(&src, headlen); /* the head was taken from fd before the call */
     return in_run(r, &src, kind, res);
 }
 
