@@ -59,7 +59,7 @@ static inline bool grp_line_is_mapped(uint64_t line)
  * before it). */
 static inline size_t grp_line_mapped_len(uint64_t line)
 {
-    return (size_t)(line & (((uint64_t)1 << ARENA_REF_BITS) - 1));
+    return (size_t)(line & ARENA_REF_MASK);
 }
 
 typedef struct grp_event {

@@ -52,7 +52,7 @@ uint64_t arena_put(arena *a, tg_str s)
 
 tg_str arena_get(const arena *a, uint64_t ref)
 {
-    ref &= ((uint64_t)1 << ARENA_REF_BITS) - 1;
+    ref &= ARENA_REF_MASK;
     const char *at = a->chunks[ref / a->chunk_size] + ref % a->chunk_size;
     uint32_t len;
     memcpy(&len, at, 4);

@@ -17,6 +17,7 @@
 
 /* Handles use the low 48 bits: 256 TiB per arena. */
 #define ARENA_REF_BITS 48
+#define ARENA_REF_MASK (((uint64_t)1 << ARENA_REF_BITS) - 1)
 
 typedef struct arena {
     char **chunks;
