@@ -220,14 +220,44 @@ Test(group, aggregates_merge_like_one_pass)
     }
 }
 
-/* Folding present traces drops them from the array given and moves the
- * others up, in order, with their load balancer ids mapped. */
-Test(group, fold_present_keeps_the_others_in_order)
+/* The event of trace id made in second `epoch`. */
+static grp_event ev_at(uint32_t epoch, uint64_t id, int64_t start, uint16_t status, uint16_t lb)
+{
+    grp_event e = ev(id, start, start + 5, 0, id, status, lb);
+    e.root.hi = (uint64_t)epoch << 32 | (id >> 32);
+    return e;
+}
+
+/* Checks that t[0..kept) holds each Root of want[0..n) once (in any
+ * order), every one with one event and its load balancer id `lb`. */
+static void expect_kept(const grp_trace *t, size_t kept, const xray_root *want, size_t n,
+                        uint16_t lb)
+{
+    cr_assert_eq(kept, n);
+    bool *seen = calloc(n, sizeof *seen);
+    cr_assert_not_null(seen);
+    for (size_t i = 0; i < kept; i++) {
+        size_t k = 0;
+        while (k < n && !xray_root_eq(want[k], t[i].root))
+            k++;
+        cr_assert(k < n && !seen[k], "kept trace %zu is unexpected or twice", i);
+        seen[k] = true;
+        cr_expect_eq(t[i].count, 1);
+        cr_expect(t[i].nlb == 1 && t[i].lbs[0] == lb, "kept trace %zu: lb %u", i, t[i].lbs[0]);
+    }
+    free(seen);
+}
+
+/* Folding present traces drops them from the array given and keeps the
+ * others, with their load balancer ids mapped. */
+Test(group, fold_present_drops_those_folded_and_keeps_the_others)
 {
     enum { N = 100 }; /* several batches */
     grp_agg a, b;
     grp_agg_init(&a);
     grp_agg_init(&b);
+    xray_root want[N];
+    size_t nwant = 0;
     for (uint64_t id = 1; id <= N; id++) {
         grp_event e = ev(id, (int64_t)id * 10, (int64_t)id * 10 + 5, 0, id, 200, 0);
         cr_assert_eq(grp_agg_add(&b, &e, NULL), 0);
@@ -235,19 +265,13 @@ Test(group, fold_present_keeps_the_others_in_order)
             e.start_us -= 1;
             e.status = 503;
             cr_assert_eq(grp_agg_add(&a, &e, NULL), 0);
+        } else {
+            want[nwant++] = e.root;
         }
     }
     uint16_t map[] = {4};
     size_t kept = grp_agg_fold_present(&a, b.traces, b.ntraces, map, 1);
-    cr_assert_eq(kept, N - N / 3);
-    uint64_t want = 1;
-    for (size_t i = 0; i < kept; i++, want++) {
-        if (want % 3 == 0)
-            want++;
-        cr_assert_eq(b.traces[i].root.lo, want, "kept trace %zu", i);
-        cr_expect_eq(b.traces[i].count, 1);
-        cr_expect(b.traces[i].nlb == 1 && b.traces[i].lbs[0] == 4, "ids of kept traces are mapped");
-    }
+    expect_kept(b.traces, kept, want, nwant, 4);
     for (size_t i = 0; i < a.ntraces; i++) {
         const grp_trace *t = &a.traces[i];
         cr_expect_eq(t->count, 2, "trace %llu was folded", (unsigned long long)t->root.lo);
@@ -257,6 +281,71 @@ Test(group, fold_present_keeps_the_others_in_order)
     }
     grp_agg_free(&a);
     grp_agg_free(&b);
+}
+
+/* Traces of a second the table has no Root of are kept without a lookup;
+ * those of a second it has are looked up, even when the Root is not there
+ * or its second only shares the table's bit (GRP_EPOCH_BITS later). Both
+ * ways of filling the holes give the same traces: a few holes, and more
+ * than the function keeps the places of. */
+Test(group, fold_present_looks_up_only_the_seconds_the_table_has)
+{
+    const uint32_t e0 = 0x5759e988, e1 = e0 + 7, alias = e0 + (uint32_t)GRP_EPOCH_BITS;
+    for (size_t shared = 3; shared <= 5000; shared += 4997) {
+        grp_agg a, b;
+        grp_agg_init(&a);
+        grp_agg_init(&b);
+        size_t n = 3 * shared + 30;
+        xray_root *want = malloc(n * sizeof *want);
+        cr_assert_not_null(want);
+        size_t nwant = 0;
+        for (uint64_t id = 1; id <= n; id++) {
+            int kind = (int)(id % 3);
+            grp_event e;
+            if (id <= 3 * shared)
+                e = ev_at(e0, id, 100, 200, 1); /* every third in a as well */
+            else
+                e = ev_at(kind == 0 ? e1 : kind == 1 ? alias : e0, id, 100, 200, 1);
+            cr_assert_eq(grp_agg_add(&b, &e, NULL), 0);
+            if (id <= 3 * shared && kind == 0) {
+                grp_event f = ev_at(e0, id, 50, 504, 0);
+                cr_assert_eq(grp_agg_add(&a, &f, NULL), 0);
+            } else {
+                want[nwant++] = e.root;
+            }
+        }
+        /* a has a Root of second e0 that b lacks, and one of the alias
+         * second with another id. */
+        grp_event f = ev_at(e0, n + 1, 50, 200, 0);
+        cr_assert_eq(grp_agg_add(&a, &f, NULL), 0);
+        f = ev_at(alias, n + 2, 50, 200, 0);
+        cr_assert_eq(grp_agg_add(&a, &f, NULL), 0);
+        /* b's last trace is one of those folded, of the alias second: a
+         * hole at the very end. */
+        grp_event e = ev_at(alias, n + 3, 100, 200, 1);
+        cr_assert_eq(grp_agg_add(&b, &e, NULL), 0);
+        f = ev_at(alias, n + 3, 50, 504, 0);
+        cr_assert_eq(grp_agg_add(&a, &f, NULL), 0);
+
+        size_t kept = grp_agg_fold_present(&a, b.traces, b.ntraces, NULL, 0);
+        expect_kept(b.traces, kept, want, nwant, 1);
+        cr_assert_eq(a.ntraces, shared + 3, "nothing is added to a");
+        for (size_t i = 0; i < shared + 3; i++) {
+            if (i == shared || i == shared + 1)
+                continue;
+            const grp_trace *t = &a.traces[i];
+            cr_expect_eq(t->count, 2);
+            cr_expect_eq(t->start_us, 50);
+            cr_expect_eq(t->end_us, 105);
+            cr_expect_eq(t->worst_status, 504);
+            cr_expect(t->nlb == 2, "lb 0 and b's 1, left as they are");
+        }
+        cr_expect_eq(a.traces[shared].count, 1);
+        cr_expect_eq(a.traces[shared + 1].count, 1);
+        free(want);
+        grp_agg_free(&a);
+        grp_agg_free(&b);
+    }
 }
 
 /* Two traces agree when every field the aggregate keeps agrees. */

@@ -193,7 +193,7 @@ static void slice(size_t n, unsigned t, unsigned nthreads, size_t *lo, size_t *h
 
 /* Pair mode for thread t: maps the first table's load balancer ids, then
  * folds its slice of the second table into the first, the traces it keeps
- * moving up to the slice's start; thread 0 then closes the gaps between
+ * left at the slice's start; thread 0 then closes the gaps between
  * slices. The tables without traces are freed. (Compacting the second table
  * in one pass on thread 0 afterwards took a sixth of the merge.) */
 static void run_pair(merger *m, unsigned t)
@@ -207,7 +207,9 @@ static void run_pair(merger *m, unsigned t)
         barrier(m);
     }
     slice(b->agg->ntraces, t, m->nthreads, &lo, &hi);
-    m->kept[t] = grp_agg_fold_present(a->agg, b->agg->traces + lo, hi - lo, b->lb_map, b->nmap);
+    const bool b_same = maps_nothing(b);
+    m->kept[t] = grp_agg_fold_present(a->agg, b->agg->traces + lo, hi - lo,
+                                      b_same ? NULL : b->lb_map, b_same ? 0 : b->nmap);
     for (size_t j = t; j < m->n; j += m->nthreads)
         if (j != m->pair[0] && j != m->pair[1])
             grp_agg_free(m->src[j].agg);

@@ -53,6 +53,7 @@ void grp_agg_free(grp_agg *a)
 {
     free(a->traces);
     free(a->slots);
+    free(a->epochs);
     memset(a, 0, sizeof *a);
 }
 
@@ -152,6 +153,8 @@ static int reserve(grp_agg *a, size_t more)
         if (rehash(a, n) != 0)
             return -1;
     }
+    if (!a->epochs && !(a->epochs = calloc(GRP_EPOCH_BITS / 64, sizeof *a->epochs)))
+        return -1;
     if (a->ntraces + more > a->cap) {
         size_t cap = a->cap ? a->cap : 1024;
         while (cap < a->ntraces + more)
@@ -178,6 +181,23 @@ int grp_agg_reserve(grp_agg *a, size_t more)
  * reach is faulted: a table sized too large stays untouched. */
 #define GRP_FAULT_AHEAD ((size_t)(2u << 20) / sizeof(grp_trace))
 
+/* The word and bit of r's second in grp_agg.epochs. */
+static inline size_t epoch_word(xray_root r)
+{
+    return (xray_root_epoch(r) & (GRP_EPOCH_BITS - 1)) >> 6;
+}
+
+static inline uint64_t epoch_bit(xray_root r)
+{
+    return (uint64_t)1 << (xray_root_epoch(r) & 63);
+}
+
+/* False when a has no trace of root r; true when it may have one. */
+static inline bool may_have(const grp_agg *a, xray_root r)
+{
+    return a->epochs && (a->epochs[epoch_word(r)] & epoch_bit(r)) != 0;
+}
+
 /* Appends the trace of root r with no event yet, its slot being s. */
 static size_t add_trace(grp_agg *a, xray_root r, uint64_t h, size_t s)
 {
@@ -192,6 +212,7 @@ static size_t add_trace(grp_agg *a, xray_root r, uint64_t h, size_t s)
     tr->start_us = INT64_MAX;
     tr->end_us = INT64_MIN;
     a->slots[s] = slot_make(h, a->ntraces);
+    a->epochs[epoch_word(r)] |= epoch_bit(r);
     return a->ntraces++;
 }
 
@@ -356,32 +377,60 @@ int grp_agg_fold(grp_agg *a, const grp_trace *t, const uint32_t *pick, size_t n,
     return 0;
 }
 
+/* Holes fold_present() keeps the places of, to fill them from the end. */
+#define FOLD_HOLES 1024
+
 size_t grp_agg_fold_present(grp_agg *a, grp_trace *t, size_t n, const uint16_t *lb_map,
                             size_t nmap)
 {
     xray_root r[GRP_BATCH];
     uint32_t idx[GRP_BATCH];
-    size_t kept = 0;
-    for (size_t i = 0; i < n; i += GRP_BATCH) {
-        size_t m = n - i < GRP_BATCH ? n - i : GRP_BATCH;
-        for (size_t k = 0; k < m; k++)
-            r[k] = t[i + k].root;
-        if (a->nslots)
+    size_t at[GRP_BATCH];
+    size_t hole[FOLD_HOLES], nholes = 0;
+    /* Looked up are only the traces whose second a has seen. The inputs a
+     * worker reads cover seconds of their own, mostly: of two workers'
+     * tables few Roots share a second, and most lookups, a cache miss each,
+     * are saved. A trace folded is left with no event, the mark of a hole. */
+    for (size_t i = 0; i < n;) {
+        size_t m = 0;
+        for (; i < n && m < GRP_BATCH; i++) {
+            if (a->nslots && may_have(a, t[i].root)) {
+                r[m] = t[i].root;
+                at[m++] = i;
+            } else if (lb_map) {
+                grp_trace_map_lbs(&t[i], lb_map, nmap);
+            }
+        }
+        if (m)
             (void)find_batch(a, r, m, idx, false); /* adds nothing: cannot fail */
-        else
-            memset(idx, 0xff, m * sizeof *idx);
         for (size_t k = 0; k < m; k++) {
-            grp_trace *f = &t[i + k];
-            if (idx[k] != UINT32_MAX) {
-                fold_trace(&a->traces[idx[k]], f, lb_map, nmap);
+            grp_trace *f = &t[at[k]];
+            if (idx[k] == UINT32_MAX) {
+                if (lb_map)
+                    grp_trace_map_lbs(f, lb_map, nmap);
                 continue;
             }
-            grp_trace_map_lbs(f, lb_map, nmap);
-            if (kept != i + k)
-                t[kept] = *f;
-            kept++;
+            fold_trace(&a->traces[idx[k]], f, lb_map, nmap);
+            f->count = 0;
+            if (nholes < FOLD_HOLES)
+                hole[nholes] = at[k];
+            nholes++;
         }
     }
+    size_t kept = n;
+    if (nholes <= FOLD_HOLES) {
+        /* Few holes, as when each worker read inputs of its own: each is
+         * filled with the last trace, last hole first, so that no trace
+         * after it is a hole. Moving every kept trace up instead took most
+         * of the time. */
+        while (nholes--)
+            t[hole[nholes]] = t[--kept];
+        return kept;
+    }
+    kept = 0;
+    for (size_t j = 0; j < n; j++)
+        if (t[j].count != 0)
+            t[kept++] = t[j];
     return kept;
 }
 
@@ -391,6 +440,7 @@ void grp_table_from_agg(grp_table *t, grp_agg *a)
     t->traces = a->traces;
     t->ntraces = a->ntraces;
     free(a->slots);
+    free(a->epochs);
     memset(a, 0, sizeof *a);
 }
 

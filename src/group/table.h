@@ -57,7 +57,16 @@ typedef struct grp_agg {
      * table of a million traces. */
     uint64_t *slots;
     size_t nslots;     /* a power of two, kept at least twice ntraces */
+    /* The seconds its Roots were made in, one bit per second modulo
+     * GRP_EPOCH_BITS: a trace whose bit is clear is not in the table
+     * (grp_agg_fold_present()). Bits are never cleared, so a bit may be set
+     * for a trace dropped since. NULL while the table is empty. */
+    uint64_t *epochs;
 } grp_agg;
+
+/* About twelve days of seconds, 128 KiB: an archive's traces mostly begin
+ * within them, and the bits of a table stay in a core's L2 cache. */
+#define GRP_EPOCH_BITS ((size_t)1 << 20)
 
 void grp_agg_init(grp_agg *a);
 void grp_agg_free(grp_agg *a);
@@ -107,8 +116,9 @@ int grp_agg_fold(grp_agg *a, const grp_trace *t, const uint32_t *pick, size_t n,
 
 /*
  * Folds into a those of t[0..n) whose Root a has, as grp_agg_fold() would,
- * and drops them from t: the others move up, in order, to t[0..k), with
- * their load balancer ids put through grp_map_lb(), k being returned.
+ * and drops them from t: the others are left in t[0..k), in some order,
+ * with their load balancer ids put through grp_map_lb(), k being returned.
+ * lb_map is NULL when it would map every id to itself.
  * Nothing is added to a, and of a only the traces folded into are written:
  * threads may each pass a different part of the same t, which names each
  * Root once, into the same a at once.
