@@ -4,6 +4,7 @@
  * implementations, and the writer (errors, the helper thread, replacing a
  * file). output/numfmt has its own file, test_numfmt.c.
  */
+#define _GNU_SOURCE /* posix_openpt */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "decode/alb.h"
@@ -667,7 +669,7 @@ Test(output, writer_keeps_order_across_buffers_and_threads)
         big[i] = (char)('a' + i % 26);
     for (int round = 0; round < 3000; round++) {
         char tmp[32];
-        switch (tt_rnd_below(5)) {
+        switch (tt_rnd_below(6)) {
         case 0:
             wr_str(w, "line ");
             sb_str(&want, "line ");
@@ -684,6 +686,13 @@ Test(output, writer_keeps_order_across_buffers_and_threads)
             size_t n = tt_rnd_below(tt_rnd_below(10) ? 3000 : 700000);
             wr_bytes(w, big + 1, n - (n > 0));
             sb_put(&want, big + 1, n - (n > 0));
+            break;
+        }
+        case 4: {
+            /* Blocks past one write() each (WR_WRITE_MAX), now and then. */
+            size_t n = tt_rnd_below(tt_rnd_below(10) ? 3000 : 700000);
+            wr_bytes_direct(w, big + 2, n - (n > 1));
+            sb_put(&want, big + 2, n - (n > 1));
             break;
         }
         case 3: {
@@ -705,6 +714,53 @@ Test(output, writer_keeps_order_across_buffers_and_threads)
     free(got);
     free(want.p);
     free(big);
+}
+
+/* Only a pipe's, a socket's or a terminal's writer has a process reading
+ * at the other end. */
+Test(output, writer_knows_whether_a_process_reads_it)
+{
+    char *dir = tt_tmpdir();
+    char *path = tt_fmt("%s/report", dir);
+    writer w;
+    cr_assert_eq(wr_open(&w, path), 0);
+    cr_expect_not(wr_has_reader(&w), "a file");
+    wr_close(&w);
+    cr_assert_eq(wr_open(&w, "/dev/null"), 0);
+    cr_expect_not(wr_has_reader(&w), "/dev/null");
+    wr_close(&w);
+    cr_assert_eq(wr_open_mem(&w), 0);
+    cr_expect_not(wr_has_reader(&w), "memory");
+    wr_close(&w);
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    cr_assert_eq(wr_open(&w, NULL), 0);
+    w.fd = fds[1];
+    cr_expect(wr_has_reader(&w), "a pipe");
+    w.fd = 1;
+    wr_close(&w);
+    close(fds[0]);
+    close(fds[1]);
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+    cr_assert_eq(wr_open(&w, NULL), 0);
+    w.fd = fds[0];
+    cr_expect(wr_has_reader(&w), "a socket");
+    w.fd = 1;
+    wr_close(&w);
+    close(fds[0]);
+    close(fds[1]);
+    int pty = posix_openpt(O_RDWR | O_NOCTTY);
+    if (pty >= 0) { /* a container may have no pseudo-terminals */
+        cr_assert_eq(wr_open(&w, NULL), 0);
+        w.fd = pty;
+        cr_expect(wr_has_reader(&w), "a terminal");
+        w.fd = 1;
+        wr_close(&w);
+        close(pty);
+    }
+    tt_rmtree(dir);
+    free(path);
+    free(dir);
 }
 
 static char *write_over(const char *old, size_t old_n, const char *text, bool behind, size_t *n)

@@ -257,15 +257,16 @@ int cmd_run(const cli_opts *o)
             stats_print_text(&w, &v, color);
     } else {
         grp_sort_traces(&table);
-        /* One thread fewer formats than read: a long report is written by
-         * the writer's helper thread, and whatever reads it (a pipe's
-         * reader, the kernel filling the page cache) wants a core too.
-         * timelines --format ndjson of 1 GB of ALB logs (1.5 GB out) with
-         * -j2 on 2 cores: into a file, median of 10 1.29 -> 1.17 s (and
-         * 1.11-1.20 s where two formatters took 1.00-1.98 s); into
-         * `| cat`, median of 7 1.75 -> 1.08 s. Only into /dev/null, where
-         * writing costs nothing, were two formatters faster (0.70 s). */
-        unsigned print_threads = s.threads > 1 ? s.threads - 1 : 1;
+        /* Into a file, every thread formats: each writes its own chunks
+         * in its turn. Into a pipe or a terminal, one thread fewer formats
+         * than read: the report is written by the writer's helper thread,
+         * and the reader at the other end wants a core too. timelines
+         * --format ndjson of 1 GB of ALB logs (1.5 GB out) with -j2 on 2
+         * cores, medians of 7: into a file 1.16 -> 1.03 s and into
+         * /dev/null 1.15 -> 0.75 s with two formatters, but into `| cat`
+         * 1.15 -> 1.97 s: a formatter whose write waits for the reader
+         * holds up the other. */
+        unsigned print_threads = s.threads > 1 && wr_has_reader(&w) ? s.threads - 1 : s.threads;
         if (tl_print_all(&w, &table, &res, &inputs, color, o->cmd == CMD_FIND,
                          o->format == FMT_NDJSON, print_threads) != 0) {
             tg_errorf(&rep, "out of memory while printing");

@@ -92,12 +92,23 @@ int wr_open_behind(writer *w, const char *path)
     return open_as(w, path, true);
 }
 
+/*
+ * The most one write() is given. Larger blocks (the megabyte chunks of
+ * several formatters, wr_bytes_direct()) go in pieces of this size: on
+ * Linux 6.18 with ext4, the kernel's copy of a 1 MiB write into the page
+ * cache took four times as long per byte as that of a 256 KiB one.
+ * timelines --format ndjson -j2 with two formatters, 1.5 GB into a file:
+ * 1.47 s (0.98-2.0 s, 1.1 s of system time) in whole chunks, 1.02 s
+ * (0.6 s) in pieces, medians of 9.
+ */
+#define WR_WRITE_MAX ((size_t)256 << 10)
+
 /* Writes p[0..n) to fd unless *err is set already; the first error goes to
  * *err, the bytes written are added to *written. */
 static void put(int fd, const char *p, size_t n, int *err, unsigned long long *written)
 {
     while (n && !*err) {
-        ssize_t done = write(fd, p, n);
+        ssize_t done = write(fd, p, n < WR_WRITE_MAX ? n : WR_WRITE_MAX);
         if (done < 0 && errno == EINTR)
             continue;
         if (done < 0) {
@@ -339,6 +350,20 @@ void wr_bytes_direct(writer *w, const char *p, size_t n)
     put(w->fd, p, n, &a->err, &a->written);
     wait_idle(w, a);
     pthread_mutex_unlock(&a->mu);
+}
+
+bool wr_has_reader(const writer *w)
+{
+    struct stat st;
+    if (w->fd < 0)
+        return false;
+    if (fstat(w->fd, &st) != 0)
+        return true; /* the careful answer */
+    if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
+        return false;
+    if (S_ISCHR(st.st_mode))
+        return isatty(w->fd) == 1;
+    return true;
 }
 
 void wr_printf(writer *w, const char *fmt, ...)

@@ -76,6 +76,11 @@ void wr_mem_clear(writer *w);
  * one caller at a time. */
 void wr_bytes_direct(writer *w, const char *p, size_t n);
 
+/* Whether another process reads what w writes, and so wants a core of its
+ * own: true for a pipe, a socket or a terminal; false for a file, a device
+ * such as /dev/null, or memory. */
+bool wr_has_reader(const writer *w);
+
 /* Hands the buffer over to be written (it is then empty). */
 void wr_flush(writer *w);
 
