@@ -332,11 +332,16 @@ void wr_mem_clear(writer *w)
 
 void wr_bytes_direct(writer *w, const char *p, size_t n)
 {
-    if (n <= w->cap - w->n || w->fd < 0) { /* a memory writer copies */
+    /* A memory writer copies, as does any writer a small block. A large
+     * one is written at once even when the buffer has room for it: copied,
+     * it would fill the buffer, and the helper thread started to write it
+     * would want a core that the callers, several formatters, use. */
+    if (w->fd < 0 || n <= WR_ROOM_MAX) {
         wr_bytes(w, p, n);
         return;
     }
-    wr_flush(w);
+    if (w->n)
+        wr_flush(w);
     wr_async *a = w->async;
     if (!a) {
         put(w->fd, p, n, &w->err, &w->written);

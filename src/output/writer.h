@@ -75,9 +75,10 @@ int wr_open_mem(writer *w);
 /* Empties a memory writer, keeping its buffer. */
 void wr_mem_clear(writer *w);
 
-/* wr_bytes(), for large blocks: what is buffered is handed over, then p is
- * written from where it is, not copied. Thread-safe only as the rest is:
- * one caller at a time. */
+/* wr_bytes(), for large blocks: what is buffered is handed over, then p
+ * (more than WR_ROOM_MAX bytes; a smaller block is copied) is written from
+ * where it is, by the calling thread. Thread-safe only as the rest is: one
+ * caller at a time. */
 void wr_bytes_direct(writer *w, const char *p, size_t n);
 
 /* Whether another process reads what w writes, and so wants a core of its
