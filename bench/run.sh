@@ -4,25 +4,39 @@
 # ratios, throughput and peak memory to bench/RESULTS.md with the machine and
 # the date. Peers that are missing are skipped with a note, never faked.
 #
-#   bench/run.sh [--runs N] [--size 1G] [--with-duckdb]
+#   bench/run.sh [--runs N] [--size 1G] [--with-peers] [--with-duckdb]
 #
-# --with-duckdb installs @duckdb/node-api from npm into bench/.cache/ (needs
-# node and npm) to run the SQL peer.
+# --with-peers installs, as root, the Debian packages of the command-line
+# peers that are missing (ripgrep for rg, isal for igzip), then does what
+# --with-duckdb does. --with-duckdb installs @duckdb/node-api from npm into
+# bench/.cache/ (needs node and npm) to run the SQL peer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=5
 size=1G
 with_duckdb=0
+with_peers=0
 while [ $# -gt 0 ]; do
     case "$1" in
     --runs) runs=$2; shift 2 ;;
     --size) size=$2; shift 2 ;;
     --with-duckdb) with_duckdb=1; shift ;;
-    *) echo "usage: bench/run.sh [--runs N] [--size SIZE] [--with-duckdb]" >&2; exit 2 ;;
+    --with-peers) with_peers=1; with_duckdb=1; shift ;;
+    *) echo "usage: bench/run.sh [--runs N] [--size SIZE] [--with-peers] [--with-duckdb]" >&2; exit 2 ;;
     esac
 done
 
 TG_BUILD_DIR=build scripts/setup.sh
+if [ "$with_peers" = 1 ]; then
+    pkgs=""
+    command -v rg >/dev/null || pkgs="$pkgs ripgrep"
+    command -v igzip >/dev/null || pkgs="$pkgs isal"
+    if [ -n "$pkgs" ]; then
+        echo "bench: installing$pkgs" >&2
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs; } \
+            >/dev/null 2>&1 || echo "bench: could not install$pkgs; missing peers are skipped" >&2
+    fi
+fi
 tg=build/tracegrep
 data=bench/data
 mkdir -p "$data" bench/.cache
@@ -212,19 +226,23 @@ vs() { echo "$(ratio "$(get "$1")" "$(get "$2")")x${3:+ $3}$(spread "$1" "$2")";
     if [ -n "$(get rg_pipeline)" ]; then
         row "rg -o … \| sort \| uniq -c" "$(get rg_pipeline)" "stats -j1 >= 5x faster" "$(vs rg_pipeline stats_j1 faster)" rg_pipeline
     else
-        row "rg pipeline" "" "" "skipped: rg not found"
+        row "rg pipeline" "" "" "skipped: rg not found (Debian package ripgrep)"
     fi
     row "stats -j2, plain" "$(get stats_j2)" "" "$(ratio "$(get stats_j1)" "$(get stats_j2)")x vs -j1" stats_j2
     row "write as many bytes as the NDJSON to a file with dd (limit)" "$(get write_floor)" "" "$((ndjson_bytes / 1000000)) MB" write_floor
     row "timelines --format ndjson -o FILE -j1" "$(get timelines_j1)" "<= 2x stats" "$(vs timelines_j1 stats_j1); $(ratio "$(get timelines_j1)" "$(get write_floor)")x the write" timelines_j1
     row "timelines --format ndjson -o FILE -j2" "$(get timelines_j2)" "" "$(ratio "$(get timelines_j2)" "$(get stats_j2)")x stats -j2, $(ratio "$(get timelines_j1)" "$(get timelines_j2)")x faster than -j1" timelines_j2
     row "find one trace -j1" "$(get find_j1)" "<= 1.5x literal scan" "$(vs find_j1 hs_literal)" find_j1
-    row "igzip -d -c >/dev/null" "$(get igzip)" "" "" igzip
+    if [ -n "$(get igzip)" ]; then
+        row "igzip -d -c >/dev/null" "$(get igzip)" "" "" igzip
+    else
+        row "igzip -d" "" "" "skipped: igzip not found (Debian package isal)"
+    fi
     row "gzip -d -c >/dev/null" "$(get gzip)" "" "" gzip
-    row "stats -j1, .gz" "$(get stats_gz_j1)" "<= 1.2x igzip -d" "$(vs stats_gz_j1 igzip)" stats_gz_j1
+    row "stats -j1, .gz" "$(get stats_gz_j1)" "<= 1.2x igzip -d" "$(if [ -n "$(get igzip)" ]; then vs stats_gz_j1 igzip; else echo "skipped: no igzip"; fi)" stats_gz_j1
     row "zstd -d -c >/dev/null" "$(get zstd)" "" "" zstd
     row "stats -j1, .zst" "$(get stats_zst_j1)" "<= 1.2x zstd -d" "$(vs stats_zst_j1 zstd)" stats_zst_j1
-    row "stats -j2, .gz (one thread inflates, one scans)" "$(get stats_gz_j2)" "" "$(ratio "$(get stats_gz_j2)" "$(get igzip)")x igzip -d" stats_gz_j2
+    row "stats -j2, .gz (one thread inflates, one scans)" "$(get stats_gz_j2)" "" "$(if [ -n "$(get igzip)" ]; then echo "$(ratio "$(get stats_gz_j2)" "$(get igzip)")x igzip -d"; fi)" stats_gz_j2
     row "stats -j2, .zst (one thread decompresses, one scans)" "$(get stats_zst_j2)" "" "$(ratio "$(get stats_zst_j2)" "$(get zstd)")x zstd -d" stats_zst_j2
     row "stats -j1, 16 files" "$(get split16_j1)" "" "" split16_j1
     row "stats -j2, 16 files" "$(get split16_j2)" ">= 1.8x faster than -j1" "$(vs split16_j1 split16_j2)" split16_j2
