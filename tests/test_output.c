@@ -716,6 +716,17 @@ Test(output, writer_keeps_order_across_buffers_and_threads)
     free(big);
 }
 
+/* wr_has_reader() of a standard-output writer whose descriptor is fd. */
+static bool stdout_writer_has_reader(int fd)
+{
+    writer w;
+    cr_assert_eq(wr_open(&w, NULL), 0);
+    w.fd = fd; /* not the writer's own: wr_close() leaves it open */
+    bool r = wr_has_reader(&w);
+    wr_close(&w);
+    return r;
+}
+
 /* Only a pipe's, a socket's or a terminal's writer has a process reading
  * at the other end. */
 Test(output, writer_knows_whether_a_process_reads_it)
@@ -734,28 +745,16 @@ Test(output, writer_knows_whether_a_process_reads_it)
     wr_close(&w);
     int fds[2];
     cr_assert_eq(pipe(fds), 0);
-    cr_assert_eq(wr_open(&w, NULL), 0);
-    w.fd = fds[1];
-    cr_expect(wr_has_reader(&w), "a pipe");
-    w.fd = 1;
-    wr_close(&w);
+    cr_expect(stdout_writer_has_reader(fds[1]), "a pipe");
     close(fds[0]);
     close(fds[1]);
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-    cr_assert_eq(wr_open(&w, NULL), 0);
-    w.fd = fds[0];
-    cr_expect(wr_has_reader(&w), "a socket");
-    w.fd = 1;
-    wr_close(&w);
+    cr_expect(stdout_writer_has_reader(fds[0]), "a socket");
     close(fds[0]);
     close(fds[1]);
     int pty = posix_openpt(O_RDWR | O_NOCTTY);
     if (pty >= 0) { /* a container may have no pseudo-terminals */
-        cr_assert_eq(wr_open(&w, NULL), 0);
-        w.fd = pty;
-        cr_expect(wr_has_reader(&w), "a terminal");
-        w.fd = 1;
-        wr_close(&w);
+        cr_expect(stdout_writer_has_reader(pty), "a terminal");
         close(pty);
     }
     tt_rmtree(dir);
