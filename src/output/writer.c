@@ -221,8 +221,10 @@ fail:
 
 void wr_flush(writer *w)
 {
-    if (w->fd < 0)
-        return; /* a memory writer keeps everything */
+    /* A memory writer keeps everything; an empty buffer has nothing to
+     * hand over, and would only wake the helper. */
+    if (w->fd < 0 || w->n == 0)
+        return;
     wr_async *a = w->async;
     if (!a) {
         put(w->fd, w->buf, w->n, &w->err, &w->written);
@@ -340,8 +342,7 @@ void wr_bytes_direct(writer *w, const char *p, size_t n)
         wr_bytes(w, p, n);
         return;
     }
-    if (w->n)
-        wr_flush(w);
+    wr_flush(w);
     wr_async *a = w->async;
     if (!a) {
         put(w->fd, p, n, &w->err, &w->written);
