@@ -206,9 +206,14 @@ row() { # row CASE TIME TARGET-TEXT RATIO-TEXT [NAME]
     printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "${C[${5:-none}]:-}" "$(gbps "$2")" "$3" "$4"
 }
 get() { echo "${T[$1]:-}"; }
-# vs A B [WORDS]: the ratio of case A's median to case B's ("2.05x", then
-# WORDS), then its rounds' spread.
-vs() { echo "$(ratio "$(get "$1")" "$(get "$2")")x${3:+ $3}$(spread "$1" "$2")"; }
+# ratio_of A B [WORDS]: the ratio of case A's median to case B's ("2.05x", then
+# WORDS), or "skipped: no B" when B did not run (a missing peer).
+ratio_of() {
+    if [ -z "$(get "$2")" ]; then echo "skipped: no $2"; return; fi
+    echo "$(ratio "$(get "$1")" "$(get "$2")")x${3:+ $3}"
+}
+# vs A B [WORDS]: ratio_of, then the rounds' spread.
+vs() { echo "$(ratio_of "$@")$(spread "$1" "$2")"; }
 {
     echo "# tracegrep benchmark results"
     echo
@@ -228,10 +233,10 @@ vs() { echo "$(ratio "$(get "$1")" "$(get "$2")")x${3:+ $3}$(spread "$1" "$2")";
     else
         row "rg pipeline" "" "" "skipped: rg not found (Debian package ripgrep)"
     fi
-    row "stats -j2, plain" "$(get stats_j2)" "" "$(ratio "$(get stats_j1)" "$(get stats_j2)")x vs -j1" stats_j2
+    row "stats -j2, plain" "$(get stats_j2)" "" "$(ratio_of stats_j1 stats_j2 "vs -j1")" stats_j2
     row "write as many bytes as the NDJSON to a file with dd (limit)" "$(get write_floor)" "" "$((ndjson_bytes / 1000000)) MB" write_floor
-    row "timelines --format ndjson -o FILE -j1" "$(get timelines_j1)" "<= 2x stats" "$(vs timelines_j1 stats_j1); $(ratio "$(get timelines_j1)" "$(get write_floor)")x the write" timelines_j1
-    row "timelines --format ndjson -o FILE -j2" "$(get timelines_j2)" "" "$(ratio "$(get timelines_j2)" "$(get stats_j2)")x stats -j2, $(ratio "$(get timelines_j1)" "$(get timelines_j2)")x faster than -j1" timelines_j2
+    row "timelines --format ndjson -o FILE -j1" "$(get timelines_j1)" "<= 2x stats" "$(vs timelines_j1 stats_j1); $(ratio_of timelines_j1 write_floor "the write")" timelines_j1
+    row "timelines --format ndjson -o FILE -j2" "$(get timelines_j2)" "" "$(ratio_of timelines_j2 stats_j2 "stats -j2"), $(ratio_of timelines_j1 timelines_j2 "faster than -j1")" timelines_j2
     row "find one trace -j1" "$(get find_j1)" "<= 1.5x literal scan" "$(vs find_j1 hs_literal)" find_j1
     if [ -n "$(get igzip)" ]; then
         row "igzip -d -c >/dev/null" "$(get igzip)" "" "" igzip
@@ -239,11 +244,11 @@ vs() { echo "$(ratio "$(get "$1")" "$(get "$2")")x${3:+ $3}$(spread "$1" "$2")";
         row "igzip -d" "" "" "skipped: igzip not found (Debian package isal)"
     fi
     row "gzip -d -c >/dev/null" "$(get gzip)" "" "" gzip
-    row "stats -j1, .gz" "$(get stats_gz_j1)" "<= 1.2x igzip -d" "$(if [ -n "$(get igzip)" ]; then vs stats_gz_j1 igzip; else echo "skipped: no igzip"; fi)" stats_gz_j1
+    row "stats -j1, .gz" "$(get stats_gz_j1)" "<= 1.2x igzip -d" "$(vs stats_gz_j1 igzip)" stats_gz_j1
     row "zstd -d -c >/dev/null" "$(get zstd)" "" "" zstd
     row "stats -j1, .zst" "$(get stats_zst_j1)" "<= 1.2x zstd -d" "$(vs stats_zst_j1 zstd)" stats_zst_j1
-    row "stats -j2, .gz (one thread inflates, one scans)" "$(get stats_gz_j2)" "" "$(if [ -n "$(get igzip)" ]; then echo "$(ratio "$(get stats_gz_j2)" "$(get igzip)")x igzip -d"; fi)" stats_gz_j2
-    row "stats -j2, .zst (one thread decompresses, one scans)" "$(get stats_zst_j2)" "" "$(ratio "$(get stats_zst_j2)" "$(get zstd)")x zstd -d" stats_zst_j2
+    row "stats -j2, .gz (one thread inflates, one scans)" "$(get stats_gz_j2)" "" "$(ratio_of stats_gz_j2 igzip "igzip -d")" stats_gz_j2
+    row "stats -j2, .zst (one thread decompresses, one scans)" "$(get stats_zst_j2)" "" "$(ratio_of stats_zst_j2 zstd "zstd -d")" stats_zst_j2
     row "stats -j1, 16 files" "$(get split16_j1)" "" "" split16_j1
     row "stats -j2, 16 files" "$(get split16_j2)" ">= 1.8x faster than -j1" "$(vs split16_j1 split16_j2)" split16_j2
     if [ -z "$duck_note" ]; then
