@@ -336,6 +336,55 @@ Test(e2e, output_is_identical_for_any_thread_count, .timeout = 300)
     free(dir);
 }
 
+/* Lines of compressed inputs past --line-memory go to a temporary file in
+ * $TMPDIR; the output is the same byte for byte, and a $TMPDIR that cannot
+ * take the file is an error that names it, while a run that stays within
+ * its budget never touches it. Two .gz files of 12 MB of text each are 2
+ * chunks or more per worker, so chunks are spilled, staged again and read
+ * back from the middle of the file. */
+Test(e2e, lines_past_line_memory_are_spilled_and_print_the_same, .timeout = 300)
+{
+    char *dir = tt_tmpdir();
+    char *cmd = tt_fmt("cd '%s' && mkdir logs spill && '%s' --seed 23 --bytes 24M --single big.log"
+                       " && split -n l/2 -d big.log logs/part- && gzip -1 logs/part-*",
+                       dir, TG_GEN);
+    tt_run g = tt_sh(cmd, NULL);
+    cr_assert_eq(g.status, 0, "%s", g.err);
+    char *runs = tt_fmt(
+        "set -e; cd '%s'; t='%s'; export TMPDIR=\"$PWD/spill\";"
+        " \"$t\" timelines --format ndjson -j 2 -o kept logs;"
+        " \"$t\" timelines --format ndjson -j 2 --line-memory 1 -o spilled2 logs;"
+        " \"$t\" timelines --format ndjson -j 1 --line-memory 9M -o spilled1 logs;"
+        " \"$t\" timelines -j 2 --line-memory 1 logs >text-spilled;"
+        " \"$t\" timelines -j 2 logs >text-kept;"
+        " test -s kept && cmp kept spilled2 && cmp kept spilled1 && cmp text-kept text-spilled;"
+        " test -z \"$(ls -A spill)\"",
+        dir, TG_BINARY);
+    tt_run r = tt_sh(runs, NULL);
+    cr_expect_eq(r.status, 0, "spilled output differs, or a file was left: %s%s", r.out, r.err);
+    char *bad = tt_fmt("cd '%s' && TMPDIR=\"$PWD/nowhere\" '%s' timelines --line-memory 1 logs "
+                       ">/dev/null",
+                       dir, TG_BINARY);
+    tt_run b = tt_sh(bad, NULL);
+    cr_expect_eq(b.status, 2, "exit %d", b.status);
+    cr_expect(strstr(b.err, "temporary file") && strstr(b.err, "/nowhere: No such file"),
+              "stderr: %s", b.err);
+    char *fine = tt_fmt("cd '%s' && TMPDIR=\"$PWD/nowhere\" '%s' timelines logs | cmp - text-kept",
+                        dir, TG_BINARY);
+    tt_run f = tt_sh(fine, NULL);
+    cr_expect_eq(f.status, 0, "within its budget a run needs no $TMPDIR: %s%s", f.out, f.err);
+    tt_run_free(&f);
+    tt_run_free(&b);
+    tt_run_free(&r);
+    tt_run_free(&g);
+    free(fine);
+    free(bad);
+    free(runs);
+    free(cmd);
+    tt_rmtree(dir);
+    free(dir);
+}
+
 /* The README's quick start finds one sample trace by id: that id must stay
  * in samples/ (the generator is deterministic, but samples can be remade). */
 Test(e2e, readme_quick_start_trace_is_in_the_samples)

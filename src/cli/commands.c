@@ -135,6 +135,26 @@ static unsigned default_threads(void)
     return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 
+/* How many bytes of kept lines stay in memory by default: a quarter of the
+ * physical memory, leaving room for the events (about 50 bytes each against
+ * a line's 700), the output's buffers and everything else on the machine.
+ * Lines of plain files are never copied (they stay in the file's mapping):
+ * this bounds those of compressed inputs and stdin. */
+static uint64_t default_line_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0)
+        return (uint64_t)1 << 30;
+    return (uint64_t)pages * (uint64_t)page / 4;
+}
+
+/* Where lines past --line-memory go: $TMPDIR, as sort(1) does, or /tmp. */
+static const char *spill_dir(void)
+{
+    const char *d = getenv("TMPDIR");
+    return d && *d ? d : "/tmp";
+}
+
 /* True when the file at path is one of the inputs (stdin included): the
  * report may then not be cut behind the engine's back (wr_open_behind()),
  * since the engine is about to read it. */
@@ -225,6 +245,8 @@ int cmd_run(const cli_opts *o)
         .threads = o->threads ? o->threads : default_threads(),
         .max_line = o->max_line,
         .keep_lines = o->cmd != CMD_STATS,
+        .line_memory = o->line_memory ? o->line_memory : default_line_memory(),
+        .spill_dir = o->cmd != CMD_STATS ? spill_dir() : NULL,
         .ids = ids,
         .nids = nids,
         .input_format = o->input_format,

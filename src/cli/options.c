@@ -19,6 +19,7 @@ typedef enum opt_id {
     OPT_INPUT_FORMAT,
     OPT_COLOR,
     OPT_MAX_LINE,
+    OPT_LINE_MEMORY,
     OPT_NO_PROGRESS,
     OPT_QUIET,
     OPT_HELP,
@@ -45,6 +46,10 @@ static const opt_def OPTS[] = {
     {OPT_COLOR, 0, "color", "WHEN", "auto (default: when stdout is a terminal), always, never"},
     {OPT_MAX_LINE, 0, "max-line-bytes", "N",
      "lines longer than N bytes are counted and skipped (default 1M; K, M, G suffixes)"},
+    {OPT_LINE_MEMORY, 0, "line-memory", "SIZE",
+     "timelines, find: the lines of compressed inputs and stdin kept in memory; the "
+     "rest go to a temporary file in $TMPDIR or /tmp (default: a quarter of the "
+     "physical memory)"},
     {OPT_NO_PROGRESS, 0, "no-progress", NULL, "no progress line on stderr"},
     {OPT_QUIET, 'q', "quiet", NULL, "no warnings about skipped inputs (errors still show)"},
     {OPT_HELP, 'h', "help", NULL, "show this help and exit"},
@@ -188,6 +193,12 @@ static int apply(cli_opts *o, const opt_def *d, const char *val, char *err, size
             return -1;
         }
         return 0;
+    case OPT_LINE_MEMORY:
+        if (parse_size(val, &o->line_memory) != 0) {
+            snprintf(err, errlen, "--line-memory wants a size such as 512M or 4G, not '%s'", val);
+            return -1;
+        }
+        return 0;
     case OPT_NO_PROGRESS:
         o->progress = false;
         return 0;
@@ -313,6 +324,10 @@ int cli_parse(int argc, char **argv, cli_opts *o, char *err, size_t errlen)
     }
     if (o->format_given && o->cmd == CMD_STATS) {
         snprintf(err, errlen, "--format is for timelines and find; stats takes --json");
+        return -1;
+    }
+    if (o->line_memory && o->cmd == CMD_STATS) {
+        snprintf(err, errlen, "--line-memory is for timelines and find: stats keeps no line");
         return -1;
     }
     if (o->ids_from && o->cmd != CMD_FIND) {

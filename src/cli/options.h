@@ -27,6 +27,7 @@ typedef struct cli_opts {
     int input_format;    /* a sniff_format forced on every input, -1: detect */
     cli_color color;
     size_t max_line;
+    size_t line_memory;  /* --line-memory; 0: the default */
     bool progress;       /* false with --no-progress */
     bool quiet;          /* no warnings about skipped inputs */
     bool help, version;

@@ -378,7 +378,11 @@ static void read_input(worker *w, uint32_t input)
         tg_input_error(e->rep, name, "the Hyperscan scan failed");
     } else if (c->out_of_memory) {
         c->c.inputs_failed++;
-        tg_input_error(e->rep, name, "out of memory while keeping events");
+        if (c->lines.err)
+            tg_input_error(e->rep, name, "cannot write its lines to a temporary file in %s: %s",
+                           e->s->spill_dir, strerror(c->lines.err));
+        else
+            tg_input_error(e->rep, name, "out of memory while keeping events");
         w->fatal = true;
     }
     if (!is_stdin)
@@ -772,6 +776,21 @@ static size_t presize_traces(const walk_list *inputs, unsigned threads)
     return t > (1u << 20) ? (size_t)1 << 20 : (size_t)t;
 }
 
+/* Makes the lines the workers wrote to temporary files readable
+ * (arena_seal()). Returns 0, or -1 once it has said why. */
+static int seal_arenas(engine *e, worker *ws, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        arena *a = &ws[i].col.lines;
+        if (arena_seal(a) != 0) {
+            tg_errorf(e->rep, "cannot read back the lines written to a temporary file in %s: %s",
+                      e->s->spill_dir, strerror(a->err));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -822,9 +841,12 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
         fatal |= ws[i].fatal;
     if (rc == 0 && !fatal && reread_missed(&e, ws, n) != 0)
         rc = -1;
+    if (rc == 0 && !fatal && seal_arenas(&e, ws, n) != 0)
+        fatal = true;
     if (rc == 0 && gather(&e, ws, n, out) != 0)
         rc = -1;
-    if (rc != 0 || fatal)
+    /* A worker's fatal error, or the seal's, has been told already. */
+    if (rc != 0)
         tg_errorf(rep, "out of memory");
     for (unsigned i = 0; ws && i < n; i++) {
         in_reader_free(ws[i].reader);

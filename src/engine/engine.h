@@ -38,6 +38,9 @@ typedef struct eng_settings {
     unsigned threads;     /* workers, at least 1 */
     size_t max_line;      /* longer lines are counted as oversized, skipped */
     bool keep_lines;      /* keep each event's raw line (timelines, find) */
+    uint64_t line_memory; /* bytes of kept lines held in memory, all workers
+                             together; the rest go to a file in spill_dir */
+    const char *spill_dir;
     const xray_root *ids; /* find: the wanted traces, sorted by xray_root_cmp */
     size_t nids;
     int input_format;     /* a sniff_format forced on every input, -1: detect */

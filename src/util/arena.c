@@ -1,21 +1,117 @@
+#define _GNU_SOURCE /* O_TMPFILE */
 #include "util/arena.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 void arena_init(arena *a, size_t chunk_size)
 {
     memset(a, 0, sizeof *a);
     a->chunk_size = chunk_size;
     a->used = chunk_size; /* forces a chunk on the first put */
+    a->fd = -1;
+}
+
+void arena_spill_after(arena *a, uint64_t budget, const char *dir)
+{
+    a->spill_dir = dir;
+    a->keep_chunks = (size_t)(budget / a->chunk_size);
 }
 
 void arena_free(arena *a)
 {
-    for (size_t i = 0; i < a->nchunks; i++)
+    size_t kept = a->nchunks < a->keep_chunks || !a->spill_dir ? a->nchunks : a->keep_chunks;
+    for (size_t i = 0; i < kept; i++)
         free(a->chunks[i]);
     free(a->chunks);
+    free(a->stage);
+    if (a->map)
+        munmap(a->map, a->map_len);
+    if (a->fd >= 0)
+        close(a->fd);
     memset(a, 0, sizeof *a);
+    a->fd = -1;
+}
+
+/* True when chunk i goes to the file. */
+static bool spilled(const arena *a, size_t i)
+{
+    return a->spill_dir && i >= a->keep_chunks;
+}
+
+/* An unnamed file in dir: O_TMPFILE where the file system has it, else a
+ * named one unlinked at once. -1 with errno set on failure. */
+static int spill_file(const char *dir)
+{
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+        return fd;
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/tracegrep-XXXXXX", dir) >= (int)sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
+}
+
+/* Writes the staging chunk, which holds chunk i, at its place in the file. */
+static int write_stage(arena *a, size_t i, size_t n)
+{
+    off_t at = (off_t)((i - a->keep_chunks) * a->chunk_size);
+    for (size_t done = 0; done < n;) {
+        ssize_t w = pwrite(a->fd, a->stage + done, n - done, at + (off_t)done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            a->err = w < 0 ? errno : EIO;
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    return 0;
+}
+
+/* Starts chunk nchunks: in memory, or in the staging buffer after writing
+ * out the chunk it held. */
+static int new_chunk(arena *a)
+{
+    if (a->nchunks == a->cap_chunks) {
+        size_t cap = a->cap_chunks ? a->cap_chunks * 2 : 16;
+        char **c = realloc(a->chunks, cap * sizeof *c);
+        if (!c)
+            return -1;
+        a->chunks = c;
+        a->cap_chunks = cap;
+    }
+    size_t i = a->nchunks;
+    if (!spilled(a, i)) {
+        if (!(a->chunks[i] = malloc(a->chunk_size)))
+            return -1;
+    } else if (!a->stage) {
+        if (!(a->stage = malloc(a->chunk_size)))
+            return -1;
+        if ((a->fd = spill_file(a->spill_dir)) < 0) {
+            a->err = errno;
+            return -1;
+        }
+        a->chunks[i] = a->stage;
+    } else {
+        if (write_stage(a, i - 1, a->used) != 0)
+            return -1;
+        a->chunks[i - 1] = NULL; /* readable again once sealed */
+        a->chunks[i] = a->stage;
+    }
+    a->nchunks++;
+    a->used = 0;
+    return 0;
 }
 
 /* Each string is stored as a 4-byte length and its bytes. */
@@ -24,21 +120,8 @@ uint64_t arena_put(arena *a, tg_str s)
     size_t need = 4 + s.n;
     if (need > a->chunk_size)
         return UINT64_MAX;
-    if (a->used + need > a->chunk_size) {
-        if (a->nchunks == a->cap_chunks) {
-            size_t cap = a->cap_chunks ? a->cap_chunks * 2 : 16;
-            char **c = realloc(a->chunks, cap * sizeof *c);
-            if (!c)
-                return UINT64_MAX;
-            a->chunks = c;
-            a->cap_chunks = cap;
-        }
-        char *chunk = malloc(a->chunk_size);
-        if (!chunk)
-            return UINT64_MAX;
-        a->chunks[a->nchunks++] = chunk;
-        a->used = 0;
-    }
+    if (a->used + need > a->chunk_size && new_chunk(a) != 0)
+        return UINT64_MAX;
     char *dst = a->chunks[a->nchunks - 1] + a->used;
     uint32_t len = (uint32_t)s.n;
     memcpy(dst, &len, 4);
@@ -48,6 +131,29 @@ uint64_t arena_put(arena *a, tg_str s)
     a->used += need;
     a->bytes += s.n;
     return ref;
+}
+
+int arena_seal(arena *a)
+{
+    if (!a->stage)
+        return 0;
+    size_t last = a->nchunks - 1;
+    if (write_stage(a, last, a->used) != 0)
+        return -1;
+    free(a->stage);
+    a->stage = NULL;
+    a->chunks[last] = NULL;
+    size_t len = (a->nchunks - a->keep_chunks) * a->chunk_size;
+    void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, a->fd, 0);
+    if (m == MAP_FAILED) {
+        a->err = errno;
+        return -1;
+    }
+    a->map = m;
+    a->map_len = len;
+    for (size_t i = a->keep_chunks; i < a->nchunks; i++)
+        a->chunks[i] = a->map + (i - a->keep_chunks) * a->chunk_size;
+    return 0;
 }
 
 tg_str arena_get(const arena *a, uint64_t ref)

@@ -6,6 +6,14 @@
  * valid until arena_free(). Each worker owns one arena: no locking. A handle
  * is the string's position in the arena's chunk space; the caller may tag
  * the top bits (see ARENA_REF_BITS) to tell several arenas apart.
+ *
+ * An arena may be given a memory budget (arena_spill_after()): the chunks
+ * past it are written to a temporary file instead of being kept, one
+ * staging chunk being filled at a time. The file has no name (it is gone
+ * when the arena is freed or the process ends) and its pages are the page
+ * cache's, which the kernel writes back and drops under memory pressure,
+ * so the lines of an archive larger than memory still fit. Until
+ * arena_seal() maps the file, the strings in it cannot be read.
  */
 #ifndef TG_ARENA_H
 #define TG_ARENA_H
@@ -20,21 +28,42 @@
 #define ARENA_REF_MASK (((uint64_t)1 << ARENA_REF_BITS) - 1)
 
 typedef struct arena {
-    char **chunks;
+    char **chunks;     /* in memory, or in the file's mapping once sealed */
     size_t nchunks, cap_chunks;
     size_t chunk_size; /* fixed; every string fits in one chunk */
     size_t used;       /* bytes used in the last chunk */
     uint64_t bytes;    /* payload bytes stored, for memory accounting */
+    /* Spilling (arena_spill_after()). */
+    const char *spill_dir; /* where the file goes; NULL: never spill */
+    size_t keep_chunks;    /* chunks kept in memory before the first spilled */
+    int fd;                /* the file, once a chunk is spilled; else -1 */
+    char *stage;           /* the spilled chunk being filled */
+    char *map;             /* the file, mapped by arena_seal() */
+    size_t map_len;
+    int err;               /* errno of the spill that failed; 0 */
 } arena;
 
 /* chunk_size must exceed the longest string stored plus 4. */
 void arena_init(arena *a, size_t chunk_size);
 void arena_free(arena *a);
 
-/* Copies s in; returns its handle, or UINT64_MAX when memory is short. */
+/* Keeps at most `budget` bytes of chunks in memory (at least none: a budget
+ * smaller than a chunk spills every chunk) and writes the ones past it to a
+ * temporary file in dir, which must outlive the arena. Call before the
+ * first arena_put(). */
+void arena_spill_after(arena *a, uint64_t budget, const char *dir);
+
+/* Copies s in; returns its handle, or UINT64_MAX when memory is short or
+ * a spilled chunk could not be written (a->err then holds the errno). */
 uint64_t arena_put(arena *a, tg_str s);
 
-/* The string behind a handle (top tag bits ignored). */
+/* Writes out the staging chunk and maps the file, so that every string can
+ * be read; nothing may be put afterwards. Returns 0, or -1 with a->err set.
+ * Does nothing for an arena that spilled nothing. */
+int arena_seal(arena *a);
+
+/* The string behind a handle (top tag bits ignored); a spilled one only
+ * after arena_seal(). */
 tg_str arena_get(const arena *a, uint64_t ref);
 
 #endif

@@ -1,0 +1,151 @@
+/*
+ * Unit tests of util/arena: strings come back as they were put, whether
+ * their chunk stayed in memory or went to the temporary file (and whether
+ * the spilled chunks were full, partial or the last one), and a spill that
+ * cannot be written says why instead of losing strings.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tg_test_util.h"
+#include "util/arena.h"
+
+#define CHUNK 4096u
+
+/* The i-th test string: its length varies from 0 to 999 bytes, so chunks
+ * end at every kind of boundary, and its bytes name it. */
+static size_t make(unsigned i, char *buf)
+{
+    size_t n = (i * 37u) % 1000u;
+    for (size_t k = 0; k < n; k++)
+        buf[k] = (char)('a' + (i + k) % 26);
+    if (n >= 8)
+        snprintf(buf, 8, "%07u", i);
+    return n;
+}
+
+/* Puts n strings, seals, and checks every one by its handle. */
+static void round_trip(arena *a, unsigned n)
+{
+    uint64_t *ref = malloc(n * sizeof *ref);
+    char buf[1000];
+    for (unsigned i = 0; i < n; i++) {
+        size_t len = make(i, buf);
+        ref[i] = arena_put(a, tg_str_make(buf, len));
+        cr_assert_neq(ref[i], UINT64_MAX, "put %u failed: %s", i, strerror(a->err));
+    }
+    cr_assert_eq(arena_seal(a), 0, "seal: %s", strerror(a->err));
+    for (unsigned i = 0; i < n; i++) {
+        size_t len = make(i, buf);
+        tg_str s = arena_get(a, ref[i]);
+        cr_assert_eq(s.n, len, "string %u: %zu bytes, expected %zu", i, s.n, len);
+        cr_assert(len == 0 || memcmp(s.p, buf, len) == 0, "string %u differs", i);
+    }
+    free(ref);
+}
+
+Test(arena, strings_stay_in_memory_without_a_budget)
+{
+    arena a;
+    arena_init(&a, CHUNK);
+    round_trip(&a, 2000);
+    cr_expect_eq(a.fd, -1, "a file was opened");
+    cr_expect_gt(a.nchunks, 100);
+    arena_free(&a);
+}
+
+Test(arena, every_chunk_spilled_reads_back_after_seal)
+{
+    char *dir = tt_tmpdir();
+    arena a;
+    arena_init(&a, CHUNK);
+    arena_spill_after(&a, 0, dir);
+    round_trip(&a, 2000);
+    cr_expect_geq(a.fd, 0, "nothing was spilled");
+    cr_expect_eq(a.map_len, a.nchunks * CHUNK);
+    arena_free(&a);
+    /* The file had no name: nothing is left in the folder. */
+    char *empty = tt_fmt("test -z \"$(ls -A '%s')\"", dir);
+    tt_run r = tt_sh(empty, NULL);
+    cr_expect_eq(r.status, 0, "the folder is not empty");
+    tt_run_free(&r);
+    free(empty);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+Test(arena, chunks_past_the_budget_are_spilled_the_first_kept)
+{
+    char *dir = tt_tmpdir();
+    arena a;
+    arena_init(&a, CHUNK);
+    arena_spill_after(&a, 3 * CHUNK + 100, dir); /* three whole chunks fit */
+    round_trip(&a, 2000);
+    cr_expect_eq(a.keep_chunks, 3);
+    cr_expect_gt(a.nchunks, 3);
+    cr_expect_eq(a.map_len, (a.nchunks - 3) * CHUNK);
+    /* The kept chunks are not in the mapping; the spilled ones are. */
+    for (size_t i = 0; i < a.nchunks; i++) {
+        bool in_map = a.chunks[i] >= a.map && a.chunks[i] < a.map + a.map_len;
+        cr_expect_eq(in_map, i >= 3, "chunk %zu", i);
+    }
+    arena_free(&a);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+Test(arena, a_budget_never_reached_spills_nothing)
+{
+    char *dir = tt_tmpdir();
+    arena a;
+    arena_init(&a, CHUNK);
+    arena_spill_after(&a, (uint64_t)1 << 30, dir);
+    round_trip(&a, 500);
+    cr_expect_eq(a.fd, -1);
+    cr_expect_null(a.map);
+    arena_free(&a);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+Test(arena, freed_unsealed_after_spilling)
+{
+    char *dir = tt_tmpdir();
+    arena a;
+    arena_init(&a, CHUNK);
+    arena_spill_after(&a, CHUNK, dir);
+    char buf[1000];
+    for (unsigned i = 0; i < 300; i++)
+        cr_assert_neq(arena_put(&a, tg_str_make(buf, make(i, buf))), UINT64_MAX);
+    arena_free(&a); /* ASan's leak check is the assertion */
+    cr_expect_eq(a.fd, -1);
+    tt_rmtree(dir);
+    free(dir);
+}
+
+Test(arena, a_folder_that_cannot_hold_the_file_fails_the_put)
+{
+    char *dir = tt_tmpdir();
+    char *missing = tt_fmt("%s/not-there", dir);
+    arena a;
+    arena_init(&a, CHUNK);
+    arena_spill_after(&a, CHUNK, missing);
+    char buf[1000];
+    uint64_t last = 0;
+    unsigned i = 0;
+    for (; i < 300 && last != UINT64_MAX; i++)
+        last = arena_put(&a, tg_str_make(buf, make(i, buf)));
+    cr_expect_eq(last, UINT64_MAX, "every put succeeded");
+    cr_expect_eq(a.err, ENOENT, "err %d (%s)", a.err, strerror(a.err));
+    /* The kept chunk filled first, so the failure came with the next. */
+    cr_expect_gt(i, 5);
+    arena_free(&a);
+    free(missing);
+    tt_rmtree(dir);
+    free(dir);
+}
