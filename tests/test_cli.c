@@ -72,7 +72,7 @@ Test(cli, help_documents_every_command_and_option)
     cr_assert_eq(r.status, 0);
     const char *must[] = {"stats", "timelines", "find", "--threads", "--json", "--format",
                           "--output", "--ids-from", "--color", "--max-line-bytes",
-                          "--no-progress", "--version", "exit status"};
+                          "--line-memory", "--no-progress", "--version", "exit status"};
     for (size_t i = 0; i < sizeof must / sizeof *must; i++)
         cr_expect_not_null(strstr(r.out, must[i]), "--help lacks %s", must[i]);
     tt_run_free(&r);
@@ -98,6 +98,14 @@ Test(cli, usage_errors_exit_2_with_a_message)
     r = sh("'@B' find /tmp", "");
     cr_expect_eq(r.status, 2);
     cr_expect_not_null(strstr(r.err, "trace id"), "%s", r.err);
+    tt_run_free(&r);
+    r = sh("'@B' timelines --line-memory 0 /tmp", "");
+    cr_expect_eq(r.status, 2);
+    cr_expect_not_null(strstr(r.err, "--line-memory wants a size"), "%s", r.err);
+    tt_run_free(&r);
+    r = sh("'@B' stats --line-memory 1G /tmp", "");
+    cr_expect_eq(r.status, 2);
+    cr_expect_not_null(strstr(r.err, "stats keeps no line"), "%s", r.err);
     tt_run_free(&r);
 }
 
