@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "group/build.h"
 #include "group/intern.h"
 #include "group/merge.h"
 #include "group/table.h"
@@ -104,6 +105,51 @@ Test(group, result_does_not_depend_on_the_split)
         }
         grp_free(&t);
         free(shuffled);
+    }
+    grp_free(&ref);
+    free(all);
+}
+
+/* A build on threads, one per partition of the Roots, gives the table of
+ * one thread byte for byte: the traces (sorted) and each one's events.
+ * Enough events to take the parallel path, split over three vectors, with
+ * ties in start times so that the Root decides the order. */
+Test(group, threaded_build_matches_one_thread)
+{
+    enum { N = 200000 };
+    grp_event *all = malloc(N * sizeof *all);
+    for (size_t i = 0; i < N; i++) {
+        uint64_t x = (i * 0x9e3779b97f4a7c15ull) >> 20;
+        int64_t start = (int64_t)(x % 50000);
+        all[i] = ev(x % 90001, start, start + (int64_t)(i % 300), (uint32_t)(i % 4), i,
+                    (uint16_t)(i % 11 == 0 ? 502 : 200), (uint16_t)(i % 5));
+    }
+    grp_event *vecs[] = {all, all + 70000, all + 150000};
+    size_t lens[] = {70000, 80000, N - 150000};
+    grp_table ref;
+    cr_assert_eq(grp_build(&ref, vecs, lens, 3, true), 0);
+    grp_sort_traces(&ref);
+    cr_assert_gt(ref.ntraces, 80000);
+    for (unsigned threads = 1; threads <= 5; threads++) {
+        grp_table t;
+        cr_assert_eq(grp_build_sorted(&t, vecs, lens, 3, threads), 0);
+        cr_assert(t.sorted);
+        cr_assert_eq(t.ntraces, ref.ntraces, "%u threads", threads);
+        cr_assert_eq(t.nevents, (size_t)N);
+        for (size_t i = 0; i < t.ntraces; i++) {
+            const grp_trace *a = &t.traces[i], *b = &ref.traces[i];
+            cr_assert(xray_root_eq(a->root, b->root), "%u threads: trace %zu", threads, i);
+            cr_assert(a->count == b->count && a->start_us == b->start_us &&
+                          a->end_us == b->end_us && a->worst_status == b->worst_status &&
+                          a->nlb == b->nlb && memcmp(a->lbs, b->lbs, sizeof a->lbs) == 0,
+                      "%u threads: trace %zu differs", threads, i);
+            const grp_event *ea = grp_trace_events(&t, a), *eb = grp_trace_events(&ref, b);
+            for (uint32_t k = 0; k < a->count; k++)
+                cr_assert(ea[k].input == eb[k].input && ea[k].offset == eb[k].offset &&
+                              xray_root_eq(ea[k].root, a->root),
+                          "%u threads: event %u of trace %zu", threads, k, i);
+        }
+        grp_free(&t);
     }
     grp_free(&ref);
     free(all);

@@ -865,8 +865,8 @@ Test(output, stats_picks_are_the_same_on_two_threads)
             t->end_us = INT64_MIN;
         }
     }
-    grp_table parts[3] = {{all, 1000, NULL, 0}, {all + 1000, 100000, NULL, 0},
-                          {all + 101000, N - 101000, NULL, 0}};
+    grp_table parts[3] = {{all, 1000, NULL, 0, false}, {all + 1000, 100000, NULL, 0, false},
+                          {all + 101000, N - 101000, NULL, 0, false}};
     eng_counts c;
     memset(&c, 0, sizeof c);
     intern lbs;

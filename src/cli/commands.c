@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
-#include "group/table.h"
+#include "group/build.h"
 #include "input/walk.h"
 #include "output/stats.h"
 #include "output/timeline.h"
@@ -257,7 +257,7 @@ int cmd_run(const cli_opts *o)
     if (o->cmd == CMD_STATS) {
         for (size_t i = 0; i < res.nparts; i++)
             ntraces += res.parts[i].ntraces;
-    } else if (grp_build(&table, res.vecs, res.lens, res.nvec, true) != 0) {
+    } else if (grp_build_sorted(&table, res.vecs, res.lens, res.nvec, s.threads) != 0) {
         tg_errorf(&rep, "out of memory while grouping %zu events", (size_t)res.c.events);
         goto done;
     }
@@ -278,7 +278,6 @@ int cmd_run(const cli_opts *o)
         else
             stats_print_text(&w, &v, color);
     } else {
-        grp_sort_traces(&table);
         /* Into a file, every thread formats: each writes its own chunks
          * in its turn. Into a pipe or a terminal, one thread fewer formats
          * than read: the report is written by the writer's helper thread,

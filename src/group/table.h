@@ -1,20 +1,16 @@
 /*
- * table: groups events by their 128-bit Root into traces.
- *
- * grp_build() takes the event vectors the workers filled, in any number and
- * any split, and produces one grp_trace per distinct Root with its span,
- * event count, worst status and the load balancers it crossed. With
- * keep_events it also lays the events out trace by trace (each trace's
- * events contiguous and sorted by start, ties in input order), which is what
- * timelines and find print. The result does not depend on how the events
- * were split between vectors.
+ * table: groups events by their 128-bit Root into traces: the aggregate
+ * (grp_agg) that holds one grp_trace per distinct Root with its span, event
+ * count, worst status and the load balancers it crossed, and the table
+ * (grp_table) made of it. build.h makes a table of the workers' events.
  *
  * Grouping is a hash join on the Root: a trace only ever needs the events
  * with its own Root, so the event stream can be partitioned by
  * grp_root_hash() and each partition grouped on its own (on disk, or on
  * another machine) with the same result. That is how tracegrep will go past
  * memory. Today it is how stats merges its workers' tables, one thread per
- * partition (merge.h); timelines and find group all events in one.
+ * partition (merge.h), and how timelines and find group their events
+ * (build.h).
  *
  * The table owns its arrays; the input vectors are left untouched.
  */
@@ -131,6 +127,7 @@ typedef struct grp_table {
     size_t ntraces;
     grp_event *events; /* grouped by trace; NULL unless keep_events */
     size_t nevents;
+    bool sorted;       /* traces in grp_sort_traces() order (build.h) */
 } grp_table;
 
 /* False for a trace whose events are all untimed: its start and end are then
@@ -164,16 +161,9 @@ static inline unsigned grp_part(uint64_t h, unsigned nparts)
     return (unsigned)((x * nparts) >> 32);
 }
 
-/* Returns 0, or -1 when memory is short (t is then empty). */
-int grp_build(grp_table *t, grp_event *const *vecs, const size_t *lens, size_t nvec,
-              bool keep_events);
-
 /* Takes over the aggregate's traces as a table without events; a is left
  * empty. */
 void grp_table_from_agg(grp_table *t, grp_agg *a);
-
-/* Orders traces by start, ties by Root: the order timelines print. */
-void grp_sort_traces(grp_table *t);
 
 void grp_free(grp_table *t);
 

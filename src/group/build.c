@@ -1,0 +1,359 @@
+#include "group/build.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_event(const void *a, const void *b)
+{
+    return grp_event_cmp(a, b);
+}
+
+/* Traces are mostly 1 to 5 events: insertion sort beats qsort's overhead. */
+static void sort_events(grp_event *e, size_t n)
+{
+    if (n > 24) {
+        qsort(e, n, sizeof *e, cmp_event);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        grp_event x = e[i];
+        size_t j = i;
+        for (; j > 0 && grp_event_cmp(&x, &e[j - 1]) < 0; j--)
+            e[j] = e[j - 1];
+        e[j] = x;
+    }
+}
+
+static int cmp_trace(const void *va, const void *vb)
+{
+    const grp_trace *a = va, *b = vb;
+    if (a->start_us != b->start_us)
+        return a->start_us < b->start_us ? -1 : 1;
+    if (a->root.hi != b->root.hi)
+        return a->root.hi < b->root.hi ? -1 : 1;
+    if (a->root.lo != b->root.lo)
+        return a->root.lo < b->root.lo ? -1 : 1;
+    return 0;
+}
+
+void grp_sort_traces(grp_table *t)
+{
+    if (t->ntraces > 1 && !t->sorted)
+        qsort(t->traces, t->ntraces, sizeof *t->traces, cmp_trace);
+    t->sorted = true;
+}
+
+/*
+ * One partition's share of a build: the events whose Root falls in
+ * partition `p` (every event when part is NULL), taken in vector order.
+ */
+typedef struct share {
+    grp_event *const *vecs;
+    const size_t *lens;
+    size_t nvec;
+    const uint8_t *part; /* each event's partition, in vector order; NULL: one */
+    unsigned p;
+} share;
+
+/* Calls fn(ctx, run, n) on the runs of consecutive events of the share, in
+ * vector order; stops at the first nonzero return and returns it. Events
+ * of other partitions are copied into runs of up to GRP_BATCH first. */
+static int each_run(const share *s, int (*fn)(void *, const grp_event *, size_t), void *ctx)
+{
+    grp_event batch[GRP_BATCH];
+    size_t m = 0, g = 0;
+    for (size_t v = 0; v < s->nvec; v++) {
+        if (!s->part) {
+            for (size_t i = 0; i < s->lens[v]; i += GRP_BATCH) {
+                size_t n = s->lens[v] - i < GRP_BATCH ? s->lens[v] - i : GRP_BATCH;
+                int rc = fn(ctx, &s->vecs[v][i], n);
+                if (rc)
+                    return rc;
+            }
+            continue;
+        }
+        for (size_t i = 0; i < s->lens[v]; i++, g++) {
+            if (s->part[g] != s->p)
+                continue;
+            batch[m++] = s->vecs[v][i];
+            if (m == GRP_BATCH) {
+                int rc = fn(ctx, batch, m);
+                if (rc)
+                    return rc;
+                m = 0;
+            }
+        }
+    }
+    return m ? fn(ctx, batch, m) : 0;
+}
+
+/* Adding a share's events to an aggregate, noting each one's trace. */
+typedef struct adder {
+    grp_agg *a;
+    uint32_t *owner; /* owner[k]: the trace of the share's k-th event */
+    size_t k;
+} adder;
+
+static int add_run(void *ctx, const grp_event *e, size_t n)
+{
+    adder *ad = ctx;
+    if (grp_agg_add_batch(ad->a, e, n, ad->owner ? ad->owner + ad->k : NULL) != 0)
+        return -1;
+    ad->k += n;
+    return 0;
+}
+
+/* Placing a share's events trace by trace. */
+typedef struct placer {
+    grp_event *events;
+    const uint32_t *owner;
+    uint64_t *fill; /* fill[i]: where trace i's next event goes */
+    size_t k;
+} placer;
+
+static int place_run(void *ctx, const grp_event *e, size_t n)
+{
+    placer *pl = ctx;
+    for (size_t i = 0; i < n; i++)
+        pl->events[pl->fill[pl->owner[pl->k++]]++] = e[i];
+    return 0;
+}
+
+/*
+ * Groups a share of n events into t; with events, lays them out trace by
+ * trace at events[at..at + n), the traces' `first` counting from events[0].
+ * Placing events in vector order and then sorting each trace makes the
+ * layout independent of the split: the sort key is total. Returns 0, or -1
+ * when memory is short (t is then empty).
+ */
+static int build_share(grp_table *t, const share *s, size_t n, grp_event *events, size_t at)
+{
+    memset(t, 0, sizeof *t);
+    grp_agg a;
+    grp_agg_init(&a);
+    /* Half the events: one rehash at most, when every event is a trace of
+     * its own; none when traces have two events or more, as most do. */
+    (void)grp_agg_reserve(&a, n / 2);
+    adder ad = {&a, events ? malloc((n ? n : 1) * sizeof *ad.owner) : NULL, 0};
+    if ((events && !ad.owner) || each_run(s, add_run, &ad) != 0) {
+        grp_agg_free(&a);
+        free(ad.owner);
+        return -1;
+    }
+    grp_table_from_agg(t, &a);
+    if (!events)
+        return 0;
+    placer pl = {events, ad.owner, malloc((t->ntraces ? t->ntraces : 1) * sizeof *pl.fill), 0};
+    if (!pl.fill) {
+        free(ad.owner);
+        grp_free(t);
+        return -1;
+    }
+    for (size_t i = 0; i < t->ntraces; i++) {
+        t->traces[i].first = pl.fill[i] = at;
+        at += t->traces[i].count;
+    }
+    (void)each_run(s, place_run, &pl);
+    free(pl.fill);
+    free(ad.owner);
+    for (size_t i = 0; i < t->ntraces; i++)
+        sort_events(events + t->traces[i].first, t->traces[i].count);
+    return 0;
+}
+
+int grp_build(grp_table *t, grp_event *const *vecs, const size_t *lens, size_t nvec,
+              bool keep_events)
+{
+    memset(t, 0, sizeof *t);
+    size_t total = 0;
+    for (size_t v = 0; v < nvec; v++)
+        total += lens[v];
+    if (total == 0)
+        return 0;
+    grp_event *events = keep_events ? malloc(total * sizeof *events) : NULL;
+    if (keep_events && !events)
+        return -1;
+    share s = {vecs, lens, nvec, NULL, 0};
+    if (build_share(t, &s, total, events, 0) != 0) {
+        free(events);
+        return -1;
+    }
+    t->events = events;
+    t->nevents = keep_events ? total : 0;
+    return 0;
+}
+
+/* Builds of fewer events stay on one thread: starting threads and merging
+ * would cost more than they save. */
+#define BUILD_MIN_PARALLEL 65536
+
+typedef struct builder {
+    grp_event *const *vecs;
+    const size_t *lens;
+    size_t nvec;
+    const uint8_t *part; /* each event's partition, in vector order */
+    const size_t *off;   /* [parts + 1]: each partition's stretch of events */
+    grp_event *events;
+    grp_table *pt;       /* [parts]: each partition's traces, sorted */
+    unsigned parts;
+    atomic_uint next;    /* the next partition to take */
+    atomic_bool failed;
+} builder;
+
+/* Takes partitions until none is left: a thread that could not be started
+ * leaves its share to the others. */
+static void work(builder *b)
+{
+    for (;;) {
+        unsigned p = atomic_fetch_add(&b->next, 1);
+        if (p >= b->parts || atomic_load(&b->failed))
+            return;
+        share s = {b->vecs, b->lens, b->nvec, b->part, p};
+        if (build_share(&b->pt[p], &s, b->off[p + 1] - b->off[p], b->events, b->off[p]) != 0) {
+            atomic_store(&b->failed, true);
+            return;
+        }
+        grp_sort_traces(&b->pt[p]);
+    }
+}
+
+static void *helper_main(void *arg)
+{
+    work(arg);
+    return NULL;
+}
+
+/* Whether partition a's next trace comes before partition b's. */
+static bool before(const grp_table *pt, const size_t *at, unsigned a, unsigned b)
+{
+    return cmp_trace(&pt[a].traces[at[a]], &pt[b].traces[at[b]]) < 0;
+}
+
+static void sift_down(unsigned *h, unsigned n, unsigned i, const grp_table *pt, const size_t *at)
+{
+    for (;;) {
+        unsigned l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && before(pt, at, h[l], h[m]))
+            m = l;
+        if (r < n && before(pt, at, h[r], h[m]))
+            m = r;
+        if (m == i)
+            return;
+        unsigned x = h[i];
+        h[i] = h[m];
+        h[m] = x;
+        i = m;
+    }
+}
+
+/* The partitions' sorted traces merged into one array of n, through a heap
+ * of the partitions by their next trace; NULL when memory is short. No two
+ * partitions hold the same Root, so the order is total. */
+static grp_trace *merge_sorted(const grp_table *pt, unsigned parts, size_t n)
+{
+    grp_trace *out = malloc((n ? n : 1) * sizeof *out);
+    size_t *at = calloc(parts, sizeof *at);
+    unsigned *h = malloc(parts * sizeof *h);
+    if (!out || !at || !h) {
+        free(out);
+        out = NULL;
+    } else {
+        unsigned nh = 0;
+        for (unsigned p = 0; p < parts; p++)
+            if (pt[p].ntraces)
+                h[nh++] = p;
+        for (unsigned i = nh / 2; i-- > 0;)
+            sift_down(h, nh, i, pt, at);
+        for (size_t k = 0; nh; k++) {
+            unsigned p = h[0];
+            out[k] = pt[p].traces[at[p]++];
+            if (at[p] == pt[p].ntraces)
+                h[0] = h[--nh];
+            sift_down(h, nh, 0, pt, at);
+        }
+    }
+    free(at);
+    free(h);
+    return out;
+}
+
+/* Frees what a parallel build allocated but the table does not own. */
+static void builder_free(builder *b)
+{
+    for (unsigned p = 0; b->pt && p < b->parts; p++)
+        grp_free(&b->pt[p]);
+    free(b->pt);
+    free((void *)b->part);
+    free((void *)b->off);
+}
+
+int grp_build_sorted(grp_table *t, grp_event *const *vecs, const size_t *lens, size_t nvec,
+                     unsigned threads)
+{
+    size_t total = 0;
+    for (size_t v = 0; v < nvec; v++)
+        total += lens[v];
+    if (threads < 2 || total < BUILD_MIN_PARALLEL) {
+        if (grp_build(t, vecs, lens, nvec, true) != 0)
+            return -1;
+        grp_sort_traces(t);
+        return 0;
+    }
+    memset(t, 0, sizeof *t);
+    /* A partition is noted in a byte per event. */
+    unsigned parts = threads > 255 ? 255 : threads;
+    uint8_t *part = malloc(total);
+    size_t *off = calloc(parts + 1, sizeof *off);
+    builder b = {.vecs = vecs,
+                 .lens = lens,
+                 .nvec = nvec,
+                 .part = part,
+                 .off = off,
+                 .events = malloc(total * sizeof *b.events),
+                 .pt = calloc(parts, sizeof *b.pt),
+                 .parts = parts};
+    atomic_init(&b.next, 0);
+    atomic_init(&b.failed, false);
+    pthread_t *th = malloc((parts - 1) * sizeof *th);
+    if (!part || !off || !b.events || !b.pt || !th) {
+        free(b.events);
+        free(th);
+        builder_free(&b);
+        return -1;
+    }
+    /* Each event's partition, and each partition's stretch of the events
+     * array: partition p's events go to events[off[p] .. off[p + 1]). */
+    for (size_t v = 0, g = 0; v < nvec; v++)
+        for (size_t i = 0; i < lens[v]; i++, g++) {
+            part[g] = (uint8_t)grp_part(grp_root_hash(vecs[v][i].root), parts);
+            off[part[g] + 1]++;
+        }
+    for (unsigned p = 0; p < parts; p++)
+        off[p + 1] += off[p];
+    unsigned started = 0;
+    for (; started < parts - 1; started++)
+        if (pthread_create(&th[started], NULL, helper_main, &b) != 0)
+            break;
+    work(&b);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    free(th);
+    size_t ntraces = 0;
+    for (unsigned p = 0; p < parts; p++)
+        ntraces += b.pt[p].ntraces;
+    grp_trace *traces = atomic_load(&b.failed) ? NULL : merge_sorted(b.pt, parts, ntraces);
+    builder_free(&b);
+    if (!traces) {
+        free(b.events);
+        return -1;
+    }
+    t->traces = traces;
+    t->ntraces = ntraces;
+    t->events = b.events;
+    t->nevents = total;
+    t->sorted = true;
+    return 0;
+}
