@@ -385,6 +385,54 @@ Test(e2e, lines_past_line_memory_are_spilled_and_print_the_same, .timeout = 300)
     free(dir);
 }
 
+/* The default --line-memory is a quarter of what the process may use: in a
+ * control group limited to 96 MB (a container, say), 24 MB, so that 40 MB
+ * of lines from a .gz spill (and fail here, $TMPDIR being missing), while
+ * the same run outside it keeps them in memory. Needs a cgroup v1 memory
+ * hierarchy this test may write to; skipped otherwise. */
+Test(e2e, default_line_memory_follows_the_cgroup_limit, .timeout = 300)
+{
+    char *dir = tt_tmpdir();
+    char *cmd = tt_fmt("cd '%s' && '%s' --seed 29 --bytes 40M --single big.log && gzip -1 big.log",
+                       dir, TG_GEN);
+    tt_run g = tt_sh(cmd, NULL);
+    cr_assert_eq(g.status, 0, "%s", g.err);
+    char *in_cg = tt_fmt(
+        "p=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup);"
+        " base=/sys/fs/cgroup/memory${p%%/}; [ -n \"$p\" ] && [ -w \"$base\" ] || exit 77;"
+        " cg=$base/tracegrep-test-$$; mkdir \"$cg\" 2>/dev/null || exit 77;"
+        " if echo 96M >\"$cg/memory.limit_in_bytes\"; then"
+        "   TMPDIR='%s/nowhere' sh -c 'echo $$ >\"$1/cgroup.procs\" &&"
+        "     exec \"$2\" timelines -j1 \"$3\" >/dev/null' sh \"$cg\" '%s' '%s/big.log.gz';"
+        "   rc=$?;"
+        " else rc=77; fi; rmdir \"$cg\"; exit $rc",
+        dir, TG_BINARY, dir);
+    tt_run r = tt_sh(in_cg, NULL);
+    if (r.status == 77) {
+        tt_run_free(&r);
+        tt_run_free(&g);
+        free(in_cg);
+        free(cmd);
+        tt_rmtree(dir);
+        free(dir);
+        cr_skip_test("no writable cgroup v1 memory hierarchy here");
+    }
+    cr_expect_eq(r.status, 2, "inside the limit: exit %d: %s", r.status, r.err);
+    cr_expect(strstr(r.err, "temporary file in"), "stderr: %s", r.err);
+    char *out_cg = tt_fmt("TMPDIR='%s/nowhere' '%s' timelines -j1 '%s/big.log.gz' >/dev/null", dir,
+                          TG_BINARY, dir);
+    tt_run o = tt_sh(out_cg, NULL);
+    cr_expect_eq(o.status, 0, "outside the limit: exit %d: %s", o.status, o.err);
+    tt_run_free(&o);
+    tt_run_free(&r);
+    tt_run_free(&g);
+    free(out_cg);
+    free(in_cg);
+    free(cmd);
+    tt_rmtree(dir);
+    free(dir);
+}
+
 /* The README's quick start finds one sample trace by id: that id must stay
  * in samples/ (the generator is deterministic, but samples can be remade). */
 Test(e2e, readme_quick_start_trace_is_in_the_samples)

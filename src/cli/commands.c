@@ -14,6 +14,7 @@
 #include "output/timeline.h"
 #include "output/writer.h"
 #include "util/report.h"
+#include "util/sysmem.h"
 
 enum { EXIT_FOUND = 0, EXIT_NONE = 1, EXIT_ERROR = 2 };
 
@@ -136,16 +137,15 @@ static unsigned default_threads(void)
 }
 
 /* How many bytes of kept lines stay in memory by default: a quarter of the
- * physical memory, leaving room for the events (about 50 bytes each against
- * a line's 700), the output's buffers and everything else on the machine.
- * Lines of plain files are never copied (they stay in the file's mapping):
- * this bounds those of compressed inputs and stdin. */
+ * memory the process can count on (the physical memory, or its container's
+ * limit), leaving room for the events (about 50 bytes each against a line's
+ * 700), the output's buffers and everything else on the machine. Lines of
+ * plain files are never copied (they stay in the file's mapping): this
+ * bounds those of compressed inputs and stdin. */
 static uint64_t default_line_memory(void)
 {
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    if (pages <= 0 || page <= 0)
-        return (uint64_t)1 << 30;
-    return (uint64_t)pages * (uint64_t)page / 4;
+    uint64_t m = tg_usable_memory();
+    return m ? m / 4 : (uint64_t)1 << 30;
 }
 
 /* Where lines past --line-memory go: $TMPDIR, as sort(1) does, or /tmp. */

@@ -49,7 +49,7 @@ static const opt_def OPTS[] = {
     {OPT_LINE_MEMORY, 0, "line-memory", "SIZE",
      "timelines, find: the lines of compressed inputs and stdin kept in memory; the "
      "rest go to a temporary file in $TMPDIR or /tmp (default: a quarter of the "
-     "physical memory)"},
+     "memory, or of the container's limit)"},
     {OPT_NO_PROGRESS, 0, "no-progress", NULL, "no progress line on stderr"},
     {OPT_QUIET, 'q', "quiet", NULL, "no warnings about skipped inputs (errors still show)"},
     {OPT_HELP, 'h', "help", NULL, "show this help and exit"},
