@@ -147,6 +147,14 @@ Test(arena, a_folder_that_cannot_hold_the_file_fails_the_put)
     cr_expect_eq(a.err, ENOENT, "err %d (%s)", a.err, strerror(a.err));
     /* The kept chunk filled first, so the failure came with the next. */
     cr_expect_gt(i, 5);
+    /* A failed open leaves the arena as it was: the strings kept still
+     * read back, and a later put fails the same way. */
+    cr_expect_eq(a.fd, -1);
+    tg_str second = arena_get(&a, 4); /* after string 0: 4 bytes, empty */
+    size_t n1 = make(1, buf);
+    cr_expect(second.n == n1 && memcmp(second.p, buf, n1) == 0, "string 1 was lost");
+    cr_expect_eq(arena_put(&a, tg_str_make(buf, make(i, buf))), UINT64_MAX);
+    cr_expect_eq(a.err, ENOENT);
     arena_free(&a);
     free(missing);
     tt_rmtree(dir);

@@ -96,12 +96,18 @@ static int new_chunk(arena *a)
         if (!(a->chunks[i] = malloc(a->chunk_size)))
             return -1;
     } else if (!a->stage) {
-        if (!(a->stage = malloc(a->chunk_size)))
-            return -1;
-        if ((a->fd = spill_file(a->spill_dir)) < 0) {
+        /* The first spilled chunk: the file is opened now, and a failure
+         * leaves the arena as it was. */
+        int fd = spill_file(a->spill_dir);
+        if (fd < 0) {
             a->err = errno;
             return -1;
         }
+        if (!(a->stage = malloc(a->chunk_size))) {
+            close(fd);
+            return -1;
+        }
+        a->fd = fd;
         a->chunks[i] = a->stage;
     } else {
         if (write_stage(a, i - 1, a->used) != 0)
