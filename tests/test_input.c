@@ -1372,6 +1372,49 @@ Test(input_readahead, stop_while_decoder_waits_on_a_pipe, .init = setup, .fini =
     }
 }
 
+/* A collect_fn that also notes the most threads seen while blocks come. */
+typedef struct counted {
+    collect c;
+    size_t most;
+} counted;
+
+static int counted_fn(void *ctx, const char *p, size_t n, uint64_t off)
+{
+    counted *k = ctx;
+    size_t t = thread_count();
+    if (t > k->most)
+        k->most = t;
+    return collect_fn(&k->c, p, n, off);
+}
+
+/* With read-ahead on, a reader told not to use it for the next streams
+ * decodes them on the caller's thread (no helper is started), and reads
+ * the same; told again, it starts the helper. */
+TEST(input_readahead, skipped_when_asked_and_reads_the_same)
+{
+    size_t n;
+    char *t = make_text(2u << 20, 37, &n);
+    char *gz = keep(tt_fmt("%s.gz", with_archives("s", t, n)));
+    in_reader *r = reader_mode(4096, true);
+    size_t base = thread_count();
+    for (int use = 0; use < 2; use++) {
+        in_reader_use_readahead(r, use);
+        int fd = open(gz, O_RDONLY);
+        cr_assert_geq(fd, 0);
+        counted k = {.c = {.orig = t, .orig_n = n}};
+        in_result res;
+        cr_assert_eq(in_reader_stream(r, fd, NULL, 0, IN_GZIP, counted_fn, &k, &res), IN_OK);
+        close(fd);
+        cr_expect_eq(k.c.n, n, "use %d: %zu bytes of %zu", use, k.c.n, n);
+        cr_expect_eq(k.c.bad_off, 0);
+        if (use)
+            cr_expect_eq(k.most, base + 1, "the helper was not started");
+        else
+            cr_expect_eq(k.most, base, "a helper was started: %zu threads, %zu before", k.most,
+                         base);
+    }
+}
+
 /* One reader for many inputs, its mode switched between them. */
 TEST(input_readahead, reuse_and_toggle)
 {

@@ -414,6 +414,10 @@ static void *worker_main(void *arg)
             if (e->next_input < e->in->n) {
                 input = e->next_input++;
                 e->reading++;
+                /* Only the last round of inputs, one per worker, would
+                 * leave cores idle: only they are decoded ahead on a
+                 * thread of their own. */
+                in_reader_use_readahead(w->reader, e->in->n - e->next_input < e->s->threads);
                 break;
             }
             if (e->reading == 0)

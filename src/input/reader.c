@@ -100,6 +100,7 @@ struct in_reader {
     unsigned char *bufs[IN_RA_BUFS];
     unsigned cur;
     in_ra *ra;
+    bool ra_skip;       /* in_reader_use_readahead(r, false): decode inline */
     atomic_uint_fast64_t *progress; /* see in_reader_count_into() */
     /* per call of in_reader_stream */
     bool async;         /* the helper thread decodes this input */
@@ -170,6 +171,11 @@ void in_reader_free(in_reader *r)
     free(r->inbuf);
     free(r->bufs[0]);
     free(r);
+}
+
+void in_reader_use_readahead(in_reader *r, bool use)
+{
+    r->ra_skip = !use;
 }
 
 void in_reader_count_into(in_reader *r, atomic_uint_fast64_t *bytes)
@@ -714,7 +720,7 @@ static int in_ra_finish(in_reader *r, in_result *res)
 static int in_run(in_reader *r, in_src *src, in_kind kind, in_result *res)
 {
     int rc;
-    if (r->ra && in_ra_start(r, src, kind)) {
+    if (r->ra && !r->ra_skip && in_ra_start(r, src, kind)) {
         rc = in_ra_finish(r, res);
     } else {
         rc = in_decode(r, src, kind);

@@ -84,6 +84,16 @@ void in_reader_count_into(in_reader *r, atomic_uint_fast64_t *bytes);
 bool in_reader_set_readahead(in_reader *r, bool on);
 
 /*
+ * With read-ahead on, whether the next streams start the helper thread (they
+ * do until told otherwise). Without it a stream is decoded on the caller's
+ * thread, exactly as by a reader without read-ahead. A worker whose cores
+ * other workers keep busy gains nothing from the helper: decoding where the
+ * lines are read keeps them in that core's cache, and no thread is started
+ * and joined for each input.
+ */
+void in_reader_use_readahead(in_reader *r, bool use);
+
+/*
  * Reads the stream on fd to its end. head[0..headlen) are bytes already
  * taken from fd to sniff it (stdin cannot seek back); they come first. Lines
  * read before an error are delivered before IN_FAILED is returned, with
