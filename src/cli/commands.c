@@ -245,7 +245,10 @@ int cmd_run(const cli_opts *o)
         .threads = o->threads ? o->threads : default_threads(),
         .max_line = o->max_line,
         .keep_lines = o->cmd != CMD_STATS,
-        .line_memory = o->line_memory ? o->line_memory : default_line_memory(),
+        /* stats keeps no line: it has no budget and no folder to read. */
+        .line_memory = o->cmd == CMD_STATS ? 0
+                       : o->line_memory    ? o->line_memory
+                                           : default_line_memory(),
         .spill_dir = o->cmd != CMD_STATS ? spill_dir() : NULL,
         .ids = ids,
         .nids = nids,
