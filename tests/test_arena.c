@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,13 +50,17 @@ static void round_trip(arena *a, unsigned n)
     free(ref);
 }
 
-/* An arena of CHUNK-byte chunks spilling past budget into a fresh folder,
+/* The budget of the arena spilling() makes, one test at a time. */
+static atomic_uint_fast64_t budget;
+
+/* An arena of CHUNK-byte chunks spilling past `bytes` into a fresh folder,
  * which it returns (for done()). */
-static char *spilling(arena *a, uint64_t budget)
+static char *spilling(arena *a, uint64_t bytes)
 {
     char *dir = tt_tmpdir();
+    atomic_init(&budget, bytes);
     arena_init(a, CHUNK);
-    arena_spill_after(a, budget, dir);
+    arena_spill_past(a, &budget, dir);
     return dir;
 }
 
@@ -137,7 +142,8 @@ Test(arena, a_folder_that_cannot_hold_the_file_fails_the_put)
     char *missing = tt_fmt("%s/not-there", dir);
     arena a;
     arena_init(&a, CHUNK);
-    arena_spill_after(&a, CHUNK, missing);
+    atomic_init(&budget, CHUNK);
+    arena_spill_past(&a, &budget, missing);
     char buf[1000];
     uint64_t last = 0;
     unsigned i = 0;
@@ -159,4 +165,22 @@ Test(arena, a_folder_that_cannot_hold_the_file_fails_the_put)
     free(missing);
     tt_rmtree(dir);
     free(dir);
+}
+
+/* Arenas sharing a budget: what one keeps, the other cannot. The first
+ * takes the three chunks the budget pays for, and the second spills from
+ * its first chunk; both read back whole. */
+Test(arena, a_shared_budget_is_spent_once)
+{
+    arena a, b;
+    char *dir = spilling(&a, 3 * CHUNK);
+    arena_init(&b, CHUNK);
+    arena_spill_past(&b, &budget, dir);
+    round_trip(&a, 1000);
+    round_trip(&b, 1000);
+    cr_expect(a.spilling && a.keep_chunks == 3, "a kept %zu chunks", a.keep_chunks);
+    cr_expect(b.spilling && b.keep_chunks == 0, "b kept %zu chunks", b.keep_chunks);
+    cr_expect_lt(atomic_load(&budget), (uint_fast64_t)CHUNK);
+    arena_free(&b);
+    done(&a, dir);
 }

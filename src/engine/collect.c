@@ -33,8 +33,6 @@ int collect_init(collector *c, const eng_settings *s, const scan_db *db, unsigne
         return -1;
     size_t chunk = s->max_line * 2 + 64 > COLLECT_CHUNK ? s->max_line * 2 + 64 : COLLECT_CHUNK;
     arena_init(&c->lines, chunk);
-    if (s->spill_dir)
-        arena_spill_after(&c->lines, s->line_memory / (s->threads ? s->threads : 1), s->spill_dir);
     intern_init(&c->lbs);
     grp_agg_init(&c->agg);
     for (unsigned i = 0; i < COLLECT_RECENT; i++)

@@ -78,6 +78,7 @@ typedef struct engine {
     atomic_uint workers_left;
     size_t presize; /* stats: the traces each worker's table is sized for */
     atomic_bool conn_logs; /* keep the connection join's references (collect.h) */
+    atomic_uint_fast64_t line_budget; /* kept lines' bytes the workers may still hold */
 } engine;
 
 typedef struct worker {
@@ -481,6 +482,7 @@ static void engine_init(engine *e, const eng_settings *s, const walk_list *in, t
     atomic_init(&e->kept_maps, 0);
     atomic_init(&e->workers_left, 0);
     atomic_init(&e->conn_logs, conn_logs);
+    atomic_init(&e->line_budget, s->line_memory);
 }
 
 /* Frees what engine_init() and the workers made, but the database and the
@@ -835,6 +837,8 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
             break;
         }
         ws[i].col.conn_logs = &e.conn_logs;
+        if (s->spill_dir)
+            arena_spill_past(&ws[i].col.lines, &e.line_budget, s->spill_dir);
     }
     if (rc == 0 && (started = start_workers(&e, ws, n)) == 0)
         rc = -1;

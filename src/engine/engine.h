@@ -38,8 +38,8 @@ typedef struct eng_settings {
     unsigned threads;     /* workers, at least 1 */
     size_t max_line;      /* longer lines are counted as oversized, skipped */
     bool keep_lines;      /* keep each event's raw line (timelines, find) */
-    uint64_t line_memory; /* bytes of kept lines held in memory, all workers
-                             together; the rest go to a file in spill_dir */
+    uint64_t line_memory; /* bytes of kept lines held in memory, shared by
+                             the workers; the rest go to a file in spill_dir */
     const char *spill_dir;
     const xray_root *ids; /* find: the wanted traces, sorted by xray_root_cmp */
     size_t nids;

@@ -17,15 +17,15 @@ void arena_init(arena *a, size_t chunk_size)
     a->fd = -1;
 }
 
-void arena_spill_after(arena *a, uint64_t budget, const char *dir)
+void arena_spill_past(arena *a, atomic_uint_fast64_t *budget, const char *dir)
 {
     a->spill_dir = dir;
-    a->keep_chunks = (size_t)(budget / a->chunk_size);
+    a->budget = budget;
 }
 
 void arena_free(arena *a)
 {
-    size_t kept = a->nchunks < a->keep_chunks || !a->spill_dir ? a->nchunks : a->keep_chunks;
+    size_t kept = a->spilling ? a->keep_chunks : a->nchunks;
     for (size_t i = 0; i < kept; i++)
         free(a->chunks[i]);
     free(a->chunks);
@@ -38,10 +38,15 @@ void arena_free(arena *a)
     a->fd = -1;
 }
 
-/* True when chunk i goes to the file. */
-static bool spilled(const arena *a, size_t i)
+/* Takes a chunk's worth from the shared budget; false when it is short. */
+static bool take_budget(arena *a)
 {
-    return a->spill_dir && i >= a->keep_chunks;
+    uint_fast64_t left = atomic_load_explicit(a->budget, memory_order_relaxed);
+    while (left >= a->chunk_size)
+        if (atomic_compare_exchange_weak_explicit(a->budget, &left, left - a->chunk_size,
+                                                  memory_order_relaxed, memory_order_relaxed))
+            return true;
+    return false;
 }
 
 /* An unnamed file in dir: O_TMPFILE where the file system has it, else a
@@ -92,7 +97,11 @@ static int new_chunk(arena *a)
         a->cap_chunks = cap;
     }
     size_t i = a->nchunks;
-    if (!spilled(a, i)) {
+    if (a->spill_dir && !a->spilling && !take_budget(a)) {
+        a->spilling = true; /* for good: the kept chunks stay a prefix */
+        a->keep_chunks = i;
+    }
+    if (!a->spilling) {
         if (!(a->chunks[i] = malloc(a->chunk_size)))
             return -1;
     } else if (!a->stage) {

@@ -7,9 +7,10 @@
  * is the string's position in the arena's chunk space; the caller may tag
  * the top bits (see ARENA_REF_BITS) to tell several arenas apart.
  *
- * An arena may be given a memory budget (arena_spill_after()): the chunks
- * past it are written to a temporary file instead of being kept, one
- * staging chunk being filled at a time. The file has no name (it is gone
+ * An arena may be given a memory budget (arena_spill_past()), which several
+ * arenas may share: once it is spent, the arena's next chunks are written to
+ * a temporary file instead of being kept, one staging chunk being filled at
+ * a time. The file has no name (it is gone
  * when the arena is freed or the process ends) and its pages are the page
  * cache's, which the kernel writes back and drops under memory pressure,
  * so the lines of an archive larger than memory still fit. Until
@@ -18,6 +19,8 @@
 #ifndef TG_ARENA_H
 #define TG_ARENA_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,9 +36,11 @@ typedef struct arena {
     size_t chunk_size; /* fixed; every string fits in one chunk */
     size_t used;       /* bytes used in the last chunk */
     uint64_t bytes;    /* payload bytes stored, for memory accounting */
-    /* Spilling (arena_spill_after()). */
+    /* Spilling (arena_spill_past()). */
     const char *spill_dir; /* where the file goes; NULL: never spill */
-    size_t keep_chunks;    /* chunks kept in memory before the first spilled */
+    atomic_uint_fast64_t *budget; /* bytes still to be kept, shared */
+    bool spilling;         /* the budget ran out: chunks go to the file */
+    size_t keep_chunks;    /* once spilling, the chunks kept in memory */
     int fd;                /* the file, once a chunk is spilled; else -1 */
     char *stage;           /* the spilled chunk being filled */
     char *map;             /* the file, mapped by arena_seal() */
@@ -47,11 +52,12 @@ typedef struct arena {
 void arena_init(arena *a, size_t chunk_size);
 void arena_free(arena *a);
 
-/* Keeps at most `budget` bytes of chunks in memory (at least none: a budget
- * smaller than a chunk spills every chunk) and writes the ones past it to a
- * temporary file in dir, which must outlive the arena. Call before the
- * first arena_put(). */
-void arena_spill_after(arena *a, uint64_t budget, const char *dir);
+/* Keeps chunks in memory while *budget lasts, each taking chunk_size bytes
+ * from it (atomically: arenas of several threads may share it), and from
+ * the first chunk it cannot pay for on, writes them to a temporary file in
+ * dir. budget and dir must outlive the arena. Call before the first
+ * arena_put(). */
+void arena_spill_past(arena *a, atomic_uint_fast64_t *budget, const char *dir);
 
 /* Copies s in; returns its handle, or UINT64_MAX when memory is short or
  * a spilled chunk could not be written (a->err then holds the errno). */
