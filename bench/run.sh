@@ -227,7 +227,11 @@ get() { echo "${T[$1]:-}"; }
 # WORDS), or "skipped: no B" when B did not run (a missing peer).
 ratio_of() {
     if [ -z "$(get "$2")" ]; then echo "skipped: no $2"; return; fi
-    echo "$(ratio "$(get "$1")" "$(get "$2")")x${3:+ $3}"
+    local r
+    r=$(ratio "$(get "$1")" "$(get "$2")")
+    # A median that rounds to 0.00 s (a toy --size) gives no ratio.
+    if [ "$r" = n/a ]; then echo "n/a: $2 took under 0.01 s"; return; fi
+    echo "${r}x${3:+ $3}"
 }
 # vs A B [WORDS]: ratio_of, then the rounds' spread.
 vs() { echo "$(ratio_of "$@")$(spread "$1" "$2")"; }
