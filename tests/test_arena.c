@@ -4,6 +4,7 @@
  * the spilled chunks were full, partial or the last one), and a spill that
  * cannot be written says why instead of losing strings.
  */
+#define _GNU_SOURCE /* MAP_ANONYMOUS, mincore */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdatomic.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "tg_test_util.h"
 #include "util/arena.h"
@@ -183,4 +185,55 @@ Test(arena, a_shared_budget_is_spent_once)
     cr_expect_lt(atomic_load(&budget), (uint_fast64_t)CHUNK);
     arena_free(&b);
     done(&a, dir);
+}
+
+/* Whether MADV_POPULATE_WRITE works here (Linux 5.14 and later). */
+static bool can_populate(void)
+{
+#ifdef MADV_POPULATE_WRITE
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert(p != MAP_FAILED);
+    bool ok = madvise(p, 4096, MADV_POPULATE_WRITE) == 0;
+    munmap(p, 4096);
+    return ok;
+#else
+    return false;
+#endif
+}
+
+/* The resident pages among the whole ones of p[from..to). */
+static size_t resident(const char *p, size_t from, size_t to)
+{
+    uintptr_t b = ((uintptr_t)p + from + 4095) & ~(uintptr_t)4095;
+    uintptr_t e = ((uintptr_t)p + to) & ~(uintptr_t)4095;
+    unsigned char vec[1024];
+    cr_assert_leq((e - b) / 4096, sizeof vec);
+    cr_assert_eq(mincore((void *)b, e - b, vec), 0);
+    size_t n = 0;
+    for (size_t i = 0; i < (e - b) / 4096; i++)
+        n += vec[i] & 1;
+    return n;
+}
+
+/* A kept chunk is faulted in a megabyte at a time ahead of the writes: one
+ * short string makes its first megabyte resident, not the second; a string
+ * that crosses into the second faults that one in. */
+Test(arena, kept_chunks_are_faulted_in_a_megabyte_ahead)
+{
+    if (!can_populate())
+        cr_skip_test("MADV_POPULATE_WRITE is not supported here");
+    arena a;
+    arena_init(&a, (size_t)4 << 20);
+    char buf[1000];
+    memset(buf, 'x', sizeof buf);
+    cr_assert_neq(arena_put(&a, tg_str_make(buf, 100)), UINT64_MAX);
+    const char *c = a.chunks[0];
+    size_t mib = (size_t)1 << 20;
+    cr_expect_geq(resident(c, 0, mib), 250, "the first megabyte was not faulted in");
+    cr_expect_leq(resident(c, mib, 2 * mib), 2, "the second megabyte was faulted in early");
+    while (a.used < mib - 500)
+        cr_assert_neq(arena_put(&a, tg_str_make(buf, sizeof buf)), UINT64_MAX);
+    cr_assert_neq(arena_put(&a, tg_str_make(buf, sizeof buf)), UINT64_MAX);
+    cr_expect_geq(resident(c, mib, 2 * mib), 250, "the second megabyte was not faulted in");
+    arena_free(&a);
 }

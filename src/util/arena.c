@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -36,6 +37,34 @@ void arena_free(arena *a)
         close(a->fd);
     memset(a, 0, sizeof *a);
     a->fd = -1;
+}
+
+/*
+ * A kept chunk is faulted in a stretch at a time, just ahead of the strings
+ * written into it: one madvise(MADV_POPULATE_WRITE) call instead of a trap
+ * per 4 KiB page. timelines over a 1 GB .gz fills 1.2 GB of chunks, and the
+ * traps were 0.7 s of kernel time: -j1 2.67 -> 2.48 s, and over 2000 .gz
+ * files at -j2 (each worker filling its own) 1.52 -> 1.43 s; a single .gz
+ * at -j2, where inflating sets the pace, stays as it was. A whole chunk at
+ * once made that case slower (1.45 -> 1.71 s), not understood. Advice only:
+ * before Linux 5.14 the pages fault in as they are written.
+ */
+#define ARENA_FAULT_AHEAD ((size_t)1 << 20)
+
+static void fault_ahead(const arena *a, size_t from)
+{
+#ifdef MADV_POPULATE_WRITE
+    const uintptr_t page = 4096;
+    uintptr_t base = (uintptr_t)a->chunks[a->nchunks - 1];
+    size_t to = from + ARENA_FAULT_AHEAD < a->chunk_size ? from + ARENA_FAULT_AHEAD : a->chunk_size;
+    uintptr_t b = (base + from + page - 1) & ~(page - 1);
+    uintptr_t e = (base + to) & ~(page - 1);
+    if (e > b)
+        (void)madvise((void *)b, e - b, MADV_POPULATE_WRITE);
+#else
+    (void)a;
+    (void)from;
+#endif
 }
 
 /* Takes a chunk's worth from the shared budget; false when it is short. */
@@ -126,6 +155,8 @@ static int new_chunk(arena *a)
     }
     a->nchunks++;
     a->used = 0;
+    if (!a->spilling)
+        fault_ahead(a, 0);
     return 0;
 }
 
@@ -143,6 +174,10 @@ uint64_t arena_put(arena *a, tg_str s)
     if (s.n)
         memcpy(dst + 4, s.p, s.n);
     uint64_t ref = (uint64_t)(a->nchunks - 1) * a->chunk_size + a->used;
+    /* The staging chunk of a spilling arena is faulted in once and reused. */
+    size_t next = (a->used + need) & ~(ARENA_FAULT_AHEAD - 1);
+    if (next > (a->used & ~(ARENA_FAULT_AHEAD - 1)) && !a->spilling)
+        fault_ahead(a, next);
     a->used += need;
     a->bytes += s.n;
     return ref;
