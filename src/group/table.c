@@ -1,11 +1,11 @@
-#define _GNU_SOURCE /* madvise */
 #include "group/table.h"
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+
+#include "util/mem.h"
 
 static void add_lb(grp_trace *tr, uint16_t lb)
 {
@@ -94,16 +94,7 @@ static inline bool slot_tag_is(uint64_t slot, uint64_t h)
  */
 static void populate_write(void *p, size_t n)
 {
-#ifdef MADV_POPULATE_WRITE
-    const uintptr_t page = 4096;
-    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
-    uintptr_t b = ((uintptr_t)p + n) & ~(page - 1);
-    if (b > a)
-        (void)madvise((void *)a, b - a, MADV_POPULATE_WRITE); /* advice only */
-#else
-    (void)p;
-    (void)n;
-#endif
+    tg_mem_populate_write(p, n);
 }
 
 /* Moves every trace to a fresh slot array of n slots (a power of two).

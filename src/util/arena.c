@@ -1,10 +1,10 @@
 #define _GNU_SOURCE /* O_TMPFILE */
 #include "util/arena.h"
+#include "util/mem.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -49,22 +49,10 @@ void arena_free(arena *a)
  * once made that case slower (1.45 -> 1.71 s), not understood. Advice only:
  * before Linux 5.14 the pages fault in as they are written.
  */
-#define ARENA_FAULT_AHEAD ((size_t)1 << 20)
-
 static void fault_ahead(const arena *a, size_t from)
 {
-#ifdef MADV_POPULATE_WRITE
-    const uintptr_t page = 4096;
-    uintptr_t base = (uintptr_t)a->chunks[a->nchunks - 1];
-    size_t to = from + ARENA_FAULT_AHEAD < a->chunk_size ? from + ARENA_FAULT_AHEAD : a->chunk_size;
-    uintptr_t b = (base + from + page - 1) & ~(page - 1);
-    uintptr_t e = (base + to) & ~(page - 1);
-    if (e > b)
-        (void)madvise((void *)b, e - b, MADV_POPULATE_WRITE);
-#else
-    (void)a;
-    (void)from;
-#endif
+    size_t to = from + TG_MEM_AHEAD < a->chunk_size ? from + TG_MEM_AHEAD : a->chunk_size;
+    tg_mem_populate_write(a->chunks[a->nchunks - 1] + from, to - from);
 }
 
 /* Takes a chunk's worth from the shared budget; false when it is short. */
@@ -175,8 +163,8 @@ uint64_t arena_put(arena *a, tg_str s)
         memcpy(dst + 4, s.p, s.n);
     uint64_t ref = (uint64_t)(a->nchunks - 1) * a->chunk_size + a->used;
     /* The staging chunk of a spilling arena is faulted in once and reused. */
-    size_t next = (a->used + need) & ~(ARENA_FAULT_AHEAD - 1);
-    if (next > (a->used & ~(ARENA_FAULT_AHEAD - 1)) && !a->spilling)
+    size_t next = (a->used + need) & ~(TG_MEM_AHEAD - 1);
+    if (next > (a->used & ~(TG_MEM_AHEAD - 1)) && !a->spilling)
         fault_ahead(a, next);
     a->used += need;
     a->bytes += s.n;
