@@ -2,10 +2,10 @@
  * mem: faulting in memory that is about to be written, in one call instead
  * of a trap per 4 KiB page (madvise MADV_POPULATE_WRITE, Linux 5.14 and
  * later). The group tables and the line arenas use it: on the machines we
- * measure, a trap costs about 2 us a page, a third of it saved this way.
- * (Event vectors, tried too, showed no gain.) Advice only: it changes no contents, reports nothing, and
- * where the kernel lacks it the pages fault in as they are written.
- * Thread-safe: it touches only the pages given.
+ * measure, a trap costs about 2 us a page, a third of it saved this way
+ * (event vectors, tried too, showed no gain). Advice only: it changes no
+ * contents, reports nothing, and where the kernel lacks it the pages fault
+ * in as they are written. Thread-safe: it touches only the pages given.
  */
 #ifndef TG_MEM_H
 #define TG_MEM_H
@@ -16,8 +16,8 @@
 void tg_mem_populate_write(void *p, size_t n);
 
 /* The stretch memory is faulted in by, ahead of writes that fill it in
- * order (an arena's chunk): large enough for one call to
- * do a lot of work, small enough not to fault in much that stays unused. */
+ * order (an arena's chunk): large enough for one call to do a lot of work,
+ * small enough not to fault in much that stays unused. */
 #define TG_MEM_AHEAD ((size_t)1 << 20)
 
 #endif
