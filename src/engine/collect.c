@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
+#if defined(__SSE2__) && defined(__x86_64__)
 #include <emmintrin.h>
 #endif
 
@@ -90,7 +90,7 @@ static inline bool stray_control(unsigned char b)
 bool collect_looks_binary(const char *p, size_t n)
 {
     size_t ctrl = 0, i = 0;
-#ifdef __SSE2__
+#if defined(__SSE2__) && defined(__x86_64__)
     const __m128i top = _mm_set1_epi8(0x1f), one = _mm_set1_epi8(1);
     __m128i sums = _mm_setzero_si128();
     for (; i + 16 <= n; i += 16) {
