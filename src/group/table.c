@@ -81,32 +81,23 @@ static inline bool slot_tag_is(uint64_t slot, uint64_t h)
     return ((slot ^ slot_tag(h)) >> 32) == 0;
 }
 
-/*
- * Faults in the whole pages of p[0..n) as writable, in one call: a fresh
- * slot array, or the trace records about to be appended (add_trace()).
- * For the slots: otherwise a probe's first read of a page maps the shared
+/* Moves every trace to a fresh slot array of n slots (a power of two).
+ * Each trace's slot is prefetched REHASH_AHEAD traces before it is written:
+ * the writes land all over an array of megabytes. The array is faulted in
+ * whole first (util/mem.h), as are the trace records about to be appended
+ * (add_trace()): otherwise a probe's first read of a page maps the shared
  * zero page, and the write of a new trace's slot then faults a second time
  * to replace it; with two threads that second fault also flushes the other
  * core's TLB. A probe reads before it writes, and the slots of a big table
  * are all touched anyway, so nothing is populated that would have stayed
- * unused. Linux 5.14 and later; elsewhere the advice fails and the pages
- * fault as before.
- */
-static void populate_write(void *p, size_t n)
-{
-    tg_mem_populate_write(p, n);
-}
-
-/* Moves every trace to a fresh slot array of n slots (a power of two).
- * Each trace's slot is prefetched REHASH_AHEAD traces before it is written:
- * the writes land all over an array of megabytes. */
+ * unused. */
 #define REHASH_AHEAD 16
 static int rehash(grp_agg *a, size_t n)
 {
     uint64_t *slots = calloc(n, sizeof *slots);
     if (!slots)
         return -1;
-    populate_write(slots, n * sizeof *slots);
+    tg_mem_populate_write(slots, n * sizeof *slots);
     uint64_t ring[REHASH_AHEAD];
     for (size_t i = 0; i < a->ntraces + REHASH_AHEAD; i++) {
         if (i >= REHASH_AHEAD) {
@@ -137,7 +128,7 @@ static int reserve(grp_agg *a, size_t more)
         return -1;
     if ((a->ntraces + more) * 2 > a->nslots) {
         /* Straight to the final size: every array on the way would be
-         * faulted in (populate_write()) only to be freed. */
+         * faulted in (tg_mem_populate_write()) only to be freed. */
         size_t n = a->nslots ? a->nslots * 2 : 1024;
         while ((a->ntraces + more) * 2 > n)
             n *= 2;
@@ -165,8 +156,8 @@ int grp_agg_reserve(grp_agg *a, size_t more)
 }
 
 /* Traces faulted in at once, ahead of the appends (add_trace()): 2 MiB of
- * records in one populate_write() call instead of a trap per 4 KiB page as
- * the appends reach it. Over 1 GB of ALB logs (834K traces, 53 MB of
+ * records in one tg_mem_populate_write() call instead of a trap per 4 KiB
+ * page as the appends reach it. Over 1 GB of ALB logs (834K traces, 53 MB of
  * records) stats -j1 spent 0.078 -> 0.052 s in the kernel, 1.2% of the
  * .gz run and 1.5% of the plain one. Only what the appends are about to
  * reach is faulted: a table sized too large stays untouched. */
@@ -194,7 +185,7 @@ static size_t add_trace(grp_agg *a, xray_root r, uint64_t h, size_t s)
 {
     if (a->ntraces >= a->faulted) {
         size_t to = a->ntraces + GRP_FAULT_AHEAD < a->cap ? a->ntraces + GRP_FAULT_AHEAD : a->cap;
-        populate_write(&a->traces[a->ntraces], (to - a->ntraces) * sizeof *a->traces);
+        tg_mem_populate_write(&a->traces[a->ntraces], (to - a->ntraces) * sizeof *a->traces);
         a->faulted = to;
     }
     grp_trace *tr = &a->traces[a->ntraces];

@@ -162,7 +162,8 @@ uint64_t arena_put(arena *a, tg_str s)
     if (s.n)
         memcpy(dst + 4, s.p, s.n);
     uint64_t ref = (uint64_t)(a->nchunks - 1) * a->chunk_size + a->used;
-    /* The staging chunk of a spilling arena is faulted in once and reused. */
+    /* Crossing into the next stretch of a kept chunk faults it in (the
+     * staging chunk of a spilling arena was faulted in once, and is reused). */
     size_t next = (a->used + need) & ~(TG_MEM_AHEAD - 1);
     if (next > (a->used & ~(TG_MEM_AHEAD - 1)) && !a->spilling)
         fault_ahead(a, next);

@@ -10,11 +10,11 @@
  * An arena may be given a memory budget (arena_spill_past()), which several
  * arenas may share: once it is spent, the arena's next chunks are written to
  * a temporary file instead of being kept, one staging chunk being filled at
- * a time. The file has no name (it is gone
- * when the arena is freed or the process ends) and its pages are the page
- * cache's, which the kernel writes back and drops under memory pressure,
- * so the lines of an archive larger than memory still fit. Until
- * arena_seal() maps the file, the strings in it cannot be read.
+ * a time. The file has no name (it is gone when the arena is freed or the
+ * process ends) and its pages are the page cache's, which the kernel writes
+ * back and drops under memory pressure, so the lines of an archive larger
+ * than memory still fit. Until arena_seal() maps the file, the strings in
+ * it cannot be read.
  */
 #ifndef TG_ARENA_H
 #define TG_ARENA_H
