@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include "tg_test_util.h"
 #include "util/arena.h"
@@ -138,7 +140,10 @@ Test(arena, freed_unsealed_after_spilling)
     done(&a, dir); /* with the staging chunk unwritten: ASan's leak check */
 }
 
-Test(arena, a_folder_that_cannot_hold_the_file_fails_the_put)
+/* A folder that cannot hold the file (here, one that does not exist):
+ * past the budget the arena keeps its chunks in memory, says why, and loses
+ * nothing. */
+Test(arena, a_folder_that_cannot_hold_the_file_keeps_the_strings_in_memory)
 {
     char *dir = tt_tmpdir();
     char *missing = tt_fmt("%s/not-there", dir);
@@ -146,27 +151,34 @@ Test(arena, a_folder_that_cannot_hold_the_file_fails_the_put)
     arena_init(&a, CHUNK);
     atomic_init(&budget, CHUNK);
     arena_spill_past(&a, &budget, missing);
-    char buf[1000];
-    uint64_t last = 0;
-    unsigned i = 0;
-    for (; i < 300 && last != UINT64_MAX; i++)
-        last = arena_put(&a, tg_str_make(buf, make(i, buf)));
-    cr_expect_eq(last, UINT64_MAX, "every put succeeded");
+    round_trip(&a, 2000);
     cr_expect_eq(a.err, ENOENT, "err %d (%s)", a.err, strerror(a.err));
-    /* The kept chunk filled first, so the failure came with the next. */
-    cr_expect_gt(i, 5);
-    /* A failed open leaves the arena as it was: the strings kept still
-     * read back, and a later put fails the same way. */
     cr_expect_eq(a.fd, -1);
-    tg_str second = arena_get(&a, 4); /* after string 0: 4 bytes, empty */
-    size_t n1 = make(1, buf);
-    cr_expect(second.n == n1 && memcmp(second.p, buf, n1) == 0, "string 1 was lost");
-    cr_expect_eq(arena_put(&a, tg_str_make(buf, make(i, buf))), UINT64_MAX);
-    cr_expect_eq(a.err, ENOENT);
+    cr_expect_eq(a.nspilled, 0);
+    cr_expect_null(a.map);
+    cr_expect_gt(a.nchunks, 100);
     arena_free(&a);
     free(missing);
     tt_rmtree(dir);
     free(dir);
+}
+
+/* A file that fills up part way (a full disk, here a file size limit): the
+ * chunks written stay in the file, the rest in memory, and every string
+ * reads back once sealed. */
+Test(arena, a_spill_that_runs_out_of_room_keeps_the_rest_in_memory)
+{
+    signal(SIGXFSZ, SIG_IGN); /* the write then fails with EFBIG instead */
+    struct rlimit lim = {3 * CHUNK, 3 * CHUNK};
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    arena a;
+    char *dir = spilling(&a, 0);
+    round_trip(&a, 2000);
+    cr_expect_eq(a.err, EFBIG, "err %d (%s)", a.err, strerror(a.err));
+    cr_expect_eq(a.nspilled, 3, "%zu chunks in the file", a.nspilled);
+    cr_expect_eq(a.map_len, 3 * CHUNK);
+    cr_expect_gt(a.nchunks, 100);
+    done(&a, dir);
 }
 
 /* Arenas sharing a budget: what one keeps, the other cannot. The first

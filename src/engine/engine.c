@@ -379,11 +379,7 @@ static void read_input(worker *w, uint32_t input)
         tg_input_error(e->rep, name, "the Hyperscan scan failed");
     } else if (c->out_of_memory) {
         c->c.inputs_failed++;
-        if (c->lines.err)
-            tg_input_error(e->rep, name, "cannot write its lines to a temporary file in %s: %s",
-                           e->s->spill_dir, strerror(c->lines.err));
-        else
-            tg_input_error(e->rep, name, "out of memory while keeping events");
+        tg_input_error(e->rep, name, "out of memory while keeping events");
         w->fatal = true;
     }
     if (!is_stdin)
@@ -783,15 +779,25 @@ static size_t presize_traces(const walk_list *inputs, unsigned threads)
 }
 
 /* Makes the lines the workers wrote to temporary files readable
- * (arena_seal()). Returns 0, or -1 once it has said why. */
+ * (arena_seal()), and says so once if a worker could not write there and
+ * kept its lines in memory instead. Returns 0, or -1 once it has said why
+ * lines written cannot be read back. */
 static int seal_arenas(engine *e, worker *ws, unsigned n)
 {
+    bool warned = false;
     for (unsigned i = 0; i < n; i++) {
         arena *a = &ws[i].col.lines;
         if (arena_seal(a) != 0) {
             tg_errorf(e->rep, "cannot read back the lines written to a temporary file in %s: %s",
                       e->s->spill_dir, strerror(a->err));
             return -1;
+        }
+        if (a->err && !warned) {
+            tg_input_warning(e->rep, e->s->spill_dir,
+                             "cannot write lines to a temporary file here (%s): kept them in "
+                             "memory past --line-memory",
+                             strerror(a->err));
+            warned = true;
         }
     }
     return 0;

@@ -24,11 +24,19 @@ void arena_spill_past(arena *a, atomic_uint_fast64_t *budget, const char *dir)
     a->budget = budget;
 }
 
+/* True when chunk i was written to the file. */
+static bool in_file(const arena *a, size_t i)
+{
+    return i >= a->keep_chunks && i - a->keep_chunks < a->nspilled;
+}
+
 void arena_free(arena *a)
 {
-    size_t kept = a->spilling ? a->keep_chunks : a->nchunks;
-    for (size_t i = 0; i < kept; i++)
-        free(a->chunks[i]);
+    /* Chunks in memory are their own allocations; the staging chunk is
+     * freed once, and those in the file go with the mapping. */
+    for (size_t i = 0; i < a->nchunks; i++)
+        if (!in_file(a, i) && a->chunks[i] != a->stage)
+            free(a->chunks[i]);
     free(a->chunks);
     free(a->stage);
     if (a->map)
@@ -84,25 +92,38 @@ static int spill_file(const char *dir)
     return fd;
 }
 
-/* Writes the staging chunk, which holds chunk i, at its place in the file. */
-static int write_stage(arena *a, size_t i, size_t n)
+/* Stops spilling for good, keeping every later chunk in memory; the
+ * staging chunk, if any, becomes the memory of the chunk it holds. */
+static void give_up(arena *a, int err)
 {
-    off_t at = (off_t)((i - a->keep_chunks) * a->chunk_size);
-    for (size_t done = 0; done < n;) {
-        ssize_t w = pwrite(a->fd, a->stage + done, n - done, at + (off_t)done);
+    a->err = err;
+    a->spilling = false;
+    a->spill_dir = NULL;
+    a->stage = NULL;
+}
+
+/* Writes the staging chunk, which holds the last chunk, after those in the
+ * file. On failure the arena gives up spilling (give_up()) and the chunk
+ * stays where it is, in memory. */
+static void write_stage(arena *a)
+{
+    off_t at = (off_t)(a->nspilled * a->chunk_size);
+    for (size_t done = 0; done < a->used;) {
+        ssize_t w = pwrite(a->fd, a->stage + done, a->used - done, at + (off_t)done);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            a->err = w < 0 ? errno : EIO;
-            return -1;
+            give_up(a, w < 0 ? errno : EIO);
+            return;
         }
         done += (size_t)w;
     }
-    return 0;
+    a->chunks[a->nchunks - 1] = NULL; /* readable again once sealed */
+    a->nspilled++;
 }
 
 /* Starts chunk nchunks: in memory, or in the staging buffer after writing
- * out the chunk it held. */
+ * out the chunk it held. Returns 0, or -1 when memory is short. */
 static int new_chunk(arena *a)
 {
     if (a->nchunks == a->cap_chunks) {
@@ -115,31 +136,27 @@ static int new_chunk(arena *a)
     }
     size_t i = a->nchunks;
     if (a->spill_dir && !a->spilling && !take_budget(a)) {
-        a->spilling = true; /* for good: the kept chunks stay a prefix */
+        a->spilling = true; /* the kept chunks stay a prefix */
         a->keep_chunks = i;
     }
-    if (!a->spilling) {
-        if (!(a->chunks[i] = malloc(a->chunk_size)))
-            return -1;
-    } else if (!a->stage) {
-        /* The first spilled chunk: the file is opened now, and a failure
-         * leaves the arena as it was. */
+    if (a->spilling && !a->stage) {
+        /* The first spilled chunk: the file is opened now. */
         int fd = spill_file(a->spill_dir);
         if (fd < 0) {
-            a->err = errno;
-            return -1;
-        }
-        if (!(a->stage = malloc(a->chunk_size))) {
+            give_up(a, errno);
+        } else if (!(a->stage = malloc(a->chunk_size))) {
             close(fd);
             return -1;
+        } else {
+            a->fd = fd;
         }
-        a->fd = fd;
+    } else if (a->spilling) {
+        write_stage(a);
+    }
+    if (a->spilling) {
         a->chunks[i] = a->stage;
-    } else {
-        if (write_stage(a, i - 1, a->used) != 0)
-            return -1;
-        a->chunks[i - 1] = NULL; /* readable again once sealed */
-        a->chunks[i] = a->stage;
+    } else if (!(a->chunks[i] = malloc(a->chunk_size))) {
+        return -1;
     }
     a->nchunks++;
     a->used = 0;
@@ -174,15 +191,16 @@ uint64_t arena_put(arena *a, tg_str s)
 
 int arena_seal(arena *a)
 {
-    if (!a->stage)
+    if (a->stage) {
+        write_stage(a);
+        if (a->stage) { /* written: the file holds it now */
+            free(a->stage);
+            a->stage = NULL;
+        }
+    }
+    if (a->nspilled == 0 || a->map)
         return 0;
-    size_t last = a->nchunks - 1;
-    if (write_stage(a, last, a->used) != 0)
-        return -1;
-    free(a->stage);
-    a->stage = NULL;
-    a->chunks[last] = NULL;
-    size_t len = (a->nchunks - a->keep_chunks) * a->chunk_size;
+    size_t len = a->nspilled * a->chunk_size;
     void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, a->fd, 0);
     if (m == MAP_FAILED) {
         a->err = errno;
@@ -190,8 +208,8 @@ int arena_seal(arena *a)
     }
     a->map = m;
     a->map_len = len;
-    for (size_t i = a->keep_chunks; i < a->nchunks; i++)
-        a->chunks[i] = a->map + (i - a->keep_chunks) * a->chunk_size;
+    for (size_t i = 0; i < a->nspilled; i++)
+        a->chunks[a->keep_chunks + i] = a->map + i * a->chunk_size;
     return 0;
 }
 

@@ -40,7 +40,8 @@ typedef struct arena {
     const char *spill_dir; /* where the file goes; NULL: never spill */
     atomic_uint_fast64_t *budget; /* bytes still to be kept, shared */
     bool spilling;         /* the budget ran out: chunks go to the file */
-    size_t keep_chunks;    /* once spilling, the chunks kept in memory */
+    size_t keep_chunks;    /* the first chunk in the file */
+    size_t nspilled;       /* chunks written to the file, from keep_chunks on */
     int fd;                /* the file, once a chunk is spilled; else -1 */
     char *stage;           /* the spilled chunk being filled */
     char *map;             /* the file, mapped by arena_seal() */
@@ -55,17 +56,20 @@ void arena_free(arena *a);
 /* Keeps chunks in memory while *budget lasts, each taking chunk_size bytes
  * from it (atomically: arenas of several threads may share it), and from
  * the first chunk it cannot pay for on, writes them to a temporary file in
- * dir. budget and dir must outlive the arena. Call before the first
- * arena_put(). */
+ * dir. When the file cannot be made or written (a missing or full folder),
+ * a->err says why and the arena keeps every later chunk in memory instead,
+ * as without a budget: nothing put is lost. budget and dir must outlive the
+ * arena. Call before the first arena_put(). */
 void arena_spill_past(arena *a, atomic_uint_fast64_t *budget, const char *dir);
 
-/* Copies s in; returns its handle, or UINT64_MAX when memory is short or
- * a spilled chunk could not be written (a->err then holds the errno). */
+/* Copies s in; returns its handle, or UINT64_MAX when memory is short. */
 uint64_t arena_put(arena *a, tg_str s);
 
-/* Writes out the staging chunk and maps the file, so that every string can
- * be read; nothing may be put afterwards. Returns 0, or -1 with a->err set.
- * Does nothing for an arena that spilled nothing. */
+/* Writes out the staging chunk (or keeps it in memory when it cannot be
+ * written) and maps the file, so that every string can be read; nothing may
+ * be put afterwards. Returns 0, or -1 with a->err set when the file cannot
+ * be mapped: its strings are then out of reach. Does nothing for an arena
+ * that spilled nothing. */
 int arena_seal(arena *a);
 
 /* The string behind a handle (top tag bits ignored); a spilled one only
