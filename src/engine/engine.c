@@ -618,10 +618,16 @@ typedef struct join_sink {
     grp_events ev;
 } join_sink;
 
-static int emit_joined(void *ctx, const grp_event *e)
+static int emit_joined(void *ctx, const grp_event *e, size_t n)
 {
     join_sink *js = ctx;
-    return js->agg ? grp_agg_add(js->agg, e, NULL) : grp_events_push(&js->ev, e);
+    if (js->agg)
+        return grp_agg_add_batch(js->agg, e, n, NULL);
+    if (grp_events_reserve(&js->ev, n) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        js->ev.v[js->ev.n++] = e[i];
+    return 0;
 }
 
 static void remap_recs(join_recs *r, const uint16_t *map, size_t nmap)

@@ -61,12 +61,12 @@ void join_recs_free(join_recs *r);
 int join_refs_move(join_refs *dst, join_refs *src);
 int join_recs_move(join_recs *dst, join_recs *src);
 
-/* Called for each joined event: e is the record's event with the trace's
- * root filled in. Nonzero stops (memory). */
-typedef int (*join_emit_fn)(void *ctx, const grp_event *e);
+/* Called with joined events e[0..n), n at most 32: each is a record's event
+ * with the trace's root filled in. Nonzero stops (memory). */
+typedef int (*join_emit_fn)(void *ctx, const grp_event *e, size_t n);
 
 /*
- * Matches refs to recs (both are reordered). For every distinct (root, key)
+ * Matches refs to recs (both are left as they are). For every distinct (root, key)
  * whose key has a record, emits the record as an event of that trace.
  * *joined receives the number emitted, *unmatched the records no reference
  * named. Returns 0, or -1 when memory is short or emit failed.
