@@ -65,6 +65,17 @@ if [ ! -d "$gzdir" ]; then
     find "$gzdir.tmp" -name 'part-*' -print0 | xargs -0 -P "$(nproc)" -n 50 gzip -6 -n
     mv "$gzdir.tmp" "$gzdir"
 fi
+# The same ALB lines as an S3 prefix with connection logs on: a file per
+# node every five minutes, and beside them the connection logs that
+# stats joins to the traces through their conn_trace_id.
+conndir=$data/conn-$size
+if [ ! -d "$conndir" ]; then
+    echo "bench: ALB and connection logs" >&2
+    rm -rf "$conndir.tmp"
+    build/tg-gen --seed 1 --bytes "$size" --formats conn --out "$conndir.tmp" >/dev/null
+    mv "$conndir.tmp" "$conndir"
+fi
+mapfile -t connfiles < <(find "$conndir" -type f | sort)
 # Every data file is dropped from the page cache and read back once, before
 # the rounds, so that the cache holds it as a first read from disk leaves
 # it, whoever wrote it. How a file came into the cache decides how it is
@@ -75,7 +86,7 @@ fi
 # a file evicted in part between runs and read again in part drifted from
 # one to the other. The cat before each case re-reads what was evicted
 # since, the same way. Dirty pages cannot be dropped: sync first.
-datafiles=("$plain" "$plain.gz" "$plain.zst" "$split"/* "$gzdir"/*)
+datafiles=("$plain" "$plain.gz" "$plain.zst" "$split"/* "$gzdir"/* "${connfiles[@]}")
 sync
 for f in "${datafiles[@]}"; do
     dd if="$f" iflag=nocache count=0 status=none
@@ -122,6 +133,8 @@ add split16_j1 "$tg" stats -j 1 "$split"
 add split16_j2 "$tg" stats -j 2 "$split"
 add gzdir_j1 "$tg" stats -j 1 "$gzdir"
 add gzdir_j2 "$tg" stats -j 2 "$gzdir"
+add conn_j1 "$tg" stats -j 1 "$conndir"
+add conn_j2 "$tg" stats -j 2 "$conndir"
 if command -v igzip >/dev/null; then
     add_sh igzip "igzip -d -c '$plain.gz' >/dev/null"
     add_sh igzip_dir "igzip -d -c '$gzdir'/*.gz >/dev/null"
@@ -208,6 +221,7 @@ per_event=$(awk -v p="${R[stats_j1]}" -v b="$base_rss" -v e="$events" \
     'BEGIN { if (e > 0) printf "%.0f", (p - b) * 1024 / e; else print "n/a" }')
 traces=$(awk -F'\t' '$1=="traces" {print $2}' "$data/alb-$size.truth.tsv")
 bytes=$(stat -c %s "$plain")
+conn_bytes=$(cat "${connfiles[@]}" | wc -c)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 # spread A B: the lowest and highest of the rounds' own ratios of case A's
@@ -218,9 +232,9 @@ spread() {
         awk '$2 > 0 { r = $1 / $2; if (n++ == 0 || r < lo) lo = r; if (r > hi) hi = r }
              END { if (n) printf " (rounds %.2f-%.2f)", lo, hi }'
 }
-gbps() { awk -v s="$1" -v b="$bytes" 'BEGIN { if (s > 0) printf "%.2f", b / s / 1e9; else print "n/a" }'; }
-row() { # row CASE TIME TARGET-TEXT RATIO-TEXT [NAME]
-    printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "${C[${5:-none}]:-}" "$(gbps "$2")" "$3" "$4"
+gbps() { awk -v s="$1" -v b="${2:-$bytes}" 'BEGIN { if (s > 0) printf "%.2f", b / s / 1e9; else print "n/a" }'; }
+row() { # row CASE TIME TARGET-TEXT RATIO-TEXT [NAME [BYTES]]
+    printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "${C[${5:-none}]:-}" "$(gbps "$2" "${6:-}")" "$3" "$4"
 }
 get() { echo "${T[$1]:-}"; }
 # ratio_of A B [WORDS]: the ratio of case A's median to case B's ("2.05x", then
@@ -277,6 +291,9 @@ vs() { echo "$(ratio_of "$@")$(spread "$1" "$2")"; }
     fi
     row "stats -j1, the 2000 .gz files" "$(get gzdir_j1)" "" "$(ratio_of gzdir_j1 igzip_dir "igzip -d"); $(ratio_of gzdir_j1 stats_gz_j1 "the one .gz")" gzdir_j1
     row "stats -j2, the 2000 .gz files" "$(get gzdir_j2)" "" "$(ratio_of gzdir_j1 gzdir_j2 "faster than -j1"); $(ratio_of gzdir_j2 igzip_dir "igzip -d")" gzdir_j2
+    conn_mb=$(( conn_bytes / 1000000 ))
+    row "stats -j1, the ALB lines as files with their connection logs ($conn_mb MB; GB/s of that)" "$(get conn_j1)" "" "$(ratio_of conn_j1 stats_j1 "stats -j1 over the ALB lines alone")" conn_j1 "$conn_bytes"
+    row "stats -j2, the same" "$(get conn_j2)" "" "$(ratio_of conn_j1 conn_j2 "faster than -j1")" conn_j2 "$conn_bytes"
     if [ -z "$duck_note" ]; then
         row "DuckDB group-by-Root, 2 threads" "$(get duckdb_j2)" "tracegrep -j2 >= 5x faster" "$(vs duckdb_j2 stats_j2 faster)" duckdb_j2
     else
