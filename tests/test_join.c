@@ -3,7 +3,7 @@
  * first in input order), once per trace, in an order that does not depend
  * on the order the workers found things in, and what counts as unmatched.
  * A reference implementation (every pair compared) checks random vectors
- * with many shared keys, whose keys use every byte, or only the low one.
+ * with many shared keys, spread over every byte or over only some.
  */
 #include <criterion/criterion.h>
 #include <stdbool.h>
@@ -177,16 +177,27 @@ static void reference(const join_recs *recs, const join_refs *refs, seen *out,
     free(p);
 }
 
-static void random_case(uint64_t seed, size_t nrec, size_t nref, uint64_t nkeys, bool low_byte)
+/* How a case's keys spread: over all 64 bits (every pass of the sort);
+ * their high halves drawn from 16 values (most slots tie on the half the
+ * passes sort by, and are put in order after); the top byte 0 in most
+ * keys, random in the others; or only one byte of the high half varying
+ * (the other passes skipped). */
+enum { KEYS_RANDOM, KEYS_FEW_HIGH, KEYS_SKEWED, KEYS_ONE_BYTE, KEYS_SPREADS };
+
+static void random_case(uint64_t seed, size_t nrec, size_t nref, uint64_t nkeys, int spread)
 {
     join_recs recs = {0};
     join_refs refs = {0};
     /* Keys come from a small set, so that keys repeat among records and
-     * among references; either spread over all 64 bits (every pass of the
-     * sort) or all below 256 (one pass). */
+     * among references. */
     uint64_t *keys = malloc(nkeys * sizeof *keys);
-    for (uint64_t k = 0; k < nkeys; k++)
-        keys[k] = low_byte ? k * 7 % 256 : rng(&seed);
+    for (uint64_t k = 0; k < nkeys; k++) {
+        uint64_t r = rng(&seed);
+        keys[k] = spread == KEYS_RANDOM     ? r
+                  : spread == KEYS_FEW_HIGH ? (r % 16) << 40 | (uint32_t)(r >> 7)
+                  : spread == KEYS_SKEWED   ? (r % 5 < 3 ? r >> 8 : r)
+                                            : (r & 0xff) << 48 | (r >> 40);
+    }
     for (size_t i = 0; i < nrec; i++)
         add_rec(&recs, keys[rng(&seed) % nkeys], (uint32_t)(rng(&seed) % 5),
                 rng(&seed) % 1000000);
@@ -216,10 +227,11 @@ static void random_case(uint64_t seed, size_t nrec, size_t nref, uint64_t nkeys,
 Test(join, random_vectors_match_the_reference)
 {
     for (uint64_t seed = 1; seed <= 20; seed++)
-        random_case(seed * 0x9e3779b97f4a7c15u, 3000, 3000, 400 + seed * 50, seed % 2 == 0);
+        random_case(seed * 0x9e3779b97f4a7c15u, 3000, 3000, 400 + seed * 50,
+                    (int)(seed % KEYS_SPREADS));
     /* Fewer references than records, and the other way round. */
-    random_case(77, 5000, 40, 3000, false);
-    random_case(78, 40, 5000, 30, false);
+    random_case(77, 5000, 40, 3000, KEYS_RANDOM);
+    random_case(78, 40, 5000, 30, KEYS_RANDOM);
 }
 
 Test(join, emit_failure_stops)
