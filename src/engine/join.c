@@ -283,6 +283,10 @@ int join_resolve(join_recs *recs, join_refs *refs, join_emit_fn emit, void *ctx,
     *unmatched = 0;
     if (recs->n == 0)
         return 0; /* nothing to join: the references cost no sort */
+    if (refs->n == 0) {
+        *unmatched = recs->n; /* and the records none */
+        return 0;
+    }
     const size_t nrec = recs->n, nref = refs->n;
     join_slot *tmp = malloc((nrec > nref ? nrec : nref) * sizeof *tmp);
     join_slot *rs = tmp ? sorted_slots(recs->v, nrec, sizeof *recs->v,
