@@ -5,6 +5,7 @@
  * escaped quotes, times in every form, depth), and every fixture.
  */
 #include <criterion/criterion.h>
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -545,4 +546,117 @@ Test(applog, dispatch_and_text_reading_of_json)
     const char *s = "x \"Self=a;Root=" R1 "\" y";
     tg_str h = applog_header_at(s, strlen(s), strstr(s, "Root="));
     assert_slice(h, "Self=a;Root=" R1);
+}
+
+/* ---- the CloudFront id search against a byte-by-byte reference ------- */
+
+/* The bytes that end a bare id (applog.c's stop table). */
+static bool ref_stop(unsigned char c)
+{
+    return c < 32 || c == 127 || (c != 0 && strchr(" \"'\\,[](){}<>&`", c) != NULL);
+}
+
+static bool ref_b64(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_';
+}
+
+static bool ref_name_at(const char *s)
+{
+    static const char name[] = "x-amz-cf-id";
+    for (int i = 0; i < 11; i++) {
+        char c = s[i];
+        bool ok = name[i] == '-' ? (c == '-' || c == '_') : tolower((unsigned char)c) == name[i];
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* The id a text line holds: the first name (in either case) followed by
+ * a token of 16 or more id bytes, else the first bare id. */
+static tg_str ref_cf_id(const char *line, size_t n, bool *by_name)
+{
+    *by_name = true;
+    for (size_t z = 4; z + 7 <= n; z++) {
+        if (tolower((unsigned char)line[z]) != 'z' || !ref_name_at(line + z - 4))
+            continue;
+        size_t p = z + 7, skipped = 0;
+        while (p < n && skipped < 4 && strchr("\"':= \t", line[p]) && line[p] != '\0')
+            p++, skipped++;
+        size_t t = p;
+        while (p < n && (ref_b64((unsigned char)line[p]) || strchr("=+/", line[p])) &&
+               line[p] != '\0')
+            p++;
+        if (p - t >= 16)
+            return tg_str_make(line + t, p - t);
+    }
+    *by_name = false;
+    for (size_t i = 54; i + 2 <= n; i++) {
+        if (line[i] != '=' || line[i + 1] != '=' ||
+            (i + 2 < n && !ref_stop((unsigned char)line[i + 2])))
+            continue;
+        size_t t = i - 54;
+        if (t > 0 && !ref_stop((unsigned char)line[t - 1]))
+            continue;
+        size_t k = 0;
+        while (k < 54 && ref_b64((unsigned char)line[t + k]))
+            k++;
+        if (k == 54)
+            return tg_str_make(line + t, 56);
+    }
+    return TG_STR_NULL;
+}
+
+Test(applog_text, cf_id_matches_reference_on_random_lines)
+{
+    static const char *const frags[] = {
+        "x-amz-cf-id", "X-AMZ-CF-ID", "x_amz_cf_id", "X-Amz-Cf-Id", "x-amz-cf-i", "xamzcfid",
+        ": ", "=", "\"", "'", " ", ",", "\t", "z", "Z", "==", "abc", "\xe2\x80\x99", "\x80",
+        "Root=1-5759e988-bd862e3fe1be46a994272793", CF, CF, "-", "[", "&",
+    };
+    const size_t nfrags = sizeof frags / sizeof frags[0];
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    uint64_t seed = 0x2545f4914f6cdd1du;
+    char line[512];
+    size_t named = 0, bare = 0;
+    for (int iter = 0; iter < 100000; iter++) {
+        size_t n = 0;
+        line[n++] = 'x'; /* not '{': a text line */
+        unsigned parts = 1 + (unsigned)(seed % 12);
+        for (unsigned k = 0; k < parts; k++) {
+            seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+            if (seed % 4 == 0) {
+                /* A run of id bytes of random length, now and then 54. */
+                size_t len = seed % 8 == 0 ? 54 : (seed >> 8) % 60;
+                for (size_t i = 0; i < len && n < sizeof line; i++)
+                    line[n++] = b64[(seed >> (i % 50)) % 64];
+            } else {
+                const char *f = frags[(seed >> 16) % nfrags];
+                size_t len = strlen(f);
+                if (n + len > sizeof line)
+                    break;
+                memcpy(line + n, f, len);
+                n += len;
+            }
+        }
+        char *exact = malloc(n);
+        memcpy(exact, line, n);
+        applog_record r;
+        applog_decode_text(exact, n, &r);
+        bool by_name;
+        tg_str want = ref_cf_id(exact, n, &by_name);
+        if (r.cf_id.p != want.p || r.cf_id.n != want.n)
+            cr_assert_fail("line [%.*s]: got [%.*s] want [%.*s]", (int)n, exact, (int)r.cf_id.n,
+                           r.cf_id.p ? r.cf_id.p : "", (int)want.n, want.p ? want.p : "");
+        if (want.p && by_name)
+            named++;
+        else if (want.p)
+            bare++;
+        free(exact);
+    }
+    /* Both kinds were found often enough to mean something. */
+    cr_assert_gt(named, 1000);
+    cr_assert_gt(bare, 1000);
 }
