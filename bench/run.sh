@@ -76,6 +76,17 @@ if [ ! -d "$conndir" ]; then
     mv "$conndir.tmp" "$conndir"
 fi
 mapfile -t connfiles < <(find "$conndir" -type f | sort)
+# Application logs: nginx access logs that log the trace header of every
+# request, as the services behind the load balancers write them (the
+# generator's app/ folder; its ALB logs are not used here).
+appdir=$data/nginx-$size/app
+if [ ! -d "$appdir" ]; then
+    echo "bench: nginx logs" >&2
+    rm -rf "$data/nginx-$size.tmp"
+    build/tg-gen --seed 1 --bytes "$size" --formats nginx --out "$data/nginx-$size.tmp" >/dev/null
+    mv "$data/nginx-$size.tmp" "$data/nginx-$size"
+fi
+mapfile -t appfiles < <(find "$appdir" -type f | sort)
 # Every data file is dropped from the page cache and read back once, before
 # the rounds, so that the cache holds it as a first read from disk leaves
 # it, whoever wrote it. How a file came into the cache decides how it is
@@ -86,7 +97,7 @@ mapfile -t connfiles < <(find "$conndir" -type f | sort)
 # a file evicted in part between runs and read again in part drifted from
 # one to the other. The cat before each case re-reads what was evicted
 # since, the same way. Dirty pages cannot be dropped: sync first.
-datafiles=("$plain" "$plain.gz" "$plain.zst" "$split"/* "$gzdir"/* "${connfiles[@]}")
+datafiles=("$plain" "$plain.gz" "$plain.zst" "$split"/* "$gzdir"/* "${connfiles[@]}" "${appfiles[@]}")
 sync
 for f in "${datafiles[@]}"; do
     dd if="$f" iflag=nocache count=0 status=none
@@ -135,6 +146,7 @@ add gzdir_j1 "$tg" stats -j 1 "$gzdir"
 add gzdir_j2 "$tg" stats -j 2 "$gzdir"
 add conn_j1 "$tg" stats -j 1 "$conndir"
 add conn_j2 "$tg" stats -j 2 "$conndir"
+add app_j1 "$tg" stats -j 1 "$appdir"
 if command -v igzip >/dev/null; then
     add_sh igzip "igzip -d -c '$plain.gz' >/dev/null"
     add_sh igzip_dir "igzip -d -c '$gzdir'/*.gz >/dev/null"
@@ -143,6 +155,7 @@ add_sh gzip "gzip -d -c '$plain.gz' >/dev/null"
 add_sh zstd "zstd -d -c '$plain.zst' >/dev/null"
 if command -v rg >/dev/null; then
     add_sh rg_pipeline "rg -o 'Root=1-[0-9a-f]{8}-[0-9a-f]{24}' '$plain' | sort | uniq -c >/dev/null"
+    add_sh rg_app "rg -j 1 --no-filename -o 'Root=1-[0-9a-f]{8}-[0-9a-f]{24}' '$appdir' | sort | uniq -c >/dev/null"
 fi
 duck_note="skipped: run with --with-duckdb (installs @duckdb/node-api from npm)"
 if [ "$with_duckdb" = 1 ]; then
@@ -222,6 +235,7 @@ per_event=$(awk -v p="${R[stats_j1]}" -v b="$base_rss" -v e="$events" \
 traces=$(awk -F'\t' '$1=="traces" {print $2}' "$data/alb-$size.truth.tsv")
 bytes=$(stat -c %s "$plain")
 conn_bytes=$(cat "${connfiles[@]}" | wc -c)
+app_bytes=$(cat "${appfiles[@]}" | wc -c)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 # spread A B: the lowest and highest of the rounds' own ratios of case A's
@@ -294,6 +308,11 @@ vs() { echo "$(ratio_of "$@")$(spread "$1" "$2")"; }
     conn_mb=$(( conn_bytes / 1000000 ))
     row "stats -j1, the ALB lines as files with their connection logs ($conn_mb MB; GB/s of that)" "$(get conn_j1)" "" "$(ratio_of conn_j1 stats_j1 "stats -j1 over the ALB lines alone")" conn_j1 "$conn_bytes"
     row "stats -j2, the same" "$(get conn_j2)" "" "$(ratio_of conn_j1 conn_j2 "faster than -j1")" conn_j2 "$conn_bytes"
+    app_mb=$(( app_bytes / 1000000 ))
+    if [ -n "$(get rg_app)" ]; then
+        row "rg -j1 -o … \| sort \| uniq -c over nginx logs with a trace header on every line ($app_mb MB; GB/s of that)" "$(get rg_app)" "" "" rg_app "$app_bytes"
+    fi
+    row "stats -j1, those nginx logs" "$(get app_j1)" "" "$(ratio_of rg_app app_j1 "faster than the rg pipeline")" app_j1 "$app_bytes"
     if [ -z "$duck_note" ]; then
         row "DuckDB group-by-Root, 2 threads" "$(get duckdb_j2)" "tracegrep -j2 >= 5x faster" "$(vs duckdb_j2 stats_j2 faster)" duckdb_j2
     else
