@@ -65,27 +65,27 @@ if [ ! -d "$gzdir" ]; then
     find "$gzdir.tmp" -name 'part-*' -print0 | xargs -0 -P "$(nproc)" -n 50 gzip -6 -n
     mv "$gzdir.tmp" "$gzdir"
 fi
+# gen_out DIR FORMATS WHAT: the generator's folder tree (--out) of the
+# ALB lines and the logs FORMATS names, made once.
+gen_out() {
+    if [ ! -d "$1" ]; then
+        echo "bench: $3" >&2
+        rm -rf "$1.tmp"
+        build/tg-gen --seed 1 --bytes "$size" --formats "$2" --out "$1.tmp" >/dev/null
+        mv "$1.tmp" "$1"
+    fi
+}
 # The same ALB lines as an S3 prefix with connection logs on: a file per
 # node every five minutes, and beside them the connection logs that
 # stats joins to the traces through their conn_trace_id.
 conndir=$data/conn-$size
-if [ ! -d "$conndir" ]; then
-    echo "bench: ALB and connection logs" >&2
-    rm -rf "$conndir.tmp"
-    build/tg-gen --seed 1 --bytes "$size" --formats conn --out "$conndir.tmp" >/dev/null
-    mv "$conndir.tmp" "$conndir"
-fi
+gen_out "$conndir" conn "ALB and connection logs"
 mapfile -t connfiles < <(find "$conndir" -type f | sort)
 # Application logs: nginx access logs that log the trace header of every
 # request, as the services behind the load balancers write them (the
 # generator's app/ folder; its ALB logs are not used here).
+gen_out "$data/nginx-$size" nginx "nginx logs"
 appdir=$data/nginx-$size/app
-if [ ! -d "$appdir" ]; then
-    echo "bench: nginx logs" >&2
-    rm -rf "$data/nginx-$size.tmp"
-    build/tg-gen --seed 1 --bytes "$size" --formats nginx --out "$data/nginx-$size.tmp" >/dev/null
-    mv "$data/nginx-$size.tmp" "$data/nginx-$size"
-fi
 mapfile -t appfiles < <(find "$appdir" -type f | sort)
 # Every data file is dropped from the page cache and read back once, before
 # the rounds, so that the cache holds it as a first read from disk leaves

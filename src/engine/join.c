@@ -361,7 +361,8 @@ int join_resolve(join_recs *recs, join_refs *refs, join_emit_fn emit, void *ctx,
     }
     if (rc == 0 && nbatch) {
         rc = emit(ctx, batch, nbatch) != 0 ? -1 : 0;
-        *joined += nbatch;
+        if (rc == 0)
+            *joined += nbatch;
     }
     free(roots);
     free(rs);
