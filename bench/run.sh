@@ -136,6 +136,8 @@ of=/tmp/tracegrep-bench-floor bs=1M count=$((ndjson_bytes / 1048576)) conv=notru
 find_id=$(awk -F'\t' '$1=="trace" && $7>=2 {print $2; exit}' "$data/alb-$size.truth.tsv")
 add find_j1 "$tg" find -j 1 "$find_id" "$plain"
 add stats_gz_j1 "$tg" stats -j 1 "$plain.gz"
+# The incident flow over an archive: one trace out of the day's .gz files.
+add find_gzdir_j1 "$tg" find -j 1 "$find_id" "$gzdir"
 add stats_zst_j1 "$tg" stats -j 1 "$plain.zst"
 # One compressed file with two threads: one inflates, the other scans.
 add stats_gz_j2 "$tg" stats -j 2 "$plain.gz"
@@ -304,6 +306,7 @@ vs() { echo "$(ratio_of "$@")$(spread "$1" "$2")"; }
         row "igzip -d -c over 2000 .gz files of 110 KB" "$(get igzip_dir)" "" "" igzip_dir
     fi
     row "stats -j1, the 2000 .gz files" "$(get gzdir_j1)" "" "$(ratio_of gzdir_j1 igzip_dir "igzip -d"); $(ratio_of gzdir_j1 stats_gz_j1 "the one .gz")" gzdir_j1
+    row "find one trace -j1, the 2000 .gz files" "$(get find_gzdir_j1)" "" "$(ratio_of find_gzdir_j1 igzip_dir "igzip -d")" find_gzdir_j1
     row "stats -j2, the 2000 .gz files" "$(get gzdir_j2)" "" "$(ratio_of gzdir_j1 gzdir_j2 "faster than -j1"); $(ratio_of gzdir_j2 igzip_dir "igzip -d")" gzdir_j2
     conn_mb=$(( conn_bytes / 1000000 ))
     row "stats -j1, the ALB lines as files with their connection logs ($conn_mb MB; GB/s of that)" "$(get conn_j1)" "" "$(ratio_of conn_j1 stats_j1 "stats -j1 over the ALB lines alone")" conn_j1 "$conn_bytes"
