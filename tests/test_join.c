@@ -217,6 +217,25 @@ static void random_case(uint64_t seed, size_t nrec, size_t nref, uint64_t nkeys,
     for (size_t i = 0; i < got.n; i++)
         cr_assert_eq(memcmp(&got.v[i], &want.v[i], sizeof got.v[i]), 0, "event %zu of %zu", i,
                      got.n);
+    /* Found in another order (other workers, other timing), the same. */
+    for (size_t i = recs.n; i > 1; i--) {
+        size_t k = rng(&seed) % i;
+        join_rec t = recs.v[i - 1];
+        recs.v[i - 1] = recs.v[k];
+        recs.v[k] = t;
+    }
+    for (size_t i = refs.n; i > 1; i--) {
+        size_t k = rng(&seed) % i;
+        join_ref t = refs.v[i - 1];
+        refs.v[i - 1] = refs.v[k];
+        refs.v[k] = t;
+    }
+    seen again = {.fail_after = SIZE_MAX};
+    cr_assert_eq(join_resolve(&recs, &refs, collect, &again, &joined, &unmatched), 0);
+    cr_assert_eq(again.n, got.n);
+    cr_assert_eq(memcmp(again.v, got.v, got.n * sizeof *got.v), 0);
+    cr_assert_eq(unmatched, want_unmatched);
+    free(again.v);
     free(keys);
     free(want.v);
     free(got.v);
