@@ -660,3 +660,34 @@ Test(applog_text, cf_id_matches_reference_on_random_lines)
     cr_assert_gt(named, 1000);
     cr_assert_gt(bare, 1000);
 }
+
+/* ---- where a header ends in running text ------------------------------ */
+
+Test(applog_text, header_ends_at_every_stop_byte)
+{
+    /* Bytes that never end a header, non-ASCII ones among them. */
+    static const char keep[] = "abcXYZ019-=:|._/+!#$%*?@^~\x80\xe2\xff";
+    uint64_t seed = 0x9e3779b97f4a7c15u;
+    char line[256];
+    for (int iter = 0; iter < 50000; iter++) {
+        seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+        size_t run = seed % 120;
+        memcpy(line, "Root=", 5);
+        for (size_t i = 0; i < run; i++)
+            line[5 + i] = keep[(seed >> (i % 40)) % (sizeof keep - 1)];
+        /* Every byte value in turn ends it (or the end of the line does). */
+        unsigned stop = (unsigned)iter % 257;
+        size_t n = 5 + run;
+        bool at_end = stop == 256 || !ref_stop((unsigned char)stop);
+        if (!at_end) {
+            line[n++] = (char)stop;
+            line[n++] = 'x';
+        }
+        char *exact = malloc(n);
+        memcpy(exact, line, n);
+        tg_str h = applog_header_at(exact, n, exact);
+        cr_assert_eq(h.p, exact);
+        cr_assert_eq(h.n, 5 + run, "run %zu, stop byte %u: header of %zu bytes", run, stop, h.n);
+        free(exact);
+    }
+}
