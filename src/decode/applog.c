@@ -279,9 +279,10 @@ static inline tg_str cf_candidate(const char *line, size_t n, size_t i, bool *ba
  * id, else the first bare id (a named id wins wherever the two stand).
  * One pass finds both kinds of candidate, 16 bytes at a time: a 'z' or 'Z'
  * (rare in logs) and a '=' (a few per line with a trace header, each
- * settled by the byte after it). Three memchr passes over every line with
- * a header, one per case of 'z' and one restarting at every '=', were a
- * fifth of a stats run over application logs.
+ * settled by the byte after it). Searched with three memchr passes (one
+ * per case of 'z', one restarting at every '=') and a bare id's bytes
+ * checked one by one, it took a fifth of a stats run over application
+ * logs; this way, an eighth.
  */
 static tg_str cf_id_in(const char *line, size_t n)
 {

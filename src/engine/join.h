@@ -66,10 +66,11 @@ int join_recs_move(join_recs *dst, join_recs *src);
 typedef int (*join_emit_fn)(void *ctx, const grp_event *e, size_t n);
 
 /*
- * Matches refs to recs (both are left as they are). For every distinct (root, key)
- * whose key has a record, emits the record as an event of that trace.
- * *joined receives the number emitted, *unmatched the records no reference
- * named. Returns 0, or -1 when memory is short or emit failed.
+ * Matches refs to recs (both are left as they are). For every distinct
+ * (root, key) whose key has a record, emits the record as an event of that
+ * trace, in (key, root) order. *joined receives the number emitted,
+ * *unmatched the records no reference named. Returns 0, or -1 when memory
+ * is short or emit failed.
  */
 int join_resolve(join_recs *recs, join_refs *refs, join_emit_fn emit, void *ctx,
                  uint64_t *joined, uint64_t *unmatched);
