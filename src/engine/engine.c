@@ -625,8 +625,8 @@ static int emit_joined(void *ctx, const grp_event *e, size_t n)
         return grp_agg_add_batch(js->agg, e, n, NULL);
     if (grp_events_reserve(&js->ev, n) != 0)
         return -1;
-    for (size_t i = 0; i < n; i++)
-        js->ev.v[js->ev.n++] = e[i];
+    memcpy(js->ev.v + js->ev.n, e, n * sizeof *e);
+    js->ev.n += n;
     return 0;
 }
 

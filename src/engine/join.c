@@ -1,5 +1,6 @@
 #include "engine/join.h"
 
+#include "engine/engine.h" /* xray_root_cmp() */
 #include "group/table.h"
 
 #include <stdbool.h>
@@ -252,20 +253,12 @@ static bool rec_before(const join_rec *a, const join_rec *b)
     return a->e.offset < b->e.offset;
 }
 
-static int cmp_root(const void *va, const void *vb)
-{
-    const xray_root *a = va, *b = vb;
-    if (a->hi != b->hi)
-        return a->hi < b->hi ? -1 : 1;
-    return a->lo < b->lo ? -1 : a->lo > b->lo;
-}
-
-/* The slots of n entries of `size` bytes whose key is at key_at, sorted
- * by key; NULL when memory is short. */
+/* The slots of n (at least 1) entries of `size` bytes whose key is at
+ * key_at, sorted by key; NULL when memory is short. */
 static join_slot *sorted_slots(const void *v, size_t n, size_t size, size_t key_at,
                                join_slot *tmp)
 {
-    join_slot *s = malloc((n ? n : 1) * sizeof *s);
+    join_slot *s = malloc(n * sizeof *s);
     if (!s)
         return NULL;
     for (size_t i = 0; i < n; i++) {
@@ -323,22 +316,14 @@ int join_resolve(join_recs *recs, join_refs *refs, join_emit_fn emit, void *ctx,
         size_t end = j;
         while (end < nref && fs[end].key == key)
             end++;
-        if (end - j > roots_cap) {
-            size_t cap = roots_cap ? roots_cap : 16;
-            while (cap < end - j)
-                cap *= 2;
-            xray_root *r = realloc(roots, cap * sizeof *r);
-            if (!r) {
-                rc = -1;
-                break;
-            }
-            roots = r;
-            roots_cap = cap;
+        if (grow((void **)&roots, &roots_cap, end - j, sizeof *roots) != 0) {
+            rc = -1;
+            break;
         }
         for (size_t k = j; k < end; k++)
             roots[k - j] = refs->v[fs[k].idx].root;
         if (end - j > 1)
-            qsort(roots, end - j, sizeof *roots, cmp_root);
+            qsort(roots, end - j, sizeof *roots, xray_root_cmp);
         for (size_t k = 0; k < end - j; k++) {
             if (k > 0 && xray_root_eq(roots[k - 1], roots[k]))
                 continue; /* once per trace */
