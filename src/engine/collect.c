@@ -47,10 +47,8 @@ void collect_free(collector *c)
     arena_free(&c->lines);
     intern_free(&c->lbs);
     grp_agg_free(&c->agg);
-    join_recs_free(&c->conn);
-    join_recs_free(&c->cf);
-    join_refs_free(&c->conn_refs);
-    join_refs_free(&c->cf_refs);
+    join_side_free(&c->conn);
+    join_side_free(&c->cf);
     free(c->missed.v);
     memset(c, 0, sizeof *c);
 }
@@ -270,7 +268,7 @@ static int alb_event(collector *c, const alb_record *rec, const char *line, size
         tg_str tid =
             rec->t.nfields > ALB_CONN_TRACE_ID ? rec->t.f[ALB_CONN_TRACE_ID] : TG_STR_NULL;
         if (tid.n > 4 && memcmp(tid.p, "TID_", 4) == 0 &&
-            join_refs_push(&c->conn_refs, e->root, join_key(tid.p, tid.n)) != 0)
+            join_add_ref(&c->conn, e->root, join_key(tid.p, tid.n)) != 0)
             return -1;
     } else if (!c->listed_missed) {
         if (u32vec_push(&c->missed, c->input) != 0)
@@ -376,7 +374,7 @@ static int header_event(collector *c, xray_status st, xray_root root, unsigned f
         e->end_us = time_us + dur_us;
     set_status(e, status);
     e->lb = source_id(c, source);
-    if (cf_id.n && join_refs_push(&c->cf_refs, root, join_key(cf_id.p, cf_id.n)) != 0)
+    if (cf_id.n && join_add_ref(&c->cf, root, join_key(cf_id.p, cf_id.n)) != 0)
         return -1;
     if (keep_line(c, e, text, in_map) != 0)
         return -1;
@@ -473,7 +471,7 @@ static int conn_line(collector *c, const char *line, size_t len, size_t off)
     e.lb = source_id(c, elb.n && !tg_str_is_dash(elb) ? elb : tg_str_make("alb-conn", 8));
     if (keep_line(c, &e, tg_str_make(line, len), false) != 0)
         return -1;
-    return join_recs_push(&c->conn, &e, join_key(tid.p, tid.n));
+    return join_add_rec(&c->conn, &e, join_key(tid.p, tid.n));
 }
 
 /* A CloudFront line: a directive updates the column map, a record becomes
@@ -526,7 +524,7 @@ static int cloudfront_line(collector *c, const char *line, size_t len, size_t of
     } else {
         e.line = GRP_NO_LINE;
     }
-    return join_recs_push(&c->cf, &e, join_key(id.p, id.n));
+    return join_add_rec(&c->cf, &e, join_key(id.p, id.n));
 }
 
 /*

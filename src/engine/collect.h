@@ -49,8 +49,7 @@ typedef struct collector {
     bool out_of_memory;
 
     /* For the joins (join.h). */
-    join_recs conn, cf;
-    join_refs conn_refs, cf_refs;
+    join_side conn, cf;
     /*
      * The connection join's references cost a tenth of a stats run and
      * 24 bytes an ALB line, and most archives hold no connection log. So

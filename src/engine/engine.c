@@ -569,7 +569,7 @@ static int reread_missed(engine *e, worker *ws, unsigned n)
 {
     size_t recs = 0, nmissed = 0;
     for (unsigned i = 0; i < n; i++) {
-        recs += ws[i].col.conn.n;
+        recs += join_side_nrecs(&ws[i].col.conn);
         nmissed += ws[i].col.missed.n;
     }
     if (recs == 0 || nmissed == 0)
@@ -597,9 +597,10 @@ static int reread_missed(engine *e, worker *ws, unsigned n)
     else
         rc = -1;
     for (unsigned i = 0; w2 && i < n; i++) {
-        if (w2[i].fatal ||
-            (rc == 0 && join_refs_move(&ws[i].col.conn_refs, &w2[i].col.conn_refs) != 0))
+        if (w2[i].fatal)
             rc = -1;
+        else if (rc == 0)
+            join_side_move_refs(&ws[i].col.conn, &w2[i].col.conn);
         if (w2[i].col.scratch)
             collect_free(&w2[i].col);
     }
@@ -630,29 +631,44 @@ static int emit_joined(void *ctx, const grp_event *e, size_t n)
     return 0;
 }
 
-static void remap_recs(join_recs *r, const uint16_t *map, size_t nmap)
+static void remap_recs(join_side *s, const uint16_t *map, size_t nmap)
 {
-    for (size_t k = 0; k < r->n; k++)
-        if (r->v[k].e.lb < nmap)
-            r->v[k].e.lb = map[r->v[k].e.lb];
+    for (unsigned p = 0; p < JOIN_PARTS; p++)
+        for (join_blk *h = s->recs[p].head; h; h = h->next) {
+            join_rec_blk *b = (join_rec_blk *)h;
+            for (uint32_t k = 0; k < h->n; k++)
+                if (b->v[k].e.lb < nmap)
+                    b->v[k].e.lb = map[b->v[k].e.lb];
+        }
 }
 
 /* Matches the connection and CloudFront records to the traces that named
- * them, once every input is read (join.h). */
-static int resolve_joins(eng_result *out, join_recs *conn, join_refs *conn_refs, join_recs *cf,
-                         join_refs *cf_refs, grp_agg *agg)
+ * them, once every input is read (join.h), with one thread per worker. */
+static int resolve_joins(eng_result *out, worker *ws, unsigned n, grp_agg *agg)
 {
+    join_side **conn = calloc(n, sizeof *conn), **cf = calloc(n, sizeof *cf);
+    if (!conn || !cf) {
+        free(conn);
+        free(cf);
+        return -1;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        conn[i] = &ws[i].col.conn;
+        cf[i] = &ws[i].col.cf;
+    }
     join_sink js = {.agg = agg};
     uint64_t joined, unmatched;
-    int rc = join_resolve(conn, conn_refs, emit_joined, &js, &joined, &unmatched);
+    int rc = join_resolve(conn, n, n, emit_joined, &js, &joined, &unmatched);
     out->c.events_by[GRP_FMT_ALB_CONN] += joined;
     out->c.conn_unmatched += unmatched;
     if (rc == 0)
-        rc = join_resolve(cf, cf_refs, emit_joined, &js, &joined, &unmatched);
+        rc = join_resolve(cf, n, n, emit_joined, &js, &joined, &unmatched);
     out->c.events_by[GRP_FMT_CLOUDFRONT] += joined;
     out->c.cf_unmatched += unmatched;
     out->vecs[out->nvec - 1] = js.ev.v;
     out->lens[out->nvec - 1] = js.ev.n;
+    free(conn);
+    free(cf);
     return rc;
 }
 
@@ -698,8 +714,6 @@ static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
     const bool stats = e->s->mode == ENG_STATS;
     grp_agg joined;
     grp_agg_init(&joined);
-    join_recs conn = {0}, cf = {0};
-    join_refs conn_refs = {0}, cf_refs = {0};
     int rc = 0;
     for (unsigned i = 0; i < n && rc == 0; i++) {
         collector *c = &ws[i].col;
@@ -714,8 +728,6 @@ static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
                 c->ev.v[k].lb = map[c->ev.v[k].lb];
         remap_recs(&c->conn, map, c->lbs.n);
         remap_recs(&c->cf, map, c->lbs.n);
-        if (join_recs_move(&conn, &c->conn) || join_recs_move(&cf, &c->cf))
-            rc = -1;
         eng_counts_add(&out->c, &c->c);
         out->vecs[i] = c->ev.v;
         out->lens[i] = c->ev.n;
@@ -723,18 +735,12 @@ static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
         memset(&c->ev, 0, sizeof c->ev);
         arena_init(&c->lines, c->lines.chunk_size);
     }
-    /* The references (a million per GiB of ALB logs) are gathered only
-     * when there are records to join them to: usually there are none. */
-    for (unsigned i = 0; i < n && rc == 0; i++)
-        if ((conn.n && join_refs_move(&conn_refs, &ws[i].col.conn_refs)) ||
-            (cf.n && join_refs_move(&cf_refs, &ws[i].col.cf_refs)))
-            rc = -1;
     if (rc == 0)
-        rc = resolve_joins(out, &conn, &conn_refs, &cf, &cf_refs, stats ? &joined : NULL);
-    join_recs_free(&conn);
-    join_recs_free(&cf);
-    join_refs_free(&conn_refs);
-    join_refs_free(&cf_refs);
+        rc = resolve_joins(out, ws, n, stats ? &joined : NULL);
+    for (unsigned i = 0; i < n; i++) {
+        join_side_free(&ws[i].col.conn);
+        join_side_free(&ws[i].col.cf);
+    }
     if (rc == 0 && stats)
         rc = merge_tables(ws, n, maps, &joined, out);
     grp_agg_free(&joined);

@@ -3,6 +3,7 @@
 #include "engine/engine.h" /* xray_root_cmp() */
 #include "group/table.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -106,80 +107,104 @@ static int grow(void **v, size_t *cap, size_t need, size_t size)
     return 0;
 }
 
-int join_refs_push(join_refs *r, xray_root root, uint64_t key)
+/* The first block of a list holds this many entries. */
+#define JOIN_BLOCK_MIN 16
+
+/* The block the next entry of l goes in, for blocks of hdr bytes and then
+ * entries of `size`: its tail, or a new block linked after it. NULL when
+ * memory is short. */
+static join_blk *list_room(join_list *l, size_t hdr, size_t size)
 {
-    if (grow((void **)&r->v, &r->cap, r->n + 1, sizeof *r->v) != 0)
+    join_blk *t = l->tail;
+    if (t && t->n < t->cap)
+        return t;
+    uint32_t cap = t ? (t->cap < JOIN_BLOCK_MAX ? 2 * t->cap : JOIN_BLOCK_MAX) : JOIN_BLOCK_MIN;
+    join_blk *b = malloc(hdr + (size_t)cap * size);
+    if (!b)
+        return NULL;
+    b->next = NULL;
+    b->n = 0;
+    b->cap = cap;
+    if (t)
+        t->next = b;
+    else
+        l->head = b;
+    l->tail = b;
+    return b;
+}
+
+int join_add_ref(join_side *s, xray_root root, uint64_t key)
+{
+    join_list *l = &s->refs[join_part(key)];
+    join_ref_blk *b = (join_ref_blk *)list_room(l, sizeof *b, sizeof *b->v);
+    if (!b)
         return -1;
-    r->v[r->n].root = root;
-    r->v[r->n].key = key;
-    r->n++;
+    b->v[b->h.n++] = (join_ref){root, key};
+    l->n++;
     return 0;
 }
 
-int join_recs_push(join_recs *r, const grp_event *e, uint64_t key)
+int join_add_rec(join_side *s, const grp_event *e, uint64_t key)
 {
-    if (grow((void **)&r->v, &r->cap, r->n + 1, sizeof *r->v) != 0)
+    join_list *l = &s->recs[join_part(key)];
+    join_rec_blk *b = (join_rec_blk *)list_room(l, sizeof *b, sizeof *b->v);
+    if (!b)
         return -1;
-    r->v[r->n].e = *e;
-    r->v[r->n].key = key;
-    r->n++;
+    join_rec *o = &b->v[b->h.n++];
+    o->e = *e;
+    o->key = key;
+    l->n++;
     return 0;
 }
 
-void join_refs_free(join_refs *r)
+size_t join_side_nrecs(const join_side *s)
 {
-    free(r->v);
-    memset(r, 0, sizeof *r);
+    size_t n = 0;
+    for (unsigned p = 0; p < JOIN_PARTS; p++)
+        n += s->recs[p].n;
+    return n;
 }
 
-void join_recs_free(join_recs *r)
+static void list_free(join_list *l)
 {
-    free(r->v);
-    memset(r, 0, sizeof *r);
-}
-
-/* Appends the vector (*sv, *sn, *scap) of elements of size `size` to
- * (*dv, *dn, *dcap) and leaves the source empty; an empty destination takes
- * the source's array over instead of copying it. On failure (memory) both
- * are left as they were. */
-static int move_vec(void **dv, size_t *dn, size_t *dcap, void **sv, size_t *sn, size_t *scap,
-                    size_t size)
-{
-    if (*dn == 0) {
-        free(*dv);
-        *dv = *sv;
-        *dn = *sn;
-        *dcap = *scap;
-    } else {
-        if (grow(dv, dcap, *dn + *sn, size) != 0)
-            return -1;
-        if (*sn)
-            memcpy((char *)*dv + *dn * size, *sv, *sn * size);
-        *dn += *sn;
-        free(*sv);
+    for (join_blk *b = l->head, *next; b; b = next) {
+        next = b->next;
+        free(b);
     }
-    *sv = NULL;
-    *sn = *scap = 0;
-    return 0;
+    memset(l, 0, sizeof *l);
 }
 
-int join_refs_move(join_refs *dst, join_refs *src)
+void join_side_free(join_side *s)
 {
-    return move_vec((void **)&dst->v, &dst->n, &dst->cap, (void **)&src->v, &src->n, &src->cap,
-                    sizeof *src->v);
+    for (unsigned p = 0; p < JOIN_PARTS; p++) {
+        list_free(&s->recs[p]);
+        list_free(&s->refs[p]);
+    }
 }
 
-int join_recs_move(join_recs *dst, join_recs *src)
+void join_side_move_refs(join_side *dst, join_side *src)
 {
-    return move_vec((void **)&dst->v, &dst->n, &dst->cap, (void **)&src->v, &src->n, &src->cap,
-                    sizeof *src->v);
+    /* The source's blocks are linked after the destination's: a list may
+     * hold blocks that are not full. */
+    for (unsigned p = 0; p < JOIN_PARTS; p++) {
+        join_list *d = &dst->refs[p], *r = &src->refs[p];
+        if (!r->head)
+            continue;
+        if (d->tail)
+            d->tail->next = r->head;
+        else
+            d->head = r->head;
+        d->tail = r->tail;
+        d->n += r->n;
+        memset(r, 0, sizeof *r);
+    }
 }
 
-/* A key and the index of its entry, sorted in place of the entry itself:
- * 16 bytes move where a record is 64. */
+/* A key and its entry, sorted in place of the entry itself: 16 bytes move
+ * where a record is 64. */
 typedef struct join_slot {
     uint64_t key;
-    uint64_t idx;
+    const void *at;
 } join_slot;
 
 static int cmp_slot(const void *va, const void *vb)
@@ -253,75 +278,107 @@ static bool rec_before(const join_rec *a, const join_rec *b)
     return a->e.offset < b->e.offset;
 }
 
-/* The slots of n (at least 1) entries of `size` bytes whose key is at
- * key_at, sorted by key; NULL when memory is short. */
-static join_slot *sorted_slots(const void *v, size_t n, size_t size, size_t key_at,
-                               join_slot *tmp)
+/* What a thread reuses from one partition to the next: slot arrays as
+ * large as the largest partition it joined, and the roots of one key. */
+typedef struct join_scratch {
+    join_slot *rs, *fs, *tmp;
+    size_t rs_cap, fs_cap, tmp_cap;
+    xray_root *roots;
+    size_t roots_cap;
+} join_scratch;
+
+static void scratch_free(join_scratch *sc)
 {
-    join_slot *s = malloc(n * sizeof *s);
-    if (!s)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        memcpy(&s[i].key, (const char *)v + i * size + key_at, sizeof s[i].key);
-        s[i].idx = i;
-    }
-    sort_slots(s, tmp, n);
-    return s;
+    free(sc->rs);
+    free(sc->fs);
+    free(sc->tmp);
+    free(sc->roots);
 }
 
-int join_resolve(join_recs *recs, join_refs *refs, join_emit_fn emit, void *ctx,
-                 uint64_t *joined, uint64_t *unmatched)
+/* Partition p's slots of every side's records (or references, refs), in
+ * sc->rs (sc->fs), sorted by key; their number goes to *n. Returns 0, or -1
+ * when memory is short. */
+static int part_slots(join_side *const *sides, unsigned nsides, unsigned p, bool refs,
+                      join_scratch *sc, size_t *n)
 {
-    *joined = 0;
-    *unmatched = 0;
-    if (recs->n == 0)
+    size_t k = 0;
+    for (unsigned s = 0; s < nsides; s++)
+        k += refs ? sides[s]->refs[p].n : sides[s]->recs[p].n;
+    join_slot **v = refs ? &sc->fs : &sc->rs;
+    if (grow((void **)v, refs ? &sc->fs_cap : &sc->rs_cap, k, sizeof **v) != 0 ||
+        grow((void **)&sc->tmp, &sc->tmp_cap, k, sizeof *sc->tmp) != 0)
+        return -1;
+    join_slot *o = *v;
+    for (unsigned s = 0; s < nsides; s++) {
+        if (refs) {
+            for (const join_blk *h = sides[s]->refs[p].head; h; h = h->next) {
+                const join_ref_blk *b = (const join_ref_blk *)h;
+                for (uint32_t i = 0; i < h->n; i++)
+                    *o++ = (join_slot){b->v[i].key, &b->v[i]};
+            }
+        } else {
+            for (const join_blk *h = sides[s]->recs[p].head; h; h = h->next) {
+                const join_rec_blk *b = (const join_rec_blk *)h;
+                for (uint32_t i = 0; i < h->n; i++)
+                    *o++ = (join_slot){b->v[i].key, &b->v[i]};
+            }
+        }
+    }
+    sort_slots(*v, sc->tmp, k);
+    *n = k;
+    return 0;
+}
+
+/* Joins partition p of the sides, handing its events to emit; *joined and
+ * *unmatched are added to. Returns 0, or -1 when memory is short or emit
+ * failed. */
+static int join_one(join_side *const *sides, unsigned nsides, unsigned p, join_scratch *sc,
+                    join_emit_fn emit, void *ctx, uint64_t *joined, uint64_t *unmatched)
+{
+    size_t nrec = 0, nref = 0;
+    for (unsigned s = 0; s < nsides; s++) {
+        nrec += sides[s]->recs[p].n;
+        nref += sides[s]->refs[p].n;
+    }
+    if (nrec == 0)
         return 0; /* nothing to join: the references cost no sort */
-    if (refs->n == 0) {
-        *unmatched = recs->n; /* and the records none */
+    if (nref == 0) {
+        *unmatched += nrec; /* and the records none */
         return 0;
     }
-    const size_t nrec = recs->n, nref = refs->n;
-    join_slot *tmp = malloc((nrec > nref ? nrec : nref) * sizeof *tmp);
-    join_slot *rs = tmp ? sorted_slots(recs->v, nrec, sizeof *recs->v,
-                                       offsetof(join_rec, key), tmp)
-                        : NULL;
-    join_slot *fs = rs ? sorted_slots(refs->v, nref, sizeof *refs->v,
-                                      offsetof(join_ref, key), tmp)
-                       : NULL;
-    free(tmp);
-    /* The roots that named one key, sorted to emit each trace once and in
-     * the same order whatever order the workers found them in. */
-    xray_root *roots = NULL;
-    size_t roots_cap = 0;
+    if (part_slots(sides, nsides, p, false, sc, &nrec) != 0 ||
+        part_slots(sides, nsides, p, true, sc, &nref) != 0)
+        return -1;
+    const join_slot *rs = sc->rs, *fs = sc->fs;
     /* Events are emitted in batches, which the aggregate adds faster. */
     grp_event batch[JOIN_BATCH];
     size_t nbatch = 0;
-    int rc = fs ? 0 : -1;
     /* Both sorted by key: one merge walk. The entries behind the slots are
-     * in input order, so each is a cache miss: they are asked for ahead. */
+     * in input order, so they are asked for ahead. */
     size_t i = 0, j = 0;
-    while (rc == 0 && i < nrec) {
+    while (i < nrec) {
         if (i + JOIN_AHEAD < nrec)
-            __builtin_prefetch(&recs->v[rs[i + JOIN_AHEAD].idx]);
+            __builtin_prefetch(rs[i + JOIN_AHEAD].at);
         if (j + JOIN_AHEAD < nref)
-            __builtin_prefetch(&refs->v[fs[j + JOIN_AHEAD].idx]);
+            __builtin_prefetch(fs[j + JOIN_AHEAD].at);
         const uint64_t key = rs[i].key;
-        const join_rec *rec = &recs->v[rs[i].idx];
+        const join_rec *rec = rs[i].at;
         size_t next = i + 1;
         for (; next < nrec && rs[next].key == key; next++)
-            if (rec_before(&recs->v[rs[next].idx], rec))
-                rec = &recs->v[rs[next].idx];
+            if (rec_before(rs[next].at, rec))
+                rec = rs[next].at;
         while (j < nref && fs[j].key < key)
             j++;
         size_t end = j;
         while (end < nref && fs[end].key == key)
             end++;
-        if (grow((void **)&roots, &roots_cap, end - j, sizeof *roots) != 0) {
-            rc = -1;
-            break;
-        }
+        /* The roots that named the key, sorted to emit each trace once
+         * and in the same order whatever order the workers found them in. */
+        if (grow((void **)&sc->roots, &sc->roots_cap, end - j, sizeof *sc->roots) != 0)
+            return -1;
+        xray_root *roots = sc->roots;
         for (size_t k = j; k < end; k++)
-            roots[k - j] = refs->v[fs[k].idx].root;
+            roots[k - j] = ((const join_ref *)fs[k].at)->root;
         if (end - j > 1)
             qsort(roots, end - j, sizeof *roots, xray_root_cmp);
         for (size_t k = 0; k < end - j; k++) {
@@ -330,10 +387,8 @@ int join_resolve(join_recs *recs, join_refs *refs, join_emit_fn emit, void *ctx,
             batch[nbatch] = rec->e;
             batch[nbatch].root = roots[k];
             if (++nbatch == JOIN_BATCH) {
-                if (emit(ctx, batch, nbatch) != 0) {
-                    rc = -1;
-                    break;
-                }
+                if (emit(ctx, batch, nbatch) != 0)
+                    return -1;
                 *joined += nbatch;
                 nbatch = 0;
             }
@@ -344,13 +399,184 @@ int join_resolve(join_recs *recs, join_refs *refs, join_emit_fn emit, void *ctx,
         i = next;
         j = end;
     }
-    if (rc == 0 && nbatch) {
-        rc = emit(ctx, batch, nbatch) != 0 ? -1 : 0;
-        if (rc == 0)
-            *joined += nbatch;
+    if (nbatch) {
+        if (emit(ctx, batch, nbatch) != 0)
+            return -1;
+        *joined += nbatch;
     }
-    free(roots);
-    free(rs);
-    free(fs);
+    return 0;
+}
+
+/*
+ * Several threads: each takes the next partition and joins it, the calling
+ * thread handing the events on in partition order. A partition taken in
+ * its turn is emitted as it is joined; one taken ahead keeps its events in
+ * memory until its turn, and no thread runs more than JOIN_WINDOW
+ * partitions ahead of the one emitted, which bounds that memory to a few
+ * partitions' events.
+ */
+#define JOIN_WINDOW 8
+
+/* Below this many records, one thread joins them all: starting another
+ * would cost more than it saves. */
+#define JOIN_PARALLEL_MIN 16384
+
+/* A partition joined ahead of its turn. */
+typedef struct join_ahead {
+    grp_event *v;
+    size_t n, cap;
+    uint64_t joined, unmatched;
+    int state; /* 0: not joined yet; 1: joined; -1: failed (memory) */
+} join_ahead;
+
+typedef struct join_run {
+    join_side *const *sides;
+    unsigned nsides;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned next;    /* the next partition to take */
+    unsigned emitted; /* partitions whose events were handed on */
+    bool stop;
+    join_ahead ahead[JOIN_PARTS];
+} join_run;
+
+static int keep_events(void *ctx, const grp_event *e, size_t n)
+{
+    join_ahead *a = ctx;
+    if (grow((void **)&a->v, &a->cap, a->n + n, sizeof *a->v) != 0)
+        return -1;
+    memcpy(a->v + a->n, e, n * sizeof *e);
+    a->n += n;
+    return 0;
+}
+
+/* True when the thread holding r->mu may take partition r->next. */
+static bool may_take(const join_run *r)
+{
+    return !r->stop && r->next < JOIN_PARTS && r->next < r->emitted + JOIN_WINDOW;
+}
+
+static void *helper_main(void *arg)
+{
+    join_run *r = arg;
+    join_scratch sc = {0};
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (!r->stop && r->next < JOIN_PARTS && !may_take(r))
+            pthread_cond_wait(&r->cv, &r->mu);
+        if (!may_take(r))
+            break;
+        join_ahead *a = &r->ahead[r->next++];
+        pthread_mutex_unlock(&r->mu);
+        unsigned p = (unsigned)(a - r->ahead);
+        int rc = join_one(r->sides, r->nsides, p, &sc, keep_events, a, &a->joined, &a->unmatched);
+        pthread_mutex_lock(&r->mu);
+        a->state = rc == 0 ? 1 : -1;
+        pthread_cond_broadcast(&r->cv);
+    }
+    pthread_mutex_unlock(&r->mu);
+    scratch_free(&sc);
+    return NULL;
+}
+
+/* Hands a partition joined ahead on, in batches. */
+static int emit_ahead(join_ahead *a, join_emit_fn emit, void *ctx, uint64_t *joined,
+                      uint64_t *unmatched)
+{
+    *unmatched += a->unmatched;
+    for (size_t i = 0; i < a->n; i += JOIN_BATCH) {
+        size_t m = a->n - i < JOIN_BATCH ? a->n - i : JOIN_BATCH;
+        if (emit(ctx, a->v + i, m) != 0)
+            return -1;
+        *joined += m;
+    }
+    return 0;
+}
+
+/* The calling thread's part: it joins partitions too, and hands every
+ * partition's events on in order. */
+static int run_caller(join_run *r, join_scratch *sc, join_emit_fn emit, void *ctx,
+                      uint64_t *joined, uint64_t *unmatched)
+{
+    int rc = 0;
+    pthread_mutex_lock(&r->mu);
+    while (rc == 0 && r->emitted < JOIN_PARTS) {
+        join_ahead *a = &r->ahead[r->emitted];
+        if (a->state != 0) {
+            pthread_mutex_unlock(&r->mu);
+            rc = a->state < 0 ? -1 : emit_ahead(a, emit, ctx, joined, unmatched);
+            free(a->v);
+            a->v = NULL;
+            pthread_mutex_lock(&r->mu);
+        } else if (may_take(r)) {
+            unsigned p = r->next++;
+            pthread_mutex_unlock(&r->mu);
+            if (p == r->emitted) {
+                rc = join_one(r->sides, r->nsides, p, sc, emit, ctx, joined, unmatched);
+            } else {
+                join_ahead *b = &r->ahead[p];
+                int brc = join_one(r->sides, r->nsides, p, sc, keep_events, b, &b->joined,
+                                   &b->unmatched);
+                pthread_mutex_lock(&r->mu);
+                b->state = brc == 0 ? 1 : -1;
+                continue;
+            }
+            pthread_mutex_lock(&r->mu);
+        } else {
+            pthread_cond_wait(&r->cv, &r->mu);
+            continue;
+        }
+        /* Partition r->emitted was handed on: the window moves. */
+        r->emitted++;
+        pthread_cond_broadcast(&r->cv);
+    }
+    r->stop = true;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+int join_resolve(join_side *const *sides, unsigned nsides, unsigned threads, join_emit_fn emit,
+                 void *ctx, uint64_t *joined, uint64_t *unmatched)
+{
+    *joined = 0;
+    *unmatched = 0;
+    size_t nrec = 0;
+    for (unsigned s = 0; s < nsides; s++)
+        nrec += join_side_nrecs(sides[s]);
+    if (nrec == 0)
+        return 0;
+    join_scratch sc = {0};
+    int rc = 0;
+    if (threads <= 1 || nrec < JOIN_PARALLEL_MIN) {
+        for (unsigned p = 0; p < JOIN_PARTS && rc == 0; p++)
+            rc = join_one(sides, nsides, p, &sc, emit, ctx, joined, unmatched);
+        scratch_free(&sc);
+        return rc;
+    }
+    join_run *r = calloc(1, sizeof *r);
+    pthread_t *th = calloc(threads - 1, sizeof *th);
+    if (!r || !th) {
+        free(r);
+        free(th);
+        return -1;
+    }
+    r->sides = sides;
+    r->nsides = nsides;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    unsigned started = 0;
+    while (started < threads - 1 && pthread_create(&th[started], NULL, helper_main, r) == 0)
+        started++;
+    rc = run_caller(r, &sc, emit, ctx, joined, unmatched); /* alone, it joins them all */
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    for (unsigned p = 0; p < JOIN_PARTS; p++)
+        free(r->ahead[p].v);
+    pthread_cond_destroy(&r->cv);
+    pthread_mutex_destroy(&r->mu);
+    free(th);
+    free(r);
+    scratch_free(&sc);
     return rc;
 }
