@@ -443,6 +443,55 @@ Test(group, batched_add_equals_single_adds)
     free(bat);
 }
 
+/* Adding only the events whose trace a table holds: those fold as
+ * grp_agg_add_batch() would fold them, the others are named in order and
+ * nothing is added for them, with a Root of a second the table has seen
+ * and of one it has not. */
+Test(group, add_found_folds_known_traces_and_names_the_others)
+{
+    enum { N = 3000 };
+    grp_event *e = malloc(N * sizeof *e);
+    cr_assert_not_null(e);
+    grp_agg a, b;
+    grp_agg_init(&a);
+    grp_agg_init(&b);
+    uint32_t miss[GRP_BATCH];
+    size_t nmiss = 0;
+    cr_assert_eq(grp_agg_add_found(&a, e, 0, miss), 0, "nothing to add");
+    /* Traces 1..1000 in second 50; events for ids 1..3000 in seconds 50
+     * and 51, so that a third are known. */
+    for (uint64_t id = 1; id <= 1000; id++) {
+        grp_event k = ev_at(50, id, 10, 200, 1);
+        cr_assert_eq(grp_agg_add(&a, &k, NULL), 0);
+        cr_assert_eq(grp_agg_add(&b, &k, NULL), 0);
+    }
+    for (size_t i = 0; i < N; i++)
+        e[i] = ev_at(i % 7 ? 50 : 51, i % 3000 + 1, (int64_t)i, (uint16_t)(i % 600), 2);
+    for (size_t i = 0; i < N; i += GRP_BATCH) {
+        size_t m = N - i < GRP_BATCH ? N - i : GRP_BATCH;
+        size_t got = grp_agg_add_found(&a, &e[i], m, miss);
+        size_t want = 0;
+        for (size_t k = 0; k < m; k++) {
+            const grp_event *x = &e[i + k];
+            bool known = xray_root_epoch(x->root) == 50 && x->root.lo <= 1000;
+            if (known) {
+                cr_assert_eq(grp_agg_add_batch(&b, x, 1, NULL), 0);
+            } else {
+                cr_assert(want < got && miss[want] == k, "event %zu is not named", i + k);
+                want++;
+            }
+        }
+        cr_assert_eq(got, want, "events named that were added");
+        nmiss += got;
+    }
+    cr_expect_gt(nmiss, N / 2);
+    cr_expect_eq(a.ntraces, 1000, "add_found added a trace");
+    expect_same_traces(&a, &b);
+    grp_agg_free(&a);
+    grp_agg_free(&b);
+    free(e);
+}
+
 /* Roots whose hashes are equal in all 64 bits (same slot, same tag) are
  * still two traces, in one batch or in two, added or merged. */
 Test(group, equal_hashes_stay_distinct_traces)

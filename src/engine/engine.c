@@ -612,18 +612,42 @@ static int reread_missed(engine *e, worker *ws, unsigned n)
     return rc;
 }
 
-/* Where joined events go: an aggregate of their own (stats), merged with
- * the workers' tables afterwards, or one more event vector. */
+/* Where joined events go: for stats, into the workers' tables; otherwise
+ * into one more event vector. */
 typedef struct join_sink {
-    grp_agg *agg; /* NULL but for stats */
+    grp_agg **aggs; /* stats: the workers' tables */
+    unsigned naggs;
     grp_events ev;
 } join_sink;
 
+/*
+ * A joined event's trace is in a worker's table already: the reference that
+ * joined it came from one of the trace's own lines. So for stats it is
+ * folded into the first table that holds its Root, and added to the last
+ * only when none does (its input changed between two readings). A joined
+ * event touches nothing whose value depends on the order events are folded
+ * in (no load balancer: only ALB lines name one), so where it goes does not
+ * change the merged tables. Collecting the joined events in a table of
+ * their own, merged with the workers' afterwards, took that table's memory
+ * and a third source for the merge.
+ */
 static int emit_joined(void *ctx, const grp_event *e, size_t n)
 {
     join_sink *js = ctx;
-    if (js->agg)
-        return grp_agg_add_batch(js->agg, e, n, NULL);
+    if (js->naggs) {
+        grp_event left[GRP_BATCH];
+        uint32_t miss[GRP_BATCH];
+        const grp_event *cur = e;
+        for (unsigned k = 0; k + 1 < js->naggs && n; k++) {
+            size_t m = grp_agg_add_found(js->aggs[k], cur, n, miss);
+            /* In place: miss[i] >= i. */
+            for (size_t i = 0; i < m; i++)
+                left[i] = cur[miss[i]];
+            cur = left;
+            n = m;
+        }
+        return n ? grp_agg_add_batch(js->aggs[js->naggs - 1], cur, n, NULL) : 0;
+    }
     if (grp_events_reserve(&js->ev, n) != 0)
         return -1;
     memcpy(js->ev.v + js->ev.n, e, n * sizeof *e);
@@ -643,20 +667,24 @@ static void remap_recs(join_side *s, const uint16_t *map, size_t nmap)
 }
 
 /* Matches the connection and CloudFront records to the traces that named
- * them, once every input is read (join.h), with one thread per worker. */
-static int resolve_joins(eng_result *out, worker *ws, unsigned n, grp_agg *agg)
+ * them, once every input is read (join.h), with one thread per worker. For
+ * stats the joined events go into the workers' tables. */
+static int resolve_joins(eng_result *out, worker *ws, unsigned n, bool stats)
 {
     join_side **conn = calloc(n, sizeof *conn), **cf = calloc(n, sizeof *cf);
-    if (!conn || !cf) {
+    grp_agg **aggs = calloc(n, sizeof *aggs);
+    if (!conn || !cf || !aggs) {
         free(conn);
         free(cf);
+        free(aggs);
         return -1;
     }
     for (unsigned i = 0; i < n; i++) {
         conn[i] = &ws[i].col.conn;
         cf[i] = &ws[i].col.cf;
+        aggs[i] = &ws[i].col.agg;
     }
-    join_sink js = {.agg = agg};
+    join_sink js = {.aggs = aggs, .naggs = stats ? n : 0};
     uint64_t joined, unmatched;
     int rc = join_resolve(conn, n, n, emit_joined, &js, &joined, &unmatched);
     out->c.events_by[GRP_FMT_ALB_CONN] += joined;
@@ -669,15 +697,15 @@ static int resolve_joins(eng_result *out, worker *ws, unsigned n, grp_agg *agg)
     out->lens[out->nvec - 1] = js.ev.n;
     free(conn);
     free(cf);
+    free(aggs);
     return rc;
 }
 
-/* Merges the workers' tables and the joined events' one into out->parts,
- * one thread and one table per worker (merge.h). maps[i] is worker i's load
- * balancer map. */
-static int merge_tables(worker *ws, unsigned n, uint16_t **maps, grp_agg *joined, eng_result *out)
+/* Merges the workers' tables into out->parts, one thread and one table per
+ * worker (merge.h). maps[i] is worker i's load balancer map. */
+static int merge_tables(worker *ws, unsigned n, uint16_t **maps, eng_result *out)
 {
-    grp_merge_src *src = calloc(n + 1, sizeof *src);
+    grp_merge_src *src = calloc(n, sizeof *src);
     out->parts = calloc(n, sizeof *out->parts);
     if (!src || !out->parts) {
         free(src);
@@ -685,8 +713,7 @@ static int merge_tables(worker *ws, unsigned n, uint16_t **maps, grp_agg *joined
     }
     for (unsigned i = 0; i < n; i++)
         src[i] = (grp_merge_src){&ws[i].col.agg, maps[i], ws[i].col.lbs.n};
-    src[n] = (grp_merge_src){joined, NULL, 0};
-    int rc = grp_merge(src, n + 1, n);
+    int rc = grp_merge(src, n, n);
     free(src);
     if (rc != 0)
         return -1;
@@ -712,8 +739,6 @@ static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
         return -1;
     }
     const bool stats = e->s->mode == ENG_STATS;
-    grp_agg joined;
-    grp_agg_init(&joined);
     int rc = 0;
     for (unsigned i = 0; i < n && rc == 0; i++) {
         collector *c = &ws[i].col;
@@ -736,14 +761,13 @@ static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
         arena_init(&c->lines, c->lines.chunk_size);
     }
     if (rc == 0)
-        rc = resolve_joins(out, ws, n, stats ? &joined : NULL);
+        rc = resolve_joins(out, ws, n, stats);
     for (unsigned i = 0; i < n; i++) {
         join_side_free(&ws[i].col.conn);
         join_side_free(&ws[i].col.cf);
     }
     if (rc == 0 && stats)
-        rc = merge_tables(ws, n, maps, &joined, out);
-    grp_agg_free(&joined);
+        rc = merge_tables(ws, n, maps, out);
     for (unsigned i = 0; i < n; i++)
         free(maps[i]);
     free(maps);

@@ -325,6 +325,34 @@ int grp_agg_add_batch(grp_agg *a, const grp_event *e, size_t n, uint32_t *idx)
     return 0;
 }
 
+size_t grp_agg_add_found(grp_agg *a, const grp_event *e, size_t n, uint32_t *miss)
+{
+    xray_root r[GRP_BATCH];
+    uint32_t t[GRP_BATCH], at[GRP_BATCH];
+    bool found[GRP_BATCH] = {false};
+    size_t m = 0;
+    /* Only the Roots of seconds a has seen are looked up (may_have()). */
+    for (size_t i = 0; i < n && i < GRP_BATCH; i++) {
+        if (a->nslots && may_have(a, e[i].root)) {
+            r[m] = e[i].root;
+            at[m++] = (uint32_t)i;
+        }
+    }
+    if (m)
+        (void)find_batch(a, r, m, t, false); /* adds nothing: cannot fail */
+    for (size_t k = 0; k < m; k++) {
+        if (t[k] != UINT32_MAX) {
+            fold_event(&a->traces[t[k]], &e[at[k]]);
+            found[at[k]] = true;
+        }
+    }
+    size_t nmiss = 0;
+    for (size_t i = 0; i < n && i < GRP_BATCH; i++)
+        if (!found[i])
+            miss[nmiss++] = (uint32_t)i;
+    return nmiss;
+}
+
 static void fold_trace(grp_trace *tr, const grp_trace *f, const uint16_t *lb_map, size_t nmap)
 {
     tr->count += f->count;

@@ -89,6 +89,12 @@ int grp_agg_add(grp_agg *a, const grp_event *e, uint32_t *idx);
  * (some of the events may then have been added). */
 int grp_agg_add_batch(grp_agg *a, const grp_event *e, size_t n, uint32_t *idx);
 
+/* Adds those of e[0..n), n <= GRP_BATCH, whose Root a holds already, as
+ * grp_agg_add_batch() would, and nothing else: the indices in e of the
+ * others go to miss[], in order, and their number is returned. Adds no
+ * trace, so it cannot fail. */
+size_t grp_agg_add_found(grp_agg *a, const grp_event *e, size_t n, uint32_t *miss);
+
 /* A load balancer id through a worker's map: lb_map[lb] for lb < nmap;
  * other ids, and all of them when lb_map is NULL, stay. */
 static inline uint16_t grp_map_lb(uint16_t lb, const uint16_t *lb_map, size_t nmap)
