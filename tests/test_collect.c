@@ -214,3 +214,66 @@ Test(collect, binary_check_counts_as_the_byte_rule)
     cr_expect(verdicts[0] > 100 && verdicts[1] > 100, "both verdicts: %zu text, %zu binary",
               verdicts[0], verdicts[1]);
 }
+
+/* A Lambda REPORT whose XRAY part is on the next line is one event, at the
+ * REPORT line, wherever the input is cut into blocks (a stream's buffer
+ * fills anywhere): between the two lines too, or the run of lines. */
+Test(collect, lambda_report_and_xray_apart_wherever_blocks_are_cut)
+{
+    char err[256];
+    scan_db *db = scan_db_headers(err, sizeof err);
+    cr_assert_not_null(db, "%s", err);
+    eng_settings s = {.mode = ENG_TIMELINES, .threads = 1, .max_line = 2048,
+                      .input_format = -1};
+    static const char text[] =
+        "2025-11-20T08:00:00.800Z END RequestId: c2e3ae84-3fdb-4fc8-b877-914615921f72\n"
+        "2025-11-20T08:00:02.101Z REPORT RequestId: b42b7cd4-ce1a-4627-9b5d-4bee1de49872  "
+        "Duration: 0.63 ms  Billed Duration: 1 ms  Memory Size: 128 MB  Max Memory Used: 98 MB\n"
+        "XRAY TraceId: 1-691eca82-354e964e9bba142a71a83e6b  SegmentId: 854dc277192540ab  "
+        "Sampled: true  \r\n"
+        "2025-11-20T08:00:02.503Z REPORT RequestId: 76d6c41f-7046-4afe-8bcb-d809937881ec\t"
+        "Duration: 6.49 ms\tBilled Duration: 7 ms\tMemory Size: 128 MB\tMax Memory Used: 69 MB\n"
+        "XRAY TraceId: 1-691eca83-354e964e9bba142a71a83e6c\tSegmentId: 854dc277192540ac\t"
+        "Sampled: true\n"
+        "XRAY TraceId: 1-691eca84-354e964e9bba142a71a83e6d\tSegmentId: 854dc277192540ad\n";
+    const size_t n = sizeof text - 1;
+    run whole;
+    cr_assert_eq(collect_init(&whole.c, &s, db, 0), 0);
+    collect_begin(&whole.c, 0, false, SNIFF_TEXT);
+    cr_assert_eq(collect_block(&whole.c, text, n, 0), 0);
+    /* Two REPORTs with their XRAY parts, then an XRAY line alone. */
+    cr_assert_eq(whole.c.ev.n, 3);
+    const char *report2 = strstr(text, "2025-11-20T08:00:02.503Z REPORT");
+    cr_expect_eq(whole.c.ev.v[1].offset, (uint64_t)(report2 - text), "at the REPORT line");
+    cr_expect_neq(whole.c.ev.v[1].start_us, GRP_UNTIMED);
+    cr_expect_eq(whole.c.ev.v[1].end_us - whole.c.ev.v[1].start_us, 6490, "its duration");
+    cr_expect_eq(whole.c.ev.v[2].start_us, GRP_UNTIMED, "an XRAY line alone has no time");
+    cr_expect_eq(whole.c.c.untimed, 1);
+    for (size_t cut = 1; cut < n; cut++) {
+        if (text[cut - 1] != '\n')
+            continue;
+        run two;
+        cr_assert_eq(collect_init(&two.c, &s, db, 0), 0);
+        collect_begin(&two.c, 0, false, SNIFF_TEXT);
+        cr_assert_eq(collect_block(&two.c, text, cut, 0), 0);
+        cr_assert_eq(collect_block(&two.c, text + cut, n - cut, cut), 0);
+        cr_assert_eq(two.c.ev.n, whole.c.ev.n, "cut at %zu", cut);
+        cr_assert_eq(memcmp(two.c.ev.v, whole.c.ev.v, whole.c.ev.n * sizeof *two.c.ev.v),
+                     0, "cut at %zu: other events", cut);
+        cr_assert_eq(memcmp(&two.c.c, &whole.c.c, sizeof two.c.c), 0, "cut at %zu: counts", cut);
+        collect_free(&two.c);
+    }
+    /* A block of another input, or not the next, does not take the last
+     * line of the one before. */
+    run other;
+    cr_assert_eq(collect_init(&other.c, &s, db, 0), 0);
+    collect_begin(&other.c, 0, false, SNIFF_TEXT);
+    size_t cut = (size_t)(strstr(text, "XRAY TraceId: 1-691eca82") - text);
+    cr_assert_eq(collect_block(&other.c, text, cut, 0), 0);
+    collect_begin(&other.c, 1, false, SNIFF_TEXT);
+    cr_assert_eq(collect_block(&other.c, text + cut, n - cut, cut), 0);
+    cr_expect_eq(other.c.ev.v[0].start_us, GRP_UNTIMED, "joined across inputs");
+    collect_free(&other.c);
+    collect_free(&whole.c);
+    scan_db_free(db);
+}

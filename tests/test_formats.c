@@ -241,6 +241,55 @@ Test(formats, joins_on_several_threads_match_truth, .timeout = 300)
     free(dir);
 }
 
+/*
+ * A plain Lambda log big enough for two workers to share (17 MiB) whose cut
+ * falls between a REPORT line and its XRAY part: the cut moves past the
+ * XRAY line, and -j2 gives what -j1 gives, the REPORT with its trace.
+ */
+Test(formats, lambda_report_and_xray_stay_together_when_a_file_is_split, .timeout = 120)
+{
+    char *dir = tt_tmpdir();
+    char *path = tt_fmt("%s/lambda.log", dir);
+    const size_t cut = 8u << 20, size = 17u << 20; /* engine.c's ENG_MIN_PIECE, and past 2x */
+    static const char pad[] = "2025-11-20T08:00:01.000Z\tINFO\tpadding line without a trace\n";
+    static const char report[] =
+        "2025-11-20T08:00:02.503Z REPORT RequestId: 76d6c41f-7046-4afe-8bcb-d809937881ec\t"
+        "Duration: 6.49 ms\tBilled Duration: 7 ms\tMemory Size: 128 MB\tMax Memory Used: 69 MB\n";
+    static const char xray[] = "XRAY TraceId: 1-691eca83-354e964e9bba142a71a83e6c\t"
+                               "SegmentId: 854dc277192540ac\tSampled: true\n";
+    char *buf = malloc(size + sizeof report + sizeof xray + sizeof pad);
+    cr_assert_not_null(buf);
+    size_t n = 0;
+    /* Padding up to a REPORT line that holds byte `cut`. */
+    while (n + sizeof pad - 1 + sizeof report / 2 < cut) {
+        memcpy(buf + n, pad, sizeof pad - 1);
+        n += sizeof pad - 1;
+    }
+    memcpy(buf + n, report, sizeof report - 1);
+    n += sizeof report - 1;
+    cr_assert(n > cut && n - (sizeof report - 1) < cut);
+    memcpy(buf + n, xray, sizeof xray - 1);
+    n += sizeof xray - 1;
+    while (n < size) {
+        memcpy(buf + n, pad, sizeof pad - 1);
+        n += sizeof pad - 1;
+    }
+    tt_write_file(path, buf, n);
+    free(buf);
+    for (unsigned j = 1; j <= 2; j++) {
+        char *args = tt_fmt("stats --json -j %u '%%s/lambda.log'", j);
+        tt_run r = tg(args, dir);
+        cr_assert_eq(r.status, 0, "-j %u: %s", j, r.err);
+        cr_expect_eq(tt_json_obj_u64(r.out, "lambda", "events"), 1, "-j %u: %s", j, r.out);
+        cr_expect_eq(tt_json_u64(r.out, "untimed_events"), 0, "-j %u: the XRAY line alone", j);
+        tt_run_free(&r);
+        free(args);
+    }
+    free(path);
+    tt_rmtree(dir);
+    free(dir);
+}
+
 Test(formats, find_shows_every_kind_of_event)
 {
     char *dir = tt_tmpdir();

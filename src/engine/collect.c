@@ -71,6 +71,7 @@ void collect_begin(collector *c, uint32_t input, bool check_text, sniff_format f
     c->mapped = false;
     c->listed_missed = false;
     c->fmt = fmt;
+    c->tail_end = UINT64_MAX;
     if (!check_text)
         note_format(c);
     cloudfront_init(&c->cfs);
@@ -333,9 +334,11 @@ static int alb_direct_line(collector *c, const char *line, size_t len, size_t of
 }
 
 /* The line before line in the current block, or TG_STR_NULL. */
-static tg_str previous_line(const char *block, const char *line)
+static tg_str previous_line(const collector *c, const char *block, const char *line)
 {
-    if (line <= block + 1)
+    if (line == block)
+        return c->tail_end == c->block_off ? tg_str_make(c->tail, c->tail_n) : TG_STR_NULL;
+    if (line == block + 1)
         return TG_STR_NULL;
     const char *end = line - 1; /* the '\n' ending the previous line */
     const char *nl = memrchr(block, '\n', (size_t)(end - block));
@@ -395,11 +398,17 @@ static int on_lambda(collector *c, const char *block, const char *line, size_t l
         if (!rep.has_xray)
             return 0; /* an untraced REPORT; a later XRAY line may claim it */
     } else if (lambda_parse_xray(line, len, &xr, &xtime)) {
-        tg_str prev = previous_line(block, line);
+        tg_str prev = previous_line(c, block, line);
         if (prev.p && lambda_parse_report(prev.p, prev.n, &rep) && !rep.has_xray) {
             rep.has_xray = true;
             rep.xray = xr;
-            off -= (size_t)(line - prev.p);
+            /* The event is at the REPORT line. When that line closed the
+             * block before, off goes below 0: event_init() adds it to the
+             * block's offset modulo 2^64. */
+            if (prev.p == c->tail)
+                off -= (size_t)(c->block_off - c->tail_off);
+            else
+                off -= (size_t)(line - prev.p);
             if (prev.n + 1 + len <= sizeof joined) {
                 memcpy(joined, prev.p, prev.n);
                 joined[prev.n] = '\t';
@@ -600,6 +609,42 @@ static int alb_lines(collector *c, const char *p, size_t n)
     return each_line(c, p, n, alb_direct_line);
 }
 
+/* Keeps the last line of block p[0..n) at offset off for the next block
+ * (collector.tail), in the formats whose lines on_lambda() reads. */
+static void keep_tail(collector *c, const char *p, size_t n, uint64_t off)
+{
+    c->tail_end = UINT64_MAX;
+    if (c->fmt == SNIFF_JSON || n == 0 || p[n - 1] != '\n')
+        return;
+    const char *end = p + n - 1;
+    const char *nl = memrchr(p, '\n', (size_t)(end - p));
+    const char *start = nl ? nl + 1 : p;
+    size_t len = (size_t)(end - start);
+    if (len && start[len - 1] == '\r')
+        len--;
+    if (len > sizeof c->tail)
+        return;
+    memcpy(c->tail, start, len);
+    c->tail_n = len;
+    c->tail_off = off + (uint64_t)(start - p);
+    c->tail_end = off + n;
+}
+
+size_t collect_piece_end(const char *p, size_t end, size_t n, sniff_format fmt)
+{
+    if (fmt == SNIFF_ALB || fmt == SNIFF_ALB_CONN || fmt == SNIFF_CLOUDFRONT ||
+        fmt == SNIFF_JSON || end >= n)
+        return end;
+    const char *nl = memchr(p + end, '\n', n - end);
+    size_t len = (size_t)((nl ? nl : p + n) - (p + end));
+    if (len && p[end + len - 1] == '\r')
+        len--;
+    lambda_xray xr;
+    if (!lambda_parse_xray(p + end, len, &xr, NULL))
+        return end;
+    return nl ? (size_t)(nl - p) + 1 : n;
+}
+
 int collect_block(collector *c, const char *p, size_t n, uint64_t off)
 {
     if (!c->checked) {
@@ -627,6 +672,7 @@ int collect_block(collector *c, const char *p, size_t n, uint64_t off)
         rc = each_line(c, p, n, cloudfront_line);
     } else {
         rc = scanned_lines(c, p, n);
+        keep_tail(c, p, n, off);
     }
     c->c.lines_by_input[c->fmt] += c->c.lines - lines_before;
     if (collect_flush(c) != 0) {

@@ -25,6 +25,10 @@
 
 #define COLLECT_RECENT 4
 
+/* The longest last line of a block kept for the next (collector.tail): a
+ * REPORT line is about 200 bytes. */
+#define COLLECT_TAIL_MAX 2048
+
 typedef struct collector {
     const eng_settings *s;
     const scan_db *db;
@@ -75,6 +79,13 @@ typedef struct collector {
     bool mapped;        /* the input's mapping is kept: lines stay in it */
     sniff_format fmt;   /* the input's format */
     cloudfront_state cfs; /* the column map of a CloudFront input */
+    /* The last line of the input's block before, for a Lambda REPORT whose
+     * XRAY part opens the next block: blocks end wherever a buffer filled,
+     * and the two lines are one event wherever the cut fell. */
+    char tail[COLLECT_TAIL_MAX];
+    size_t tail_n;      /* its length, without '\r' and newline */
+    uint64_t tail_off;  /* its offset in the input */
+    uint64_t tail_end;  /* the offset past its newline; UINT64_MAX: none */
     /* ALB access logs through the scanner, as find reads them, rather than
      * line by line; false but in tests, which compare the two. */
     bool alb_by_scan;
@@ -94,6 +105,12 @@ bool collect_looks_binary(const char *p, size_t n);
 
 /* The format of an input from its first bytes, unless one is forced. */
 sniff_format collect_detect(const eng_settings *s, const char *p, size_t n);
+
+/* Where a piece of p[0..n) that would end at `end` (just past a newline)
+ * had better end for an input of format fmt: past the next line when that
+ * line is the XRAY part of a Lambda REPORT, which is read with the line
+ * before it. Pieces cut there are read the same by any number of workers. */
+size_t collect_piece_end(const char *p, size_t end, size_t n, sniff_format fmt);
 
 /* Scans one block of whole lines that starts at offset off of the input.
  * Returns nonzero to stop reading this input (binary, scan error, memory). */

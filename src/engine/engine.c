@@ -205,6 +205,7 @@ static piece split_file(engine *e, shared_map *sm, uint32_t input, sniff_format 
         if (size - start > per + per / 2) {
             const char *nl = memchr(sm->m.p + start + per, '\n', size - start - per);
             end = nl ? (size_t)(nl - sm->m.p) + 1 : size;
+            end = collect_piece_end(sm->m.p, end, size, fmt);
         }
         cut[ncut++] = (piece){sm, start, end, input, fmt};
         start = end;
