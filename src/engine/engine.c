@@ -33,6 +33,21 @@
  * copied in one call: mapping it would take three (not measured). */
 #define ENG_MAP_STREAM_MIN (256u << 10)
 
+/*
+ * A plain file smaller than this whose mapping would not be kept for the
+ * printers (stats; a file under ENG_KEEP_MAP_MIN) is read(2) into the
+ * reader's buffer, as a stream, instead of mapped. Such a file is never
+ * split for the threads (2 x ENG_MIN_PIECE), so the mapping buys nothing
+ * but the saved copy, and on a VM every page of a mapping can cost a trap
+ * the first time it is touched, unless the page cache holds the file in
+ * large folios, mapped 2 MiB at a time. How the cache holds a file depends
+ * on how it came there (written in small pieces, by a download or gunzip:
+ * small folios). Over the bench's 1674 files of ALB access and connection
+ * logs (1.2 MB each, cached in small folios), counting lines through
+ * mmap took 0.8-1.1 s, through read(2) 0.23-0.26 s.
+ */
+#define ENG_READ_PLAIN_MAX (16u << 20)
+
 /* A plain file is split for parallel scanning only when each piece is at
  * least this big: below it, the pieces' setup would cost more than it saves.
  * 8 MiB is about 8 ms of scanning: the most one worker can be left waiting
@@ -270,11 +285,13 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
     }
     in_kind kind = in_sniff(head, (size_t)got);
     c->c.by_kind[kind]++;
-    if (kind != IN_PLAIN) {
+    bool keep_map = e->s->keep_lines && size >= ENG_KEEP_MAP_MIN;
+    if (kind != IN_PLAIN || (!keep_map && size < ENG_READ_PLAIN_MAX)) {
         in_result res;
         int rc;
         mapfile m = {0};
-        if (size >= ENG_MAP_STREAM_MIN && mapfile_open(&m, fd, (size_t)size) == 0) {
+        if (kind != IN_PLAIN && size >= ENG_MAP_STREAM_MIN &&
+            mapfile_open(&m, fd, (size_t)size) == 0) {
             mapfile_reading(path);
             rc = in_reader_stream_map(w->reader, &m, kind, on_block, c, &res);
             mapfile_reading(NULL);
@@ -300,8 +317,7 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
     sm->input = input;
     atomic_init(&sm->lost_from, UINT64_MAX);
     atomic_init(&sm->lost_bytes, 0);
-    if (e->s->keep_lines && size >= ENG_KEEP_MAP_MIN &&
-        atomic_fetch_add(&e->kept_maps, 1) < ENG_KEEP_MAP_MAX) {
+    if (keep_map && atomic_fetch_add(&e->kept_maps, 1) < ENG_KEEP_MAP_MAX) {
         sm->kept = true;
         e->maps[input] = sm->m;
     }
