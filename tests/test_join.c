@@ -45,10 +45,16 @@ static xray_root root(uint64_t hi, uint64_t lo)
     return r;
 }
 
+/* A record as a test keeps it: the event join_add_rec() is given. */
+typedef struct test_rec {
+    grp_event e;
+    uint64_t key;
+} test_rec;
+
 /* A case: records and references as the workers found them, in one list
  * each; run() deals them out to the workers' sides. */
 typedef struct join_case {
-    join_rec *recs;
+    test_rec *recs;
     join_ref *refs;
     size_t nrec, nref, cap_rec, cap_ref;
 } join_case;
@@ -60,13 +66,17 @@ static void add_rec(join_case *c, uint64_t key, uint32_t input, uint64_t offset)
         c->recs = realloc(c->recs, c->cap_rec * sizeof *c->recs);
         cr_assert_not_null(c->recs);
     }
-    join_rec *r = &c->recs[c->nrec++];
+    test_rec *r = &c->recs[c->nrec++];
     memset(r, 0, sizeof *r);
     r->e.input = input;
     r->e.offset = offset;
     r->e.start_us = (int64_t)offset;
     r->e.end_us = (int64_t)offset + 1;
-    r->e.format = GRP_FMT_ALB_CONN;
+    /* Every field the joined event carries, set, to be found again. */
+    r->e.line = offset * 3 + 1;
+    r->e.status = offset % 600;
+    r->e.format = offset % 2 ? GRP_FMT_ALB_CONN : GRP_FMT_CLOUDFRONT;
+    r->e.lb = (uint16_t)(input + 7);
     r->key = key;
 }
 
@@ -148,7 +158,12 @@ Test(join, first_record_in_input_order_once_per_trace)
         for (size_t i = 0; i < 3; i++) {
             cr_expect_eq(s.v[i].input, 1, "event %zu", i);
             cr_expect_eq(s.v[i].offset, 50, "event %zu", i);
-            cr_expect_eq(s.v[i].format, GRP_FMT_ALB_CONN);
+            /* The record's fields, carried over (add_rec()). */
+            cr_expect_eq(s.v[i].format, GRP_FMT_CLOUDFRONT);
+            cr_expect_eq(s.v[i].line, 151);
+            cr_expect_eq(s.v[i].status, 50);
+            cr_expect_eq(s.v[i].lb, 8);
+            cr_expect_eq(s.v[i].end_us, 51);
         }
         cr_expect_eq(s.v[3].offset, 5);
         free(s.v);
@@ -187,7 +202,7 @@ static uint64_t rng(uint64_t *s)
 
 static int cmp_rec(const void *va, const void *vb)
 {
-    const join_rec *a = va, *b = vb;
+    const test_rec *a = va, *b = vb;
     if (a->key != b->key)
         return a->key < b->key ? -1 : 1;
     if (a->e.input != b->e.input)
@@ -209,7 +224,7 @@ static int cmp_pair(const void *va, const void *vb)
  * pairs in order, each with the first record of its key in input order. */
 static void reference(const join_case *c, seen *out, uint64_t *unmatched)
 {
-    join_rec *r = malloc((c->nrec + 1) * sizeof *r);
+    test_rec *r = malloc((c->nrec + 1) * sizeof *r);
     join_ref *p = malloc((c->nref + 1) * sizeof *p);
     memcpy(r, c->recs, c->nrec * sizeof *r);
     memcpy(p, c->refs, c->nref * sizeof *p);
@@ -276,7 +291,7 @@ static void random_case(uint64_t seed, size_t nrec, size_t nref, uint64_t nkeys,
         if (round == 3) {
             for (size_t i = c.nrec; i > 1; i--) {
                 size_t k = rng(&seed) % i;
-                join_rec t = c.recs[i - 1];
+                test_rec t = c.recs[i - 1];
                 c.recs[i - 1] = c.recs[k];
                 c.recs[k] = t;
             }

@@ -678,8 +678,8 @@ static void remap_recs(join_side *s, const uint16_t *map, size_t nmap)
         for (join_blk *h = s->recs[p].head; h; h = h->next) {
             join_rec_blk *b = (join_rec_blk *)h;
             for (uint32_t k = 0; k < h->n; k++)
-                if (b->v[k].e.lb < nmap)
-                    b->v[k].e.lb = map[b->v[k].e.lb];
+                if (b->v[k].lb < nmap)
+                    b->v[k].lb = map[b->v[k].lb];
         }
 }
 

@@ -151,8 +151,15 @@ int join_add_rec(join_side *s, const grp_event *e, uint64_t key)
     if (!b)
         return -1;
     join_rec *o = &b->v[b->h.n++];
-    o->e = *e;
     o->key = key;
+    o->start_us = e->start_us;
+    o->end_us = e->end_us;
+    o->offset = e->offset;
+    o->line = e->line;
+    o->input = e->input;
+    o->status = e->status;
+    o->format = e->format;
+    o->lb = e->lb;
     l->n++;
     return 0;
 }
@@ -273,9 +280,18 @@ _Static_assert(JOIN_BATCH <= GRP_BATCH, "emit_joined() hands a batch to grp_agg_
 /* The order of records with one key: the first in input order is used. */
 static bool rec_before(const join_rec *a, const join_rec *b)
 {
-    if (a->e.input != b->e.input)
-        return a->e.input < b->e.input;
-    return a->e.offset < b->e.offset;
+    if (a->input != b->input)
+        return a->input < b->input;
+    return a->offset < b->offset;
+}
+
+/* The event of record r joined to the trace of root. */
+static grp_event rec_event(const join_rec *r, xray_root root)
+{
+    grp_event e = {.root = root, .start_us = r->start_us, .end_us = r->end_us,
+                   .offset = r->offset, .line = r->line, .input = r->input,
+                   .status = r->status, .format = r->format, .lb = r->lb};
+    return e;
 }
 
 /* What a thread reuses from one partition to the next: slot arrays as
@@ -384,8 +400,7 @@ static int join_one(join_side *const *sides, unsigned nsides, unsigned p, join_s
         for (size_t k = 0; k < end - j; k++) {
             if (k > 0 && xray_root_eq(roots[k - 1], roots[k]))
                 continue; /* once per trace */
-            batch[nbatch] = rec->e;
-            batch[nbatch].root = roots[k];
+            batch[nbatch] = rec_event(rec, roots[k]);
             if (++nbatch == JOIN_BATCH) {
                 if (emit(ctx, batch, nbatch) != 0)
                     return -1;

@@ -41,12 +41,20 @@ typedef struct join_ref {
     uint64_t key;
 } join_ref;
 
-/* A record is kept as the event it becomes (root unset until joined), with
- * the key hash beside it. */
+/* A record: the event it becomes but for the root, which joining sets,
+ * and the key hash. 48 bytes, where the event and the key took 64: a
+ * million connection lines keep 16 MB less. */
 typedef struct join_rec {
-    grp_event e;
     uint64_t key;
+    int64_t start_us, end_us;
+    uint64_t offset, line;
+    uint32_t input;
+    uint16_t status : 12; /* as in grp_event */
+    uint16_t format : 4;
+    uint16_t lb;
 } join_rec;
+
+_Static_assert(sizeof(join_rec) == 48, "join_rec grew");
 
 /*
  * What one worker keeps of one partition: a list of blocks, each twice the
