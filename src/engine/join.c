@@ -208,7 +208,7 @@ void join_side_move_refs(join_side *dst, join_side *src)
 }
 
 /* A key and its entry, sorted in place of the entry itself: 16 bytes move
- * where a record is 64. */
+ * where a record is 48. */
 typedef struct join_slot {
     uint64_t key;
     const void *at;
