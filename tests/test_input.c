@@ -987,6 +987,44 @@ TEST(mapfile, a_file_shrinking_while_read_is_reported_and_loses_nothing)
     tt_run_free(&w);
 }
 
+/* A plain file small enough for stats to read with read(2) (engine.c's
+ * ENG_READ_PLAIN_MAX), cut short between two reads (the shim cuts it at its
+ * second read): the error names the file and the byte from which nothing
+ * was read, the run exits 2, and what was read counts, the same as a run
+ * over those bytes alone. */
+TEST(mapfile, a_small_file_shrinking_while_read_is_reported_and_loses_nothing)
+{
+    char *a = at("a.log"), *b = at("b.log");
+    sh_ok("'%s' --seed 7 --bytes 4M --single '%s' && '%s' --seed 8 --bytes 1M --single '%s'",
+          TG_GEN, a, TG_GEN, b);
+    size_t alen = 0;
+    char *orig = keep(tt_read_file(a, &alen));
+    const size_t cut = 2u << 20;
+    cr_assert_gt(alen, cut + (1u << 20));
+    tt_run r = tg_cmd(tt_fmt("TG_SHRINK_PATH='%s' TG_SHRINK_TO=%zu TG_SHRINK_CALL=read:2 "
+                             "LD_PRELOAD='%s' ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}"
+                             "verify_asan_link_order=0\" '%s' stats --json -j1 '%s' '%s'",
+                             a, cut, TG_SHRINK_SHIM, tt_binary(), a, b));
+    cr_assert_eq(r.status, 2, "exit %d, stderr: %s", r.status, r.err);
+    char *want = keep(tt_fmt("%s: the file shrank while it was read: %zu bytes from byte %zu "
+                             "on were not read",
+                             a, alen - cut, cut));
+    cr_expect_not_null(strstr(r.err, want), "stderr: %s", r.err);
+    cr_expect_eq(tt_count(r.err, "shrank"), 1, "reported once: %s", r.err);
+    char *head = at("head.log");
+    tt_write_file(head, orig, cut);
+    tt_run w = stats_run(keep(tt_fmt("'%s' '%s'", head, b)), NULL, 0);
+    cr_assert_eq(w.status, 0, "stderr: %s", w.err);
+    static const char *const keys[] = {"bytes", "bytes_decompressed", "lines", "header_lines",
+                                       "events", "malformed", "traces"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        cr_expect_eq(tt_json_u64(r.out, keys[i]), tt_json_u64(w.out, keys[i]), "%s", keys[i]);
+    cr_expect_gt(tt_json_u64(r.out, "events"), 0);
+    cr_expect_eq(tt_json_u64(r.out, "errors"), 1);
+    tt_run_free(&r);
+    tt_run_free(&w);
+}
+
 /* A large compressed file is decoded straight out of its mapping, a window
  * (IN_MAP_WINDOW) at a time. Whole, it gives what its plain text gives; cut
  * short before its second window is mapped (the shim cuts it at the second

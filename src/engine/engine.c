@@ -299,6 +299,16 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
         } else { /* read(2) instead, which needs no mapping */
             rc = in_reader_stream(w->reader, fd, NULL, 0, kind, on_block, c, &res);
         }
+        /* A plain file that ended before its size at the start was cut
+         * short meanwhile (log rotation by copy and truncate, say): said as
+         * for a mapped file. What was read counts. */
+        if (kind == IN_PLAIN && rc == IN_OK && res.bytes_in < size) {
+            snprintf(res.err, sizeof res.err,
+                     "the file shrank while it was read: %" PRIu64 " bytes from byte %" PRIu64
+                     " on were not read",
+                     size - res.bytes_in, res.bytes_in);
+            rc = IN_FAILED;
+        }
         account_stream(w, path, rc, &res);
         return;
     }

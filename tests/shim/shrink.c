@@ -7,8 +7,9 @@
  *   TG_SHRINK_PATH  the file
  *   TG_SHRINK_TO    the size it is cut to, in bytes
  *   TG_SHRINK_CALL  the MADV_POPULATE_READ call on its mapping that cuts it
- *                   (1 is the first call), or "write": the first write(2)
- *                   to the standard output, once the printing has begun
+ *                   (1 is the first call), "write": the first write(2)
+ *                   to the standard output, once the printing has begun, or
+ *                   "read:N": the Nth read(2) of the file
  *   TG_SHRINK_BLIND set: from the cut on, the populate calls on the mapping
  *                   do nothing and succeed, as on a kernel without
  *                   MADV_POPULATE_READ (or when the cut falls between the
@@ -16,7 +17,8 @@
  *
  * mmap() notes where the file is mapped; madvise() counts the populate
  * calls that fall in that mapping and truncates the file just before the
- * chosen one runs, as another process would.
+ * chosen one runs, as another process would; read() counts the reads of
+ * the file and does the same.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -38,6 +40,7 @@ static int cut;
 
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 int madvise(void *addr, size_t len, int advice);
+ssize_t read(int fd, void *buf, size_t n);
 ssize_t write(int fd, const void *buf, size_t n);
 
 static void cut_now(void)
@@ -45,6 +48,19 @@ static void cut_now(void)
     cut = 1;
     if (truncate(getenv("TG_SHRINK_PATH"), (off_t)strtoull(getenv("TG_SHRINK_TO"), NULL, 10)) != 0)
         abort(); /* the test would prove nothing */
+}
+
+ssize_t read(int fd, void *buf, size_t n)
+{
+    ssize_t (*real)(int, void *, size_t) =
+        (ssize_t (*)(int, void *, size_t))dlsym(RTLD_NEXT, "read");
+    const char *call = getenv("TG_SHRINK_CALL"), *path = getenv("TG_SHRINK_PATH");
+    struct stat a, b;
+    if (!cut && call && strncmp(call, "read:", 5) == 0 && path && getenv("TG_SHRINK_TO") &&
+        fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino && ++calls >= strtoul(call + 5, NULL, 10))
+        cut_now();
+    return real(fd, buf, n);
 }
 
 ssize_t write(int fd, const void *buf, size_t n)
@@ -78,7 +94,8 @@ int madvise(void *addr, size_t len, int advice)
     uintptr_t a = (uintptr_t)addr;
     if (advice == MADV_POPULATE_READ && !cut && a >= map_lo && a < map_hi) {
         const char *to = getenv("TG_SHRINK_TO"), *call = getenv("TG_SHRINK_CALL");
-        if (to && call && strcmp(call, "write") != 0 && ++calls >= strtoul(call, NULL, 10))
+        if (to && call && strcmp(call, "write") != 0 && strncmp(call, "read:", 5) != 0 &&
+            ++calls >= strtoul(call, NULL, 10))
             cut_now();
     }
     if (advice == MADV_POPULATE_READ && cut && a >= map_lo && a < map_hi &&
