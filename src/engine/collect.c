@@ -384,6 +384,14 @@ static int header_event(collector *c, xray_status st, xray_root root, unsigned f
     return collect_commit(c);
 }
 
+/* Whether lines of format fmt are read for Lambda REPORT and XRAY lines
+ * (on_lambda()): the text formats; ALB, connection, CloudFront and JSON
+ * inputs have lines of their own shape. */
+static bool lambda_format(sniff_format fmt)
+{
+    return fmt == SNIFF_TEXT || fmt == SNIFF_CLASSIC_ELB;
+}
+
 /* A Lambda REPORT, on one line or with its XRAY part on the next. The event
  * is the REPORT line's; its text is both parts joined by a tab so that the
  * printer reads one line. */
@@ -436,7 +444,7 @@ static int on_lambda(collector *c, const char *block, const char *line, size_t l
 static int on_app_line(collector *c, const char *line, size_t len, size_t off)
 {
     const char *block = line - off;
-    if (c->fmt != SNIFF_JSON) {
+    if (lambda_format(c->fmt)) {
         int rc = on_lambda(c, block, line, len, off);
         if (rc <= 0)
             return rc;
@@ -614,7 +622,7 @@ static int alb_lines(collector *c, const char *p, size_t n)
 static void keep_tail(collector *c, const char *p, size_t n, uint64_t off)
 {
     c->tail_end = UINT64_MAX;
-    if (c->fmt == SNIFF_JSON || n == 0 || p[n - 1] != '\n')
+    if (!lambda_format(c->fmt) || n == 0 || p[n - 1] != '\n')
         return;
     const char *end = p + n - 1;
     const char *nl = memrchr(p, '\n', (size_t)(end - p));
@@ -632,8 +640,7 @@ static void keep_tail(collector *c, const char *p, size_t n, uint64_t off)
 
 size_t collect_piece_end(const char *p, size_t end, size_t n, sniff_format fmt)
 {
-    if (fmt == SNIFF_ALB || fmt == SNIFF_ALB_CONN || fmt == SNIFF_CLOUDFRONT ||
-        fmt == SNIFF_JSON || end >= n)
+    if (!lambda_format(fmt) || end >= n)
         return end;
     const char *nl = memchr(p + end, '\n', n - end);
     size_t len = (size_t)((nl ? nl : p + n) - (p + end));
