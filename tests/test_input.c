@@ -925,16 +925,42 @@ static tt_run tg_cmd(char *cmd)
 
 /* Runs tracegrep stats --json -j1 on the files; with cut set, preloads the
  * shim (tests/shim/shrink.c) that truncates cut to cut_to bytes at the
- * second populate call on its mapping: after the first 16 MiB step of the
- * file, before the next. */
-static tt_run stats_run(const char *files, const char *cut, size_t cut_to)
+ * moment `call` names (its TG_SHRINK_CALL). */
+static tt_run stats_run_cut(const char *files, const char *cut, size_t cut_to, const char *call)
 {
     if (!cut)
         return tg_cmd(tt_fmt("'%s' stats --json -j1 %s", tt_binary(), files));
-    return tg_cmd(tt_fmt("TG_SHRINK_PATH='%s' TG_SHRINK_TO=%zu TG_SHRINK_CALL=2 "
+    return tg_cmd(tt_fmt("TG_SHRINK_PATH='%s' TG_SHRINK_TO=%zu TG_SHRINK_CALL=%s "
                          "LD_PRELOAD='%s' ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}"
                          "verify_asan_link_order=0\" '%s' stats --json -j1 %s",
-                         cut, cut_to, TG_SHRINK_SHIM, tt_binary(), files));
+                         cut, cut_to, call, TG_SHRINK_SHIM, tt_binary(), files));
+}
+
+/* stats_run_cut() at the second populate call on the file's mapping:
+ * after the first 16 MiB step of the file, before the next. */
+static tt_run stats_run(const char *files, const char *cut, size_t cut_to)
+{
+    return stats_run_cut(files, cut, cut_to, "2");
+}
+
+/* Checks that r, a run over a file cut short at byte `from` of orig, then
+ * the file other, counts what a run over orig's first `from` bytes and
+ * other counts, with one error. */
+static void expect_counts_of_head(const tt_run *r, const char *orig, size_t from,
+                                  const char *other)
+{
+    char *head = at("head.log");
+    tt_write_file(head, orig, from);
+    tt_run w = stats_run(keep(tt_fmt("'%s' '%s'", head, other)), NULL, 0);
+    cr_assert_eq(w.status, 0, "stderr: %s", w.err);
+    static const char *const keys[] = {"bytes", "bytes_decompressed", "lines", "header_lines",
+                                       "events", "malformed", "traces", "multi_event_traces",
+                                       "traces_5xx"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        cr_expect_eq(tt_json_u64(r->out, keys[i]), tt_json_u64(w.out, keys[i]), "%s", keys[i]);
+    cr_expect_gt(tt_json_u64(r->out, "events"), 0);
+    cr_expect_eq(tt_json_u64(r->out, "errors"), 1);
+    tt_run_free(&w);
 }
 
 /* The whole binary on a plain file cut short while it is read (by another
@@ -971,20 +997,8 @@ TEST(mapfile, a_file_shrinking_while_read_is_reported_and_loses_nothing)
 
     /* The same counts as a run over what was read: the cut file's lines
      * before that byte, then the other input whole. */
-    char *head = at("head.log");
-    tt_write_file(head, orig, from);
-    char *files2 = keep(tt_fmt("'%s' '%s'", head, b));
-    tt_run w = stats_run(files2, NULL, 0);
-    cr_assert_eq(w.status, 0, "stderr: %s", w.err);
-    static const char *const keys[] = {"bytes", "bytes_decompressed", "lines", "header_lines",
-                                       "events", "malformed", "traces", "multi_event_traces",
-                                       "traces_5xx"};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        cr_expect_eq(tt_json_u64(r.out, keys[i]), tt_json_u64(w.out, keys[i]), "%s", keys[i]);
-    cr_expect_gt(tt_json_u64(r.out, "events"), 0);
-    cr_expect_eq(tt_json_u64(r.out, "errors"), 1);
+    expect_counts_of_head(&r, orig, from, b);
     tt_run_free(&r);
-    tt_run_free(&w);
 }
 
 /* A plain file small enough for stats to read with read(2) (engine.c's
@@ -1001,28 +1015,15 @@ TEST(mapfile, a_small_file_shrinking_while_read_is_reported_and_loses_nothing)
     char *orig = keep(tt_read_file(a, &alen));
     const size_t cut = 2u << 20;
     cr_assert_gt(alen, cut + (1u << 20));
-    tt_run r = tg_cmd(tt_fmt("TG_SHRINK_PATH='%s' TG_SHRINK_TO=%zu TG_SHRINK_CALL=read:2 "
-                             "LD_PRELOAD='%s' ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}"
-                             "verify_asan_link_order=0\" '%s' stats --json -j1 '%s' '%s'",
-                             a, cut, TG_SHRINK_SHIM, tt_binary(), a, b));
+    tt_run r = stats_run_cut(keep(tt_fmt("'%s' '%s'", a, b)), a, cut, "read:2");
     cr_assert_eq(r.status, 2, "exit %d, stderr: %s", r.status, r.err);
     char *want = keep(tt_fmt("%s: the file shrank while it was read: %zu bytes from byte %zu "
                              "on were not read",
                              a, alen - cut, cut));
     cr_expect_not_null(strstr(r.err, want), "stderr: %s", r.err);
     cr_expect_eq(tt_count(r.err, "shrank"), 1, "reported once: %s", r.err);
-    char *head = at("head.log");
-    tt_write_file(head, orig, cut);
-    tt_run w = stats_run(keep(tt_fmt("'%s' '%s'", head, b)), NULL, 0);
-    cr_assert_eq(w.status, 0, "stderr: %s", w.err);
-    static const char *const keys[] = {"bytes", "bytes_decompressed", "lines", "header_lines",
-                                       "events", "malformed", "traces"};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        cr_expect_eq(tt_json_u64(r.out, keys[i]), tt_json_u64(w.out, keys[i]), "%s", keys[i]);
-    cr_expect_gt(tt_json_u64(r.out, "events"), 0);
-    cr_expect_eq(tt_json_u64(r.out, "errors"), 1);
+    expect_counts_of_head(&r, orig, cut, b);
     tt_run_free(&r);
-    tt_run_free(&w);
 }
 
 /* A large compressed file is decoded straight out of its mapping, a window
