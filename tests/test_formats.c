@@ -57,6 +57,17 @@ static void check_stats(const char *json, const tt_truth *t)
     cr_expect_eq(tt_json_u64(json, "errors"), 0);
 }
 
+/* stats --json -j j over dir/logs agrees with the truth. */
+static void check_stats_j(const char *dir, unsigned j, const tt_truth *t)
+{
+    char *args = tt_fmt("stats --json -j %u '%%s/logs'", j);
+    tt_run r = tg(args, dir);
+    cr_assert_eq(r.status, 0, "-j %u: %s", j, r.err);
+    check_stats(r.out, t);
+    tt_run_free(&r);
+    free(args);
+}
+
 Test(formats, samples_every_format_matches_truth)
 {
     tt_truth t = tt_truth_read(TG_SOURCE_DIR "/tests/fixtures/samples.truth.tsv");
@@ -149,14 +160,8 @@ Test(formats, connection_logs_after_their_access_logs, .timeout = 120)
     cr_assert_eq(r.status, 0, "renaming failed: %s", r.err);
     tt_run_free(&r);
     free(cmd);
-    for (unsigned j = 1; j <= 3; j++) {
-        char *args = tt_fmt("stats --json -j %u '%%s/logs'", j);
-        r = tg(args, dir);
-        cr_assert_eq(r.status, 0, "-j %u: %s", j, r.err);
-        check_stats(r.out, &t);
-        tt_run_free(&r);
-        free(args);
-    }
+    for (unsigned j = 1; j <= 3; j++)
+        check_stats_j(dir, j, &t);
     r = tg("timelines --format ndjson -j 2 '%s/logs'", dir);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_expect_eq(tt_count(r.out, "\"format\":\"alb-conn\""), t.fmt_events[TT_FMT_CONN]);
@@ -216,17 +221,12 @@ Test(formats, joins_on_several_threads_match_truth, .timeout = 300)
     cr_assert_gt(t.joined_cf, 10000);
     char *first = NULL;
     for (unsigned j = 1; j <= 3; j++) {
-        char *args = tt_fmt("stats --json -j %u '%%s/logs'", j);
-        tt_run r = tg(args, dir);
-        cr_assert_eq(r.status, 0, "-j %u: %s", j, r.err);
-        check_stats(r.out, &t);
-        tt_run_free(&r);
-        free(args);
+        check_stats_j(dir, j, &t);
         /* The timelines (100 MB) are compared whole: counting in them
          * would be quadratic under ASan, whose strstr() measures the rest
          * of the text at every call, and stats has counted already. */
-        args = tt_fmt("timelines --format ndjson -j %u '%%s/logs'", j);
-        r = tg(args, dir);
+        char *args = tt_fmt("timelines --format ndjson -j %u '%%s/logs'", j);
+        tt_run r = tg(args, dir);
         cr_assert_eq(r.status, 0, "-j %u: %s", j, r.err);
         if (!first)
             first = strdup(r.out);
