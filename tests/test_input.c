@@ -710,12 +710,13 @@ TEST2(input, tiny_max_line)
 }
 
 /*
- * The plain reader fills its whole free space before cutting lines, so the
- * places where reads end are known: with a first block that reveals the
- * buffer's size, lines are laid out so that each read ends at a chosen place
- * in a line (tail bytes of a line of len bytes): exactly max_line carried,
- * one more, a line ending right at the end, an oversized line crossing, one
- * longer than the whole buffer...
+ * The plain reader reads a fixed amount at a time (whatever the partial
+ * line carried takes of its buffer) before cutting lines, so the places
+ * where reads end are known: with a first block that reveals the read's
+ * size, lines are laid out so that each read ends at a chosen place in a
+ * line (tail bytes of a line of len bytes): exactly max_line carried, one
+ * more, a line ending right at the end, an oversized line crossing reads,
+ * one longer than the whole line buffer...
  */
 TEST2(input, chosen_read_boundaries)
 {
@@ -729,15 +730,17 @@ TEST2(input, chosen_read_boundaries)
     collect pc = {.stop_after = 1};
     in_result res;
     cr_assert_eq(read_path(r, pp, &pc, &res), IN_STOPPED);
-    size_t bufsz = pc.n; /* the first block is the buffer, to the last newline */
+    size_t bufsz = pc.n; /* the first block is the first read, to its last newline */
 
     static const struct { size_t tail, len; } cases[] = {
         {16, 16}, {17, 17}, {16, 17}, {15, 16}, {0, 5}, {1, 1}, {1, 16}, {17, 40},
         {5, 3u << 20}, {16, 20}, {2, 2}, {16, 16}};
-    size_t ncases = sizeof cases / sizeof cases[0], cap = (ncases + 8) * bufsz, n = 0;
+    size_t ncases = sizeof cases / sizeof cases[0], n = 0;
+    size_t cap = (ncases + 8) * bufsz + (4u << 20); /* the 3 MiB line too */
     char *t = keep(malloc(cap));
-    size_t carry = 0, end = bufsz; /* carried bytes, end of the current read */
+    size_t end = bufsz; /* where the current read ends */
     for (size_t k = 0; k < ncases; k++) {
+        cr_assert_leq(cases[k].tail, bufsz);
         size_t start = end - cases[k].tail; /* where the chosen line starts */
         while (n < start) { /* short lines up to it, the last one fitted */
             size_t gap = start - n;
@@ -749,10 +752,10 @@ TEST2(input, chosen_read_boundaries)
         memset(t + n, 'A' + (int)(k % 26), cases[k].len);
         n += cases[k].len;
         t[n++] = '\n';
-        /* The next read: the line's tail is carried if short enough. */
-        carry = cases[k].tail <= 16 && cases[k].tail <= cases[k].len ? cases[k].tail : 0;
-        end += bufsz - carry;
-        while (end < n) /* a line longer than a read: it is dropped read by read */
+        /* The line's tail is carried to the next read if short enough; a
+         * line longer than a read is dropped read by read. */
+        end += bufsz;
+        while (end < n)
             end += bufsz;
     }
     memcpy(t + n, "end\n", 4);

@@ -13,10 +13,11 @@
  * exactly as the caller's thread would, so the blocks are the same; only the
  * delivery differs. Instead of calling the callback, a block is queued, and
  * its line buffer is lent to the caller until the callback is done with it:
- * the partial line is then carried to the front of the next of IN_RA_BUFS
- * line buffers (all of the same capacity, so the decoder sees the same free
- * space) rather than to the front of the same one. The caller's thread takes
- * the queued blocks in order and runs the callback on them.
+ * the partial line then stays where it is, the decoder writing on after it,
+ * as long as at least IN_CHUNK bytes are left behind it; then it is carried
+ * to the front of the next of IN_RA_BUFS line buffers rather than to the
+ * front of the same one. The caller's thread takes the queued blocks in
+ * order and runs the callback on them.
  */
 #define _GNU_SOURCE /* memrchr */
 #include "input/codec.h"
@@ -87,8 +88,10 @@ typedef struct in_ra {
 
 struct in_reader {
     size_t max_line;
-    unsigned char *buf; /* line buffer: [0, len) is the carried partial line */
-    size_t cap;
+    unsigned char *buf; /* where in the line buffer the carried partial line,
+                           [0, len), starts */
+    size_t cap;         /* each line buffer's size */
+    size_t room;        /* bytes from buf to the end of its line buffer */
     size_t len;
     uint64_t off;       /* decompressed offset of buf[0] */
     int skipping;       /* dropping the rest of an oversized line */
@@ -151,6 +154,7 @@ in_reader *in_reader_new(size_t max_line)
     if (r->cap < IN_MIN_BUF)
         r->cap = IN_MIN_BUF;
     r->buf = r->bufs[0] = malloc(r->cap);
+    r->room = r->cap;
     r->inbuf = malloc(IN_CHUNK);
     r->gz = in_gzip_new();
     r->zs = in_zstd_new();
@@ -203,7 +207,7 @@ static void in_ra_free(in_reader *r)
     close(ra->wake[1]);
     free(ra);
     r->ra = NULL;
-    unsigned char *keep = r->buf;
+    unsigned char *keep = r->bufs[r->cur];
     for (unsigned i = 0; i < IN_RA_BUFS; i++) {
         if (r->bufs[i] != keep)
             free(r->bufs[i]);
@@ -211,6 +215,8 @@ static void in_ra_free(in_reader *r)
     }
     r->bufs[0] = keep;
     r->cur = 0;
+    r->buf = keep;
+    r->room = r->cap;
 }
 
 bool in_reader_set_readahead(in_reader *r, bool on)
@@ -405,7 +411,7 @@ int in_src_need(in_src *src, size_t k)
 
 unsigned char *in_out_space(in_reader *r, size_t *avail)
 {
-    *avail = r->cap - r->len;
+    *avail = r->room - r->len;
     return r->buf + r->len;
 }
 
@@ -458,18 +464,30 @@ static int in_ra_next_buf(in_reader *r)
         return IN_STOPPED;
     r->cur = next;
     r->buf = r->bufs[next];
+    r->room = r->cap;
     r->lent = false;
     return IN_OK;
 }
 
 /* Carries the partial line, which starts at buf[from] and has r->len bytes,
  * to the front of the buffer the decoder writes into next: the same one,
- * unless the caller still reads blocks in it. */
+ * unless the caller still reads blocks in it. Then, while the buffer has
+ * room after the line for a decoder's output (IN_CHUNK), the line stays
+ * where it is and the buffer stays in use: a buffer changes hands once
+ * every few hundred kilobytes, not at every read (the blocks are the same
+ * either way: they are cut where the reads end in the input). */
 static int in_carry(in_reader *r, size_t from)
 {
     const unsigned char *src = r->buf + from;
-    if (r->lent && in_ra_next_buf(r) != IN_OK)
-        return IN_STOPPED;
+    if (r->lent) {
+        if (r->room - from - r->len >= IN_CHUNK) {
+            r->buf += from;
+            r->room -= from;
+            return IN_OK;
+        }
+        if (in_ra_next_buf(r) != IN_OK)
+            return IN_STOPPED;
+    }
     if (r->len)
         memmove(r->buf, src, r->len);
     return IN_OK;
@@ -491,6 +509,11 @@ int in_out_commit(in_reader *r, size_t n)
     size_t end = r->len + n, start = 0, p = 0;
     const size_t win = r->max_line + 1;
 
+    /* The carried partial line holds no newline: the first window's search
+     * need not read it again, which for a long line carried through many
+     * commits would read it once per commit. */
+    const size_t carried = r->len;
+
     r->res->bytes_out += n;
     if (r->skipping) { /* len is 0 while skipping */
         unsigned char *nl = memchr(b, '\n', end);
@@ -502,8 +525,9 @@ int in_out_commit(in_reader *r, size_t n)
         r->skipping = 0;
     }
     while (p < end) {
-        size_t rem = end - p;
-        unsigned char *nl = memrchr(b + p, '\n', rem < win ? rem : win);
+        size_t rem = end - p, lim = rem < win ? rem : win;
+        size_t from = carried > p ? carried - p : 0;
+        unsigned char *nl = from < lim ? memrchr(b + p + from, '\n', lim - from) : NULL;
         if (nl) {
             p = (size_t)(nl - b) + 1;
             continue;
@@ -542,6 +566,19 @@ static int in_flush(in_reader *r)
 
 /* ---- plain streams ------------------------------------------------------ */
 
+/*
+ * A plain stream is read IN_PLAIN_READ bytes at a time, each read's lines
+ * handed to the callback before the next read. The copy out of the page
+ * cache then writes to the same few cache-resident kilobytes every time,
+ * and the callback reads lines that are still in cache. Filling the whole
+ * line buffer (1.25 MiB) instead made read(2) copy at about half the speed:
+ * stats over 1674 files of 0.84 MB, 1.4 GB in all, spent 0.67 s in the
+ * kernel instead of 0.35 s, and took 1.50 s instead of 1.19 s (-j1) and
+ * 0.87 s instead of 0.69 s (-j2). 32 KiB did as well as 64; 128 and 256
+ * KiB less well.
+ */
+#define IN_PLAIN_READ ((size_t)64 << 10)
+
 static int in_plain_run(in_reader *r, in_src *src)
 {
     /* A mapped file fills the free space whole too, across its windows, so
@@ -564,6 +601,8 @@ static int in_plain_run(in_reader *r, in_src *src)
     for (;;) {
         size_t avail;
         unsigned char *out = in_out_space(r, &avail);
+        if (avail > IN_PLAIN_READ)
+            avail = IN_PLAIN_READ;
         size_t got = in_src_take(src, out, avail);
         if (got == 0)
             return src->err ? in_read_failed(src->res, src->err) : IN_OK;
@@ -742,6 +781,8 @@ static in_result *in_begin(in_reader *r, in_block_fn fn, void *ctx, in_result *r
 {
     in_result *dres = r->ra ? &r->ra->res : res;
     memset(dres, 0, sizeof *dres);
+    r->buf = r->bufs[r->cur];
+    r->room = r->cap;
     r->len = 0;
     r->off = 0;
     r->skipping = 0;

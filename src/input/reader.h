@@ -6,12 +6,14 @@
  * gzip (1f 8b; every member of a multi-member file is read), zstd (28 b5 2f
  * fd, or a skippable frame; every frame is read), otherwise plain text.
  *
- * Plain regular files are memory-mapped by the caller (see mapfile.h) and
- * never pass through here. Streams (compressed files, stdin, pipes) are read
- * through one fixed buffer per reader, reused for every input: a line that
- * straddles two reads is carried to the front of the buffer, and a line
- * longer than max_line bytes (which could otherwise need unbounded memory) is
- * skipped, counted in in_result.oversized and never delivered.
+ * Large plain regular files are memory-mapped by the caller (see
+ * mapfile.h) and never pass through here; the caller may read small ones
+ * here, as streams. Streams (compressed files, stdin, pipes, such small
+ * files) are read through one fixed buffer per reader, reused for every
+ * input: a line that straddles two reads is carried to the front of the
+ * buffer, and a line longer than max_line bytes (which could otherwise need
+ * unbounded memory) is skipped, counted in in_result.oversized and never
+ * delivered.
  *
  * Read-ahead (off by default, see in_reader_set_readahead) overlaps the
  * decompression with the callback: a helper thread, started and joined by
