@@ -122,6 +122,10 @@ add hs_literal build/hs-limit "$plain"
 add hs_regex build/hs-limit -r "$plain"
 add stats_j1 "$tg" stats -j 1 "$plain"
 add stats_j2 "$tg" stats -j 2 "$plain"
+# The same text through a pipe, as `zcat … | tracegrep` gives it: read with
+# read(2), a pipe-full at a time, while cat writes.
+add_sh stdin_j1 "cat '$plain' | '$tg' stats -j 1 -"
+add_sh stdin_j2 "cat '$plain' | '$tg' stats -j 2 -"
 add timelines_j1 "$tg" timelines -j 1 --format ndjson -o /tmp/tracegrep-bench.ndjson "$plain"
 add timelines_j2 "$tg" timelines -j 2 --format ndjson -o /tmp/tracegrep-bench.ndjson "$plain"
 # The machine's limit for timelines: writing as many bytes as its output
@@ -285,6 +289,8 @@ vs() { echo "$(ratio_of "$@")$(spread "$1" "$2")"; }
         row "rg pipeline" "" "" "skipped: rg not found (Debian package ripgrep)"
     fi
     row "stats -j2, plain" "$(get stats_j2)" "" "$(ratio_of stats_j1 stats_j2 "vs -j1")" stats_j2
+    row "cat FILE \| stats -j1 -" "$(get stdin_j1)" "" "$(ratio_of stdin_j1 stats_j1 "stats -j1 of the file")" stdin_j1
+    row "cat FILE \| stats -j2 -" "$(get stdin_j2)" "" "$(ratio_of stdin_j2 stats_j1 "stats -j1 of the file")" stdin_j2
     row "write as many bytes as the NDJSON to a file with dd (limit)" "$(get write_floor)" "" "$((ndjson_bytes / 1000000)) MB" write_floor
     row "timelines --format ndjson -o FILE -j1" "$(get timelines_j1)" "<= 2x stats" "$(vs timelines_j1 stats_j1); $(ratio_of timelines_j1 write_floor "the write")" timelines_j1
     row "timelines --format ndjson -o FILE -j2" "$(get timelines_j2)" "" "$(ratio_of timelines_j2 stats_j2 "stats -j2"), $(ratio_of timelines_j1 timelines_j2 "faster than -j1")" timelines_j2
