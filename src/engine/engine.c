@@ -296,7 +296,14 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
             rc = in_reader_stream_map(w->reader, &m, kind, on_block, c, &res);
             mapfile_reading(NULL);
             mapfile_close(&m);
-        } else { /* read(2) instead, which needs no mapping */
+        } else if (kind == IN_PLAIN) {
+            /* read(2) instead, which needs no mapping, up to the size the
+             * file had when it was opened, as a mapping of it would be read:
+             * a log still being written gives the same lines whichever way
+             * it is read. (A compressed file is read to its end: members
+             * may have been added, and a cut one would be an error.) */
+            rc = in_reader_stream_upto(w->reader, fd, size, kind, on_block, c, &res);
+        } else {
             rc = in_reader_stream(w->reader, fd, NULL, 0, kind, on_block, c, &res);
         }
         /* A plain file that ended before its size at the start was cut

@@ -47,6 +47,7 @@ typedef struct in_src {
     size_t map_end, dropped;
     struct in_ra *ra;          /* set when a helper thread decodes (read-ahead):
                                   reads then end early once the caller stopped */
+    uint64_t left;             /* bytes fd may still give: the input ends there */
 } in_src;
 
 /* Makes the next chunk current; call it only when src->n == 0. Chunks are

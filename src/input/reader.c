@@ -327,8 +327,10 @@ static size_t in_src_take(in_src *src, unsigned char *dst, size_t cap)
         }
         if (src->eof || src->err)
             break;
-        ssize_t got = src->ra ? in_ra_read(src->ra, src->fd, dst + n, cap - n)
-                              : in_read(src->fd, dst + n, cap - n);
+        size_t want = cap - n < src->left ? cap - n : (size_t)src->left;
+        ssize_t got = want == 0   ? 0
+                      : src->ra ? in_ra_read(src->ra, src->fd, dst + n, want)
+                                : in_read(src->fd, dst + n, want);
         if (got < 0) {
             src->err = errno;
             break;
@@ -338,6 +340,7 @@ static size_t in_src_take(in_src *src, unsigned char *dst, size_t cap)
             break;
         }
         n += (size_t)got;
+        src->left -= (uint64_t)got;
         in_took(src, (uint64_t)got);
     }
     return n;
@@ -793,17 +796,30 @@ static in_result *in_begin(in_reader *r, in_block_fn fn, void *ctx, in_result *r
     return dres;
 }
 
-int in_reader_stream(in_reader *r, int fd, const unsigned char *head, size_t headlen,
-                     in_kind kind, in_block_fn fn, void *ctx, in_result *res)
+/* in_reader_stream() of at most `left` bytes of fd after the head. */
+static int stream(in_reader *r, int fd, const unsigned char *head, size_t headlen,
+                  uint64_t left, in_kind kind, in_block_fn fn, void *ctx, in_result *res)
 {
     in_result *dres = in_begin(r, fn, ctx, res);
     in_src src = {
         .fd = fd, .head = head, .headlen = headlen, .buf = r->inbuf, .cap = IN_CHUNK,
         .p = r->inbuf, /* never NULL, so that skipping 0 bytes is defined */
-        .res = dres, .progress = r->progress,
+        .res = dres, .progress = r->progress, .left = left,
     };
     in_took(&src, headlen); /* the head was taken from fd before the call */
     return in_run(r, &src, kind, res);
+}
+
+int in_reader_stream(in_reader *r, int fd, const unsigned char *head, size_t headlen,
+                     in_kind kind, in_block_fn fn, void *ctx, in_result *res)
+{
+    return stream(r, fd, head, headlen, UINT64_MAX, kind, fn, ctx, res);
+}
+
+int in_reader_stream_upto(in_reader *r, int fd, uint64_t limit, in_kind kind, in_block_fn fn,
+                          void *ctx, in_result *res)
+{
+    return stream(r, fd, NULL, 0, limit, kind, fn, ctx, res);
 }
 
 int in_reader_stream_map(in_reader *r, const mapfile *m, in_kind kind, in_block_fn fn,

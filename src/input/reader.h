@@ -108,6 +108,16 @@ int in_reader_stream(in_reader *r, int fd, const unsigned char *head, size_t hea
                      in_kind kind, in_block_fn fn, void *ctx, in_result *res);
 
 /*
+ * in_reader_stream() of a regular file, with no head, that reads no more
+ * than limit bytes of it: its size when it was opened, so that a file
+ * that grows meanwhile (a log still being written) gives what a mapping of
+ * it would, whatever reads it. A file that ends before gives IN_OK and
+ * res->bytes_in short of limit, for the caller to tell.
+ */
+int in_reader_stream_upto(in_reader *r, int fd, uint64_t limit, in_kind kind, in_block_fn fn,
+                          void *ctx, in_result *res);
+
+/*
  * in_reader_stream() of a mapped file (a compressed one: a plain file is
  * better scanned in place), its kind sniffed by the caller. The decoder
  * reads the mapping in place instead of copying it into a read buffer,
