@@ -356,10 +356,26 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
     mapfile_reading(NULL);
 }
 
+/*
+ * The capacity a pipe tracegrep reads is given (F_SETPIPE_SZ), up from
+ * Linux's 64 KiB, which is also the most an unprivileged process may ask
+ * for by default (/proc/sys/fs/pipe-max-size). With 64 KiB the writer and
+ * tracegrep took turns at every pipe-full, each waking the other: `cat
+ * FILE | tracegrep stats -` over 1 GB took 1.21-1.30 s on one thread and
+ * 0.94 s on two, 1.12 s and 0.80 s with 1 MiB (medians of 15), and `cat
+ * FILE.gz | tracegrep stats -` 1.75 s on two, 1.39 s with 1 MiB. Where the
+ * call is refused (a lower limit, the user's pipe quota), the pipe stays as
+ * it was.
+ */
+#define ENG_PIPE_SIZE (1 << 20)
+
 static void read_stream(worker *w, int fd, const char *path)
 {
     engine *e = w->eng;
     collector *c = &w->col;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+        (void)fcntl(fd, F_SETPIPE_SZ, ENG_PIPE_SIZE);
     unsigned char head[4];
     size_t got = 0;
     while (got < sizeof head) {
