@@ -584,11 +584,13 @@ static int in_flush(in_reader *r)
 
 static int in_plain_run(in_reader *r, in_src *src)
 {
-    /* A mapped file fills the free space whole too, across its windows, so
-     * that the blocks are those of a read file. */
+    /* A mapped file is read IN_PLAIN_READ bytes at a time too, across its
+     * windows, so that the blocks are those of a read file. */
     while (src->map) {
         size_t avail, got = 0;
         unsigned char *out = in_out_space(r, &avail);
+        if (avail > IN_PLAIN_READ)
+            avail = IN_PLAIN_READ;
         int rc = 1;
         while (got < avail && (src->n || (rc = in_src_fill(src)) == 1)) {
             size_t k = src->n < avail - got ? src->n : avail - got;
@@ -829,7 +831,7 @@ int in_reader_stream_map(in_reader *r, const mapfile *m, in_kind kind, in_block_
     static const unsigned char none[1];
     in_src src = {
         .fd = -1, .cap = IN_MAP_WINDOW, .p = m->p ? (const unsigned char *)m->p : none,
-        .map = m, .res = dres, .progress = r->progress,
+        .map = m, .res = dres, .progress = r->progress, .left = UINT64_MAX,
     };
     return in_run(r, &src, kind, res);
 }
