@@ -1009,13 +1009,22 @@ TEST(mapfile, a_file_shrinking_while_read_is_reported_and_loses_nothing)
  * second read): the error names the file and the byte from which nothing
  * was read, the run exits 2, and what was read counts, the same as a run
  * over those bytes alone. */
+/* The two files of the small-file tests: a.log (4 MB, read with read(2) in
+ * reads of 64 KiB) and b.log after it; returns a.log's text. */
+static char *small_pair(char **a, char **b, size_t *alen)
+{
+    *a = at("a.log");
+    *b = at("b.log");
+    sh_ok("'%s' --seed 7 --bytes 4M --single '%s' && '%s' --seed 8 --bytes 1M --single '%s'",
+          TG_GEN, *a, TG_GEN, *b);
+    return keep(tt_read_file(*a, alen));
+}
+
 TEST(mapfile, a_small_file_shrinking_while_read_is_reported_and_loses_nothing)
 {
-    char *a = at("a.log"), *b = at("b.log");
-    sh_ok("'%s' --seed 7 --bytes 4M --single '%s' && '%s' --seed 8 --bytes 1M --single '%s'",
-          TG_GEN, a, TG_GEN, b);
+    char *a, *b;
     size_t alen = 0;
-    char *orig = keep(tt_read_file(a, &alen));
+    char *orig = small_pair(&a, &b, &alen);
     const size_t cut = 2u << 20;
     cr_assert_gt(alen, cut + (1u << 20));
     tt_run r = stats_run_cut(keep(tt_fmt("'%s' '%s'", a, b)), a, cut, "read:2");
@@ -1035,11 +1044,9 @@ TEST(mapfile, a_small_file_shrinking_while_read_is_reported_and_loses_nothing)
  * is, so the run counts the file as it was, with no error. */
 TEST(mapfile, a_small_file_growing_while_read_is_read_to_its_size_at_the_start)
 {
-    char *a = at("a.log"), *b = at("b.log");
-    sh_ok("'%s' --seed 7 --bytes 4M --single '%s' && '%s' --seed 8 --bytes 1M --single '%s'",
-          TG_GEN, a, TG_GEN, b);
+    char *a, *b;
     size_t alen = 0;
-    char *orig = keep(tt_read_file(a, &alen));
+    char *orig = small_pair(&a, &b, &alen);
     tt_run r = stats_run_cut(keep(tt_fmt("'%s' '%s'", a, b)), a, alen + (1u << 20), "read:2");
     cr_assert_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
     cr_expect_eq(file_size(a), alen + (1u << 20), "the shim grew the file");
