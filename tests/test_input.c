@@ -1004,11 +1004,6 @@ TEST(mapfile, a_file_shrinking_while_read_is_reported_and_loses_nothing)
     tt_run_free(&r);
 }
 
-/* A plain file small enough for stats to read with read(2) (engine.c's
- * ENG_READ_PLAIN_MAX), cut short between two reads (the shim cuts it at its
- * second read): the error names the file and the byte from which nothing
- * was read, the run exits 2, and what was read counts, the same as a run
- * over those bytes alone. */
 /* The two files of the small-file tests: a.log (4 MB, read with read(2) in
  * reads of 64 KiB) and b.log after it; returns a.log's text. */
 static char *small_pair(char **a, char **b, size_t *alen)
@@ -1020,6 +1015,11 @@ static char *small_pair(char **a, char **b, size_t *alen)
     return keep(tt_read_file(*a, alen));
 }
 
+/* A plain file small enough for stats to read with read(2) (engine.c's
+ * ENG_READ_PLAIN_MAX), cut short between two reads (the shim cuts it at its
+ * second read): the error names the file and the byte from which nothing
+ * was read, the run exits 2, and what was read counts, the same as a run
+ * over those bytes alone. */
 TEST(mapfile, a_small_file_shrinking_while_read_is_reported_and_loses_nothing)
 {
     char *a, *b;
