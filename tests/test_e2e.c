@@ -281,6 +281,48 @@ Test(e2e, stdin_gives_the_same_counts)
     free(dir);
 }
 
+/* Through a real pipe, as `zcat … | tracegrep` reads: many reads of 64 KiB
+ * and, with -j2, a helper thread filling the buffers ahead (plain and gzip
+ * text alike). The counts are the generator's truth every way, and the
+ * timelines of the pipe are those of the file. */
+Test(e2e, a_pipe_gives_the_same_counts, .timeout = 120)
+{
+    char *dir = tt_tmpdir();
+    char *cmd = tt_fmt("cd '%s' && '%s' --seed 9 --bytes 6M --single all.log --truth truth.tsv"
+                       " && gzip -1 -n -c all.log > all.log.gz",
+                       dir, TG_GEN);
+    tt_run g = tt_sh(cmd, NULL);
+    cr_assert_eq(g.status, 0, "%s", g.err);
+    char *truth = tt_fmt("%s/truth.tsv", dir);
+    tt_truth t = tt_truth_read(truth);
+    static const char *const ways[] = {"cat '%s/all.log' | '%s' stats --json -j1 -",
+                                       "cat '%s/all.log' | '%s' stats --json -j2 -",
+                                       "cat '%s/all.log.gz' | '%s' stats --json -j2 -"};
+    for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++) {
+        char *full = tt_fmt(ways[i], dir, tt_binary());
+        tt_run r = tt_sh(full, NULL);
+        cr_assert_eq(r.status, 0, "%s: %s", full, r.err);
+        check_stats_json(r.out, &t);
+        tt_run_free(&r);
+        free(full);
+    }
+    /* The file as stdin, so that both name their source "-". */
+    char *piped = tt_fmt("cat '%s/all.log' | '%s' timelines --format ndjson -j2 - > '%s/pipe.ndjson'"
+                         " && '%s' timelines --format ndjson -j1 - < '%s/all.log' > '%s/file.ndjson'"
+                         " && cmp '%s/pipe.ndjson' '%s/file.ndjson'",
+                         dir, tt_binary(), dir, tt_binary(), dir, dir, dir, dir);
+    tt_run c = tt_sh(piped, NULL);
+    cr_expect_eq(c.status, 0, "the pipe's timelines differ from the file's: %s", c.err);
+    tt_run_free(&c);
+    free(piped);
+    tt_run_free(&g);
+    free(cmd);
+    tt_truth_free(&t);
+    free(truth);
+    tt_rmtree(dir);
+    free(dir);
+}
+
 /* A large plain file is cut into pieces for the threads; the output must not
  * change by a byte whatever the number of threads. */
 Test(e2e, output_is_identical_for_any_thread_count, .timeout = 300)
