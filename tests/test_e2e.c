@@ -261,9 +261,10 @@ Test(e2e, stdin_gives_the_same_counts)
     cr_assert_eq(g.status, 0, "%s", g.err);
     char *truth = tt_fmt("%s/truth.tsv", dir);
     tt_truth t = tt_truth_read(truth);
-    const char *ways[] = {"stats --json '%s/all.log.gz'", "stats --json - < '%s/all.log.gz'",
-                          "stats --json < '%s/all.log.gz'", "stats --json < '%s/all.log.gz'"};
-    for (int i = 0; i < 3; i++) {
+    static const char *const ways[] = {"stats --json '%s/all.log.gz'",
+                                       "stats --json - < '%s/all.log.gz'",
+                                       "stats --json < '%s/all.log.gz'"};
+    for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++) {
         char *inner = tt_fmt(ways[i], dir);
         char *full = tt_fmt("'%s' %s", tt_binary(), inner);
         tt_run r = tt_sh(full, NULL);
