@@ -369,12 +369,12 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
  */
 #define ENG_PIPE_SIZE (1 << 20)
 
-static void read_stream(worker *w, int fd, const char *path)
+/* Reads an input that is not a regular file; fifo: it is a pipe. */
+static void read_stream(worker *w, int fd, const char *path, bool fifo)
 {
     engine *e = w->eng;
     collector *c = &w->col;
-    struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+    if (fifo)
         (void)fcntl(fd, F_SETPIPE_SZ, ENG_PIPE_SIZE);
     unsigned char head[4];
     size_t got = 0;
@@ -414,12 +414,13 @@ static void read_input(worker *w, uint32_t input)
     c->c.inputs++;
     collect_begin(c, input, true, SNIFF_TEXT);
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    bool known = fstat(fd, &st) == 0;
+    if (known && S_ISREG(st.st_mode)) {
         read_regular(w, fd, name, input, (uint64_t)st.st_size);
     } else {
         /* A pipe cannot be read a second time for its references. */
         atomic_store_explicit(&e->conn_logs, true, memory_order_relaxed);
-        read_stream(w, fd, name);
+        read_stream(w, fd, name, known && S_ISFIFO(st.st_mode));
     }
     if (c->binary) {
         c->c.inputs_binary++;
