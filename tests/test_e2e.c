@@ -250,36 +250,55 @@ Test(e2e, find_ids_from_file)
     free(dir);
 }
 
+/* Runs each of ways, a shell command run in dir with the binary in $t, and
+ * checks its stats --json against the truth. */
+static void stats_ways_match_truth(const char *dir, const tt_truth *t, const char *const *ways,
+                                   size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *full = tt_fmt("cd '%s' && t='%s' && %s", dir, tt_binary(), ways[i]);
+        tt_run r = tt_sh(full, NULL);
+        cr_assert_eq(r.status, 0, "%s: %s", ways[i], r.err);
+        check_stats_json(r.out, t);
+        tt_run_free(&r);
+        free(full);
+    }
+}
+
+/* A fresh folder with all.log from `tg-gen ARGS --single all.log`, its
+ * truth read into *t, after which the shell command `then` has run there. */
+static char *gen_all_log(const char *args, const char *then, tt_truth *t)
+{
+    char *dir = tt_tmpdir();
+    char *cmd = tt_fmt("cd '%s' && '%s' %s --single all.log --truth truth.tsv && %s", dir, TG_GEN,
+                       args, then);
+    tt_run g = tt_sh(cmd, NULL);
+    cr_assert_eq(g.status, 0, "%s", g.err);
+    tt_run_free(&g);
+    free(cmd);
+    char *truth = tt_fmt("%s/truth.tsv", dir);
+    *t = tt_truth_read(truth);
+    free(truth);
+    return dir;
+}
+
+static void gen_all_log_free(char *dir, tt_truth *t)
+{
+    tt_truth_free(t);
+    tt_rmtree(dir);
+    free(dir);
+}
+
 /* Same bytes, three ways in: a path, "-" and stdin without a path. */
 Test(e2e, stdin_gives_the_same_counts)
 {
-    char *dir = tt_tmpdir();
-    char *cmd = tt_fmt("cd '%s' && '%s' --seed 4 --traces 200 --single all.log --truth truth.tsv"
-                       " && gzip -n all.log",
-                       dir, TG_GEN);
-    tt_run g = tt_sh(cmd, NULL);
-    cr_assert_eq(g.status, 0, "%s", g.err);
-    char *truth = tt_fmt("%s/truth.tsv", dir);
-    tt_truth t = tt_truth_read(truth);
-    static const char *const ways[] = {"stats --json '%s/all.log.gz'",
-                                       "stats --json - < '%s/all.log.gz'",
-                                       "stats --json < '%s/all.log.gz'"};
-    for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++) {
-        char *inner = tt_fmt(ways[i], dir);
-        char *full = tt_fmt("'%s' %s", tt_binary(), inner);
-        tt_run r = tt_sh(full, NULL);
-        cr_assert_eq(r.status, 0, "%s: %s", inner, r.err);
-        check_stats_json(r.out, &t);
-        tt_run_free(&r);
-        free(inner);
-        free(full);
-    }
-    tt_run_free(&g);
-    free(cmd);
-    tt_truth_free(&t);
-    free(truth);
-    tt_rmtree(dir);
-    free(dir);
+    tt_truth t;
+    char *dir = gen_all_log("--seed 4 --traces 200", "gzip -n all.log", &t);
+    static const char *const ways[] = {"\"$t\" stats --json all.log.gz",
+                                       "\"$t\" stats --json - < all.log.gz",
+                                       "\"$t\" stats --json < all.log.gz"};
+    stats_ways_match_truth(dir, &t, ways, sizeof ways / sizeof ways[0]);
+    gen_all_log_free(dir, &t);
 }
 
 /* Through a real pipe, as `zcat … | tracegrep` reads: many reads of 64 KiB
@@ -288,40 +307,23 @@ Test(e2e, stdin_gives_the_same_counts)
  * timelines of the pipe are those of the file. */
 Test(e2e, a_pipe_gives_the_same_counts, .timeout = 120)
 {
-    char *dir = tt_tmpdir();
-    char *cmd = tt_fmt("cd '%s' && '%s' --seed 9 --bytes 6M --single all.log --truth truth.tsv"
-                       " && gzip -1 -n -c all.log > all.log.gz",
-                       dir, TG_GEN);
-    tt_run g = tt_sh(cmd, NULL);
-    cr_assert_eq(g.status, 0, "%s", g.err);
-    char *truth = tt_fmt("%s/truth.tsv", dir);
-    tt_truth t = tt_truth_read(truth);
-    static const char *const ways[] = {"cat '%s/all.log' | '%s' stats --json -j1 -",
-                                       "cat '%s/all.log' | '%s' stats --json -j2 -",
-                                       "cat '%s/all.log.gz' | '%s' stats --json -j2 -"};
-    for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++) {
-        char *full = tt_fmt(ways[i], dir, tt_binary());
-        tt_run r = tt_sh(full, NULL);
-        cr_assert_eq(r.status, 0, "%s: %s", full, r.err);
-        check_stats_json(r.out, &t);
-        tt_run_free(&r);
-        free(full);
-    }
+    tt_truth t;
+    char *dir = gen_all_log("--seed 9 --bytes 6M", "gzip -1 -n -c all.log > all.log.gz", &t);
+    static const char *const ways[] = {"cat all.log | \"$t\" stats --json -j1 -",
+                                       "cat all.log | \"$t\" stats --json -j2 -",
+                                       "cat all.log.gz | \"$t\" stats --json -j2 -"};
+    stats_ways_match_truth(dir, &t, ways, sizeof ways / sizeof ways[0]);
     /* The file as stdin, so that both name their source "-". */
-    char *piped = tt_fmt("cat '%s/all.log' | '%s' timelines --format ndjson -j2 - > '%s/pipe.ndjson'"
-                         " && '%s' timelines --format ndjson -j1 - < '%s/all.log' > '%s/file.ndjson'"
-                         " && cmp '%s/pipe.ndjson' '%s/file.ndjson'",
-                         dir, tt_binary(), dir, tt_binary(), dir, dir, dir, dir);
-    tt_run c = tt_sh(piped, NULL);
+    char *cmp = tt_fmt("cd '%s' && t='%s' &&"
+                       " cat all.log | \"$t\" timelines --format ndjson -j2 - > pipe.ndjson &&"
+                       " \"$t\" timelines --format ndjson -j1 - < all.log > file.ndjson &&"
+                       " cmp pipe.ndjson file.ndjson",
+                       dir, tt_binary());
+    tt_run c = tt_sh(cmp, NULL);
     cr_expect_eq(c.status, 0, "the pipe's timelines differ from the file's: %s", c.err);
     tt_run_free(&c);
-    free(piped);
-    tt_run_free(&g);
-    free(cmd);
-    tt_truth_free(&t);
-    free(truth);
-    tt_rmtree(dir);
-    free(dir);
+    free(cmp);
+    gen_all_log_free(dir, &t);
 }
 
 /* A large plain file is cut into pieces for the threads; the output must not
