@@ -333,6 +333,17 @@ static int alb_direct_line(collector *c, const char *line, size_t len, size_t of
     return 0;
 }
 
+/* The line of block that the newline at end closes, without its '\r'. */
+static tg_str line_ending_at(const char *block, const char *end)
+{
+    const char *nl = memrchr(block, '\n', (size_t)(end - block));
+    const char *start = nl ? nl + 1 : block;
+    size_t n = (size_t)(end - start);
+    if (n && start[n - 1] == '\r')
+        n--;
+    return tg_str_make(start, n);
+}
+
 /* The line before line in the current block, or TG_STR_NULL. */
 static tg_str previous_line(const collector *c, const char *block, const char *line)
 {
@@ -340,13 +351,7 @@ static tg_str previous_line(const collector *c, const char *block, const char *l
         return c->tail_end == c->block_off ? tg_str_make(c->tail, c->tail_n) : TG_STR_NULL;
     if (line == block + 1)
         return TG_STR_NULL;
-    const char *end = line - 1; /* the '\n' ending the previous line */
-    const char *nl = memrchr(block, '\n', (size_t)(end - block));
-    const char *start = nl ? nl + 1 : block;
-    size_t n = (size_t)(end - start);
-    if (n && start[n - 1] == '\r')
-        n--;
-    return tg_str_make(start, n);
+    return line_ending_at(block, line - 1);
 }
 
 /* A header found on an application or Lambda line: counts it and, when it
@@ -624,17 +629,12 @@ static void keep_tail(collector *c, const char *p, size_t n, uint64_t off)
     c->tail_end = UINT64_MAX;
     if (!lambda_format(c->fmt) || n == 0 || p[n - 1] != '\n')
         return;
-    const char *end = p + n - 1;
-    const char *nl = memrchr(p, '\n', (size_t)(end - p));
-    const char *start = nl ? nl + 1 : p;
-    size_t len = (size_t)(end - start);
-    if (len && start[len - 1] == '\r')
-        len--;
-    if (len > sizeof c->tail)
+    tg_str last = line_ending_at(p, p + n - 1);
+    if (last.n > sizeof c->tail)
         return;
-    memcpy(c->tail, start, len);
-    c->tail_n = len;
-    c->tail_off = off + (uint64_t)(start - p);
+    memcpy(c->tail, last.p, last.n);
+    c->tail_n = last.n;
+    c->tail_off = off + (uint64_t)(last.p - p);
     c->tail_end = off + n;
 }
 
