@@ -141,10 +141,8 @@ static void map_release(worker *w, shared_map *sm)
             w->col.c.inputs_failed++;
             w->col.c.bytes_in -= lost;
             w->col.c.bytes_out -= lost;
-            tg_input_error(w->eng->rep, walk_name(w->eng->in, sm->input),
-                           "the file shrank while it was read: %" PRIu64
-                           " bytes from byte %" PRIu64 " on were not read",
-                           lost, (uint64_t)atomic_load(&sm->lost_from));
+            tg_input_error(w->eng->rep, walk_name(w->eng->in, sm->input), IN_SHRANK_FMT, lost,
+                           (uint64_t)atomic_load(&sm->lost_from));
         }
         if (!sm->kept)
             mapfile_close(&sm->m);
@@ -310,10 +308,7 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
          * short meanwhile (log rotation by copy and truncate, say): said as
          * for a mapped file. What was read counts. */
         if (kind == IN_PLAIN && rc == IN_OK && res.bytes_in < size) {
-            snprintf(res.err, sizeof res.err,
-                     "the file shrank while it was read: %" PRIu64 " bytes from byte %" PRIu64
-                     " on were not read",
-                     size - res.bytes_in, res.bytes_in);
+            snprintf(res.err, sizeof res.err, IN_SHRANK_FMT, size - res.bytes_in, res.bytes_in);
             rc = IN_FAILED;
         }
         account_stream(w, path, rc, &res);

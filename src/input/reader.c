@@ -361,9 +361,7 @@ static int in_map_extend(in_src *src, size_t want)
     }
     size_t k = want < left ? want : left;
     if (mapfile_populate(src->map, from, from + k) == EFAULT) {
-        in_fail(src->res, from,
-                "the file shrank while it was read: %zu bytes from byte %zu on were not read",
-                left, from);
+        in_fail(src->res, from, IN_SHRANK_FMT, (uint64_t)left, (uint64_t)from);
         return IN_FAILED;
     }
     if (src->n == 0)

@@ -30,6 +30,7 @@
 
 #include "input/mapfile.h"
 
+#include <inttypes.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -60,6 +61,12 @@ typedef struct in_result {
 } in_result;
 
 enum { IN_OK = 0, IN_FAILED = -1, IN_STOPPED = 1 };
+
+/* What is said of a file cut short while it was read, whichever way it was
+ * read: the bytes not read (uint64_t), then the first of them (uint64_t). */
+#define IN_SHRANK_FMT                                                                     \
+    "the file shrank while it was read: %" PRIu64 " bytes from byte %" PRIu64 " on were not read"
+
 
 typedef struct in_reader in_reader;
 
