@@ -691,3 +691,119 @@ Test(applog_text, header_ends_at_every_stop_byte)
         free(exact);
     }
 }
+
+/* applog_header_at() as it was written first, a byte at a time: the rules
+ * of applog.c's header comment, read literally. */
+static bool ref_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static bool ref_key(char c)
+{
+    return isalnum((unsigned char)c) || c == '_' || c == '-';
+}
+
+static tg_str ref_header_at(const char *line, size_t n, const char *root)
+{
+    const char *lo = line, *hi = line + n;
+    const char *e = root + 5 <= hi ? root + 5 : hi;
+    for (;;) {
+        while (e < hi && !ref_stop((unsigned char)*e))
+            e++;
+        if (e < hi && ref_blank(*e)) {
+            const char *k = e;
+            while (k < hi && ref_blank(*k))
+                k++;
+            if (k < hi && *k == ';') {
+                e = k + 1;
+                continue;
+            }
+            if (e[-1] != ';')
+                break;
+            const char *ks = k;
+            while (k < hi && ref_key(*k))
+                k++;
+            if (k > ks && k < hi && *k == '=') {
+                e = k + 1;
+                continue;
+            }
+        }
+        break;
+    }
+    const char *s = root;
+    for (;;) {
+        const char *k = s;
+        while (k > lo && ref_blank(k[-1]))
+            k--;
+        if (k == lo || k[-1] != ';')
+            break;
+        k--;
+        while (k > lo && ref_blank(k[-1]))
+            k--;
+        const char *f = k;
+        while (f > lo && !ref_stop((unsigned char)f[-1]) && f[-1] != ';')
+            f--;
+        const char *eq = k;
+        while (eq > f && eq[-1] != '=')
+            eq--;
+        if (eq == f)
+            break;
+        eq--;
+        const char *ks = eq;
+        while (ks > f && ref_key(ks[-1]))
+            ks--;
+        if (ks == eq)
+            break;
+        s = ks;
+    }
+    return tg_str_make(s, (size_t)(e - s));
+}
+
+Test(applog_text, header_bounds_match_reference_on_random_lines)
+{
+    /* Fields before and after the Root, long values (the walks go 16 bytes
+     * at a time), and the bytes that end or continue a header. */
+    static const char *const frags[] = {
+        "Self=1-5759e988-bd862e3fe1be46a994272793", "Parent=53995c3f42cd8ad8", "Sampled=1",
+        "Lineage=a87bd80c:1|68fd508a:5", "trace=", "k=v=w", "=", ";", " ; ", "; ", " ", "\t",
+        "\"", "'", ",", "[", "]", "(", ")", "{", "}", "<", ">", "&", "`", "\\", "\x7f", "\x01",
+        "@", "^", "|", ":", "\x80", "\xe2\x80\x99", "abcdefghijklmnopqrstu", "x",
+    };
+    const size_t nfrags = sizeof frags / sizeof frags[0];
+    uint64_t seed = 0xd1b54a32d192ed03u;
+    char line[400];
+    size_t joined_before = 0, long_after = 0;
+    for (int iter = 0; iter < 100000; iter++) {
+        size_t n = 0, root = 0;
+        unsigned parts = 2 + (unsigned)(seed % 14);
+        unsigned at = (unsigned)(seed >> 20) % parts;
+        for (unsigned k = 0; k < parts; k++) {
+            seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+            const char *f = k == at ? "Root=1-5759e988-bd862e3fe1be46a994272793"
+                                    : frags[(seed >> 16) % nfrags];
+            size_t len = strlen(f);
+            if (n + len > sizeof line)
+                break;
+            if (k == at)
+                root = n;
+            memcpy(line + n, f, len);
+            n += len;
+        }
+        if (root + 5 > n)
+            continue;
+        char *exact = malloc(n);
+        memcpy(exact, line, n);
+        tg_str want = ref_header_at(exact, n, exact + root);
+        tg_str got = applog_header_at(exact, n, exact + root);
+        if (got.p != want.p || got.n != want.n)
+            cr_assert_fail("line [%.*s]: got [%.*s] want [%.*s]", (int)n, exact, (int)got.n,
+                           got.p, (int)want.n, want.p);
+        joined_before += want.p < exact + root;
+        long_after += want.p + want.n >= exact + root + 60;
+        free(exact);
+    }
+    /* Both walks went past the Root often enough to mean something. */
+    cr_assert_gt(joined_before, 1000);
+    cr_assert_gt(long_after, 1000);
+}
