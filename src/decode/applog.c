@@ -193,15 +193,20 @@ tg_str applog_header_at(const char *line, size_t n, const char *root)
     return tg_str_make(s, (size_t)(e - s));
 }
 
+/* Empties *out, one member at a time: what xray_decode("") gives the
+ * header is spelled out rather than called for, and "a = b = TG_STR_NULL"
+ * read b back in one wide load just after its two narrow stores, which
+ * stalled on every line (1-2% of a stats run over application logs). */
 static void record_reset(applog_record *out, bool json)
 {
     out->json = json;
     out->has_header = false;
     out->verdict = XRAY_NO_ROOT;
-    xray_decode("", 0, &out->hdr);
+    out->hdr = (xray_header){.self = TG_STR_NULL};
     out->header = TG_STR_NULL;
     out->time_us = TGTIME_NONE;
-    out->cf_id = out->request_id = TG_STR_NULL;
+    out->cf_id = TG_STR_NULL;
+    out->request_id = TG_STR_NULL;
     out->http_status = 0;
 }
 
