@@ -22,6 +22,7 @@
  *   returns the number of bytes written.
  */
 #include "decode/alb.h"
+#include "util/bits.h"
 #include "util/hex.h"
 
 #include "decode/tgtime.h"
@@ -32,52 +33,6 @@
 #include "util/cpu.h"
 #ifdef TG_AVX2_DISPATCH
 #include <immintrin.h>
-#endif
-
-/* Bit scans. GCC and clang (the compilers the build supports) have them as
- * builtins; the loops keep the file compilable elsewhere. */
-#if defined(__GNUC__)
-#define ctz64(x) ((unsigned)__builtin_ctzll(x))
-#define clz64(x) ((unsigned)__builtin_clzll(x))
-#if defined(__POPCNT__)
-#define popcount64(x) ((unsigned)__builtin_popcountll(x))
-#else
-/* Without -mpopcnt the builtin is a call into libgcc; this is a dozen
- * inline operations. */
-static inline unsigned popcount64(uint64_t x)
-{
-    x -= (x >> 1) & 0x5555555555555555ull;
-    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-    return (unsigned)((x * 0x0101010101010101ull) >> 56);
-}
-#endif
-#else
-static unsigned ctz64(uint64_t x)
-{
-    unsigned c = 0;
-    while (!(x & 1)) {
-        x >>= 1;
-        c++;
-    }
-    return c;
-}
-static unsigned clz64(uint64_t x)
-{
-    unsigned c = 0;
-    while (!(x >> 63)) {
-        x <<= 1;
-        c++;
-    }
-    return c;
-}
-static unsigned popcount64(uint64_t x)
-{
-    unsigned c = 0;
-    for (; x != 0; x &= x - 1)
-        c++;
-    return c;
-}
 #endif
 
 /*
