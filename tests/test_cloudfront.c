@@ -316,3 +316,74 @@ Test(cloudfront, url_decode_doc_user_agents)
     cr_assert_eq(browsers, 5);
     free(text);
 }
+
+/* Splits line[0..n) at every tab, a memchr() at a time: column k of the
+ * line is cols[k], for k < *ncols (at most max are kept). */
+static void ref_split(const char *line, size_t n, tg_str *cols, size_t max, size_t *ncols)
+{
+    const char *p = line, *end = line + n;
+    size_t k = 0;
+    for (;;) {
+        const char *tab = memchr(p, '\t', (size_t)(end - p));
+        const char *e = tab ? tab : end;
+        if (k < max)
+            cols[k] = tg_str_make(p, (size_t)(e - p));
+        k++;
+        if (!tab)
+            break;
+        p = tab + 1;
+    }
+    *ncols = k;
+}
+
+Test(cloudfront, columns_match_reference_on_random_records)
+{
+    /* Two maps: the default one, and a short reordered one whose last
+     * needed column comes early (the rest of the line is only counted). */
+    cloudfront_state maps[2];
+    cloudfront_init(&maps[0]);
+    cloudfront_init(&maps[1]);
+    cr_assert(directive(&maps[1], "#Fields: time x-edge-request-id date sc-status"));
+    uint64_t seed = 0x853c49e6748fea9bu;
+    char line[600];
+    tg_str cols[64];
+    size_t checked = 0;
+    for (int iter = 0; iter < 50000; iter++) {
+        /* Columns of 0 to 40 bytes, so that lines run from a few bytes to
+         * several 64-byte blocks and tabs fall on every block boundary. */
+        size_t n = 0;
+        unsigned ncols = 1 + (unsigned)(seed % 45);
+        for (unsigned k = 0; k < ncols; k++) {
+            seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+            size_t len = (seed >> 8) % (seed % 3 == 0 ? 3 : 41);
+            if (k == 0 && len == 0)
+                len = 1; /* a first byte '#' would make a directive */
+            for (size_t i = 0; i < len && n < sizeof line; i++)
+                line[n++] = "abc-/:.=01"[(seed >> (i % 50)) % 10];
+            if (k + 1 < ncols && n < sizeof line)
+                line[n++] = '\t';
+        }
+        char *exact = malloc(n ? n : 1);
+        memcpy(exact, line, n);
+        size_t want_n;
+        ref_split(exact, n, cols, 64, &want_n);
+        for (unsigned m = 0; m < 2; m++) {
+            const cloudfront_state *st = &maps[m];
+            cloudfront_record r;
+            cloudfront_parse(st, exact, n, &r);
+            cr_assert_eq(r.ncolumns, want_n, "line [%.*s]", (int)n, exact);
+            for (unsigned c = 0; c < CLOUDFRONT_NCOLS; c++) {
+                tg_str want = st->pos[c] != CLOUDFRONT_ABSENT && st->pos[c] < want_n
+                                  ? cols[st->pos[c]]
+                                  : TG_STR_NULL;
+                if (r.col[c].p != want.p || r.col[c].n != want.n)
+                    cr_assert_fail("map %u, column %u of [%.*s]: got [%.*s] want [%.*s]", m, c,
+                                   (int)n, exact, (int)r.col[c].n, r.col[c].p ? r.col[c].p : "",
+                                   (int)want.n, want.p ? want.p : "");
+                checked += want.p != NULL;
+            }
+        }
+        free(exact);
+    }
+    cr_assert_gt(checked, 200000);
+}

@@ -5,15 +5,20 @@
  * - #Fields names are matched ignoring ASCII case; the first occurrence of
  *   a name wins. "#Fields:" and "#Version:" are case-sensitive, as W3C
  *   writes them.
- * - A record is only walked up to the last column the map needs, then its
- *   remaining tabs are counted: a record costs one memchr per column.
+ * - A record's tabs are found 64 bytes at a time; its columns are cut only
+ *   up to the last one the map needs, and the remaining tabs are counted.
  * - sc-status "000" (the viewer closed the connection first) and "-" read
  *   as 0, like every status the decoders cannot name.
  * - The event span never runs backwards: an unknown duration (-1) makes
  *   the span [time_us, time_us].
  */
 #include "decode/cloudfront.h"
+#include "util/bits.h"
 #include "util/hex.h"
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "decode/tgtime.h"
 
@@ -135,6 +140,35 @@ static bool parse_when(tg_str date, tg_str time, int64_t *us)
     return tgtime_parse_iso(iso, sizeof iso, us);
 }
 
+/* The tabs among the 64 bytes at p, bit i for p[i]. */
+static inline uint64_t tabs64(const char *p)
+{
+#ifdef __SSE2__
+    const __m128i tab = _mm_set1_epi8('\t');
+    uint64_t m = 0;
+    for (unsigned k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        m |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, tab)) << (16 * k);
+    }
+    return m;
+#else
+    uint64_t m = 0;
+    for (unsigned i = 0; i < 64; i++)
+        m |= (uint64_t)(p[i] == '\t') << i;
+    return m;
+#endif
+}
+
+/* Keeps column idx, text[s, e), in every column of the map it is, from
+ * order[next] on; returns the next entry of order[] to fill. */
+static inline unsigned keep_column(const cloudfront_state *st, cloudfront_record *out,
+                                   unsigned next, unsigned idx, const char *s, const char *e)
+{
+    while (next < st->npresent && st->pos[st->order[next]] == idx)
+        out->col[st->order[next++]] = tg_str_make(s, (size_t)(e - s));
+    return next;
+}
+
 bool cloudfront_parse(const cloudfront_state *st, const char *line, size_t n,
                       cloudfront_record *out)
 {
@@ -143,29 +177,35 @@ bool cloudfront_parse(const cloudfront_state *st, const char *line, size_t n,
     for (unsigned c = 0; c < CLOUDFRONT_NCOLS; c++)
         out->col[c] = TG_STR_NULL;
 
-    /* Walk the columns in order, keeping the ones the map names. */
-    const char *p = line, *end = line + n;
-    unsigned idx = 0, next = 0;
-    for (;;) {
-        const char *tab = memchr(p, '\t', (size_t)(end - p));
-        const char *e = tab ? tab : end;
-        while (next < st->npresent && st->pos[st->order[next]] == idx)
-            out->col[st->order[next++]] = tg_str_make(p, (size_t)(e - p));
-        idx++;
-        if (tab == NULL)
-            break;
-        p = tab + 1;
-        if (next == st->npresent) {
-            /* Nothing more to keep: only count the remaining columns. */
-            while ((tab = memchr(p, '\t', (size_t)(end - p))) != NULL) {
-                idx++;
-                p = tab + 1;
-            }
-            idx++;
-            break;
+    /*
+     * The tabs of each 64-byte block at once, the columns the map names
+     * cut at them in order. A memchr() per column cost a third of a stats
+     * run over CloudFront logs: records have 33 short columns. The last,
+     * partial block is the line's final 64 bytes shifted (a shorter line
+     * is masked in a padded copy), so nothing past the line is read.
+     */
+    char pad[64];
+    const char *text = line;
+    if (n < 64) {
+        memset(pad, 0, sizeof pad);
+        memcpy(pad, line, n);
+        text = pad;
+    }
+    const size_t tn = n < 64 ? 64 : n;
+    const char *col = line; /* where column idx starts */
+    unsigned idx = 0, next = 0, tabs = 0;
+    for (size_t b = 0; b < n; b += 64) {
+        uint64_t m = tn - b >= 64 ? tabs64(text + b) : tabs64(text + tn - 64) >> (b - (tn - 64));
+        tabs += popcount64(m);
+        for (; m != 0 && next < st->npresent; m &= m - 1) {
+            const char *tab = line + b + ctz64(m);
+            next = keep_column(st, out, next, idx++, col, tab);
+            col = tab + 1;
         }
     }
-    out->ncolumns = idx;
+    /* The last column runs to the end of the line. */
+    keep_column(st, out, next, idx, col, line + n);
+    out->ncolumns = tabs + 1;
 
     if (!parse_when(out->col[CLOUDFRONT_DATE], out->col[CLOUDFRONT_TIME], &out->time_us))
         return false;

@@ -516,11 +516,14 @@ static int cloudfront_line(collector *c, const char *line, size_t len, size_t of
     e.start_us = r.start_us;
     e.end_us = r.end_us;
     set_status(&e, r.status);
-    char name[64];
+    /* "cloudfront/" and the edge, at most 40 bytes of it. Built by hand:
+     * snprintf() was 8% of a stats run over CloudFront logs. */
+    char name[64] = "cloudfront/";
     tg_str edge = r.col[CLOUDFRONT_EDGE_LOCATION];
-    int nn = snprintf(name, sizeof name, "cloudfront/%.*s", (int)(edge.n < 40 ? edge.n : 40),
-                      edge.p ? edge.p : "");
-    e.lb = source_id(c, tg_str_make(name, (size_t)nn));
+    size_t en = edge.n < 40 ? edge.n : 40;
+    if (en)
+        memcpy(name + 11, edge.p, en);
+    e.lb = source_id(c, tg_str_make(name, 11 + en));
     /* The printer needs the columns by name, and the #Fields map that
      * named them may have changed since: the columns this decoder knows
      * are kept after the raw line, tab-separated in enum order. */
