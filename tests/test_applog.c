@@ -807,3 +807,122 @@ Test(applog_text, header_bounds_match_reference_on_random_lines)
     cr_assert_gt(joined_before, 1000);
     cr_assert_gt(long_after, 1000);
 }
+
+/* ---- JSON keys: the class of any key against a plain reference -------- */
+
+enum ref_class { C_NONE, C_TRACE_ID, C_TRACE, C_TIME, C_CF_ID, C_REQUEST_ID, C_STATUS };
+
+/* applog.c's key rules (classify()), read literally: case and '-', '_', '.', '@' ignored;
+ * exact names, else "trace" or "tracing" anywhere in the name. */
+static enum ref_class ref_class_of(const char *key)
+{
+    char b[256];
+    size_t k = 0;
+    for (const char *p = key; *p; p++)
+        if (!strchr("-_.@", *p))
+            b[k++] = (char)tolower((unsigned char)*p);
+    b[k] = '\0';
+    static const char *const trace_ids[] = {"traceid", "xraytraceid", "awsxraytraceid"};
+    static const char *const times[] = {"time", "timestamp", "requesttime", "requesttimeepoch"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(b, trace_ids[i]) == 0)
+            return C_TRACE_ID;
+    if (strstr(b, "trace") || strstr(b, "tracing"))
+        return C_TRACE;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(b, times[i]) == 0)
+            return C_TIME;
+    if (strcmp(b, "xamzcfid") == 0 || strcmp(b, "cfid") == 0)
+        return C_CF_ID;
+    if (strcmp(b, "requestid") == 0)
+        return C_REQUEST_ID;
+    if (strcmp(b, "status") == 0)
+        return C_STATUS;
+    return C_NONE;
+}
+
+/* The class the decoder gives key, told by what it makes of five values
+ * under it; the key stands at the start of a long line when padded, else
+ * in a line as short as it can be (the fast path needs 16 bytes). */
+static enum ref_class decoded_class(const char *key, bool padded)
+{
+    static const char *const values[] = {"\"" R1 "\"", "\"Root=" R1 "\"",
+                                         "\"2025-11-20T08:00:00Z\"", "\"abcd\"", "200"};
+    bool seen[5];
+    applog_record r;
+    for (int i = 0; i < 5; i++) {
+        char line[512];
+        snprintf(line, sizeof line, "{\"%s\":%s%s}", key, values[i],
+                 padded ? ",\"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\":0" : "");
+        r = dec(line);
+        switch (i) {
+        case 0:
+        case 1:
+            seen[i] = r.has_header;
+            break;
+        case 2:
+            seen[i] = r.time_us != TGTIME_NONE;
+            break;
+        case 3:
+            seen[i] = r.cf_id.p != NULL || r.request_id.p != NULL;
+            if (r.request_id.p)
+                return seen[0] || seen[1] || seen[2] ? (enum ref_class)99 : C_REQUEST_ID;
+            break;
+        default:
+            seen[i] = r.http_status == 200;
+            break;
+        }
+    }
+    if (seen[0])
+        return C_TRACE_ID;
+    if (seen[1])
+        return C_TRACE;
+    if (seen[2])
+        return C_TIME;
+    if (seen[3])
+        return C_CF_ID;
+    if (seen[4])
+        return C_STATUS;
+    return C_NONE;
+}
+
+Test(applog_json, key_classes_match_reference)
+{
+    static const char *const named[] = {
+        "traceId", "trace_id", "X-Amzn-Trace-Id", "xray_trace_id", "AWS-XRay-Trace-Id",
+        "xrayTraceId", "tracing", "Tracing_Context", "myTracer", "time", "TIME", "@timestamp",
+        "timeStamp", "requestTime", "request_time_epoch", "requestTimeEpoch", "cf-id",
+        "x_amz_cf_id", "X-Amz-Cf-Id", "requestId", "request.id", "Status", "status_code", "ts",
+        "ip", "", "t", "tracingtracingtrace", "abcdefghijklmnopqrstuvwxyz_traceid",
+        "zzzzzzzzzzzzzzzzzzzzzzzzz_time", "abcdefghijklmnop", "abcdefghijklmnopq",
+        "abcdefghijktrace", "abcdefghijtracing", "abcdefghijkltrac",
+    };
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+        for (int padded = 0; padded < 2; padded++)
+            cr_assert_eq(decoded_class(named[i], padded), ref_class_of(named[i]),
+                         "key \"%s\" (%s)", named[i], padded ? "long line" : "short line");
+    /* Random keys over the letters of the names, separators and others. */
+    static const char alpha[] = "traceidTRACEngsmpyxqouwfzAT-_.@ 9\x80";
+    uint64_t seed = 0xa0761d6478bd642fu;
+    unsigned classed = 0;
+    for (int iter = 0; iter < 20000; iter++) {
+        char key[40];
+        seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+        size_t len = seed % 31;
+        for (size_t i = 0; i < len; i++)
+            key[i] = alpha[(seed >> (i % 48)) % (sizeof alpha - 1)];
+        key[len] = '\0';
+        /* Sometimes a name with separators sprinkled in. */
+        if (seed % 5 == 0) {
+            static const char *const base[] = {"t_race", "Trace-Id", "x.ray.trace.id", "@time",
+                                               "Status", "cf_Id", "Request-Id", "tra.cing"};
+            snprintf(key, sizeof key, "%s", base[(seed >> 12) % 8]);
+        }
+        enum ref_class want = ref_class_of(key);
+        classed += want != C_NONE;
+        for (int padded = 0; padded < 2; padded++)
+            cr_assert_eq(decoded_class(key, padded), want, "key \"%s\" (%s)", key,
+                         padded ? "long line" : "short line");
+    }
+    cr_assert_gt(classed, 2000);
+}

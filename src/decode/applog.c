@@ -24,6 +24,7 @@
  */
 #define _GNU_SOURCE /* memrchr */
 #include "decode/applog.h"
+#include "util/bits.h"
 
 #include "decode/tgtime.h"
 #include "decode/tstamp.h"
@@ -436,12 +437,88 @@ enum key_class { K_NONE, K_TRACE_ID, K_TRACE, K_TIME, K_CF_ID, K_REQUEST_ID, K_S
 #define TRACE5 PACK5('t', 'r', 'a', 'c', 'e')
 #define TRACING7 (PACK5('t', 'r', 'a', 'c', 'i') << 16 | (uint64_t)'n' << 8 | 'g')
 
+/* The class of a significant key name (see classify()) of len bytes at b,
+ * already lowered and rid of separators; trace says whether "trace" or
+ * "tracing" is in it. len 0 matches no name. */
+static enum key_class class_of(const char *b, size_t len, bool trace)
+{
+#define IS(lit) (len == sizeof(lit) - 1 && memcmp(b, lit, len) == 0)
+    if (IS("traceid") || IS("xraytraceid") || IS("awsxraytraceid"))
+        return K_TRACE_ID;
+    if (trace)
+        return K_TRACE;
+    if (IS("time") || IS("timestamp") || IS("requesttime") || IS("requesttimeepoch"))
+        return K_TIME;
+    if (IS("xamzcfid") || IS("cfid"))
+        return K_CF_ID;
+    if (IS("requestid"))
+        return K_REQUEST_ID;
+    if (IS("status"))
+        return K_STATUS;
+#undef IS
+    return K_NONE;
+}
+
+#ifdef __SSE2__
+/*
+ * classify() for a key of n <= 16 bytes at s, with 16 bytes readable
+ * there: one vector, no loop whose length is the key's. Keys are short and
+ * of every length, so the byte loop's exit was mispredicted key after key;
+ * with its test for "trace" at every byte, it was a quarter of a stats run
+ * over JSON logs.
+ */
+static enum key_class classify16(const char *s, size_t n)
+{
+    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+    unsigned in = (1u << n) - 1;
+    /* Letters lowered: a byte is one when its lowered form lies in 'a'-'z'
+     * (signed compares: bytes from 0x80 are negative and fail). */
+    const __m128i l0 = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    const __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(l0, _mm_set1_epi8('a' - 1)),
+                                        _mm_cmplt_epi8(l0, _mm_set1_epi8('z' + 1)));
+    __m128i l = _mm_or_si128(v, _mm_and_si128(alpha, _mm_set1_epi8(0x20)));
+    const __m128i sep = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')), _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))),
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')), _mm_cmpeq_epi8(v, _mm_set1_epi8('@'))));
+    const unsigned seps = (unsigned)_mm_movemask_epi8(sep) & in;
+    /* snake_case and kebab-case keys: each separator squeezed out in the
+     * vector, the bytes after it moved down one. From the last one back,
+     * the earlier ones stay where they are. (A byte loop writing the
+     * squeezed key to memory made the vector's reload wait on its
+     * stores.) */
+    const __m128i index = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (unsigned m = seps; m != 0;) {
+        const unsigned at = 31 - (unsigned)__builtin_clz(m);
+        const __m128i before = _mm_cmpgt_epi8(_mm_set1_epi8((char)at), index);
+        l = _mm_or_si128(_mm_and_si128(before, l), _mm_andnot_si128(before, _mm_srli_si128(l, 1)));
+        m &= ~(1u << at);
+    }
+    n -= popcount64(seps);
+    in = (1u << n) - 1;
+#define AT(c) ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(l, _mm_set1_epi8(c))) & in)
+    /* Bit i: "trac" starts at byte i. */
+    const unsigned trac = AT('t') & AT('r') >> 1 & AT('a') >> 2 & AT('c') >> 3;
+    const bool trace = (trac & (AT('e') >> 4 | (AT('i') >> 4 & AT('n') >> 5 & AT('g') >> 6))) != 0;
+#undef AT
+    char b[16];
+    _mm_storeu_si128((__m128i *)(void *)b, l);
+    return class_of(b, n, trace);
+}
+#endif
+
 /* Classifies a raw key by its name with case, '-', '_', '.', '@' ignored.
  * Only the first 24 significant bytes are kept for exact names (every name
  * matched is shorter); "trace" and "tracing" are looked for in a shift
- * register of the last seven bytes as the key goes by. */
-static enum key_class classify(const char *s, const char *e)
+ * register of the last seven bytes as the key goes by. The line ends at
+ * end, past the key's closing quote. */
+static enum key_class classify(const char *s, const char *e, const char *end)
 {
+#ifdef __SSE2__
+    if (e - s <= 16 && end - s >= 16)
+        return classify16(s, (size_t)(e - s));
+#else
+    (void)end;
+#endif
     char b[24];
     size_t k = 0;
     bool trace = false, overflow = false;
@@ -458,22 +535,7 @@ static enum key_class classify(const char *s, const char *e)
         else
             overflow = true;
     }
-    size_t len = overflow ? 0 : k; /* 0 matches no name */
-#define IS(lit) (len == sizeof(lit) - 1 && memcmp(b, lit, len) == 0)
-    if (IS("traceid") || IS("xraytraceid") || IS("awsxraytraceid"))
-        return K_TRACE_ID;
-    if (trace)
-        return K_TRACE;
-    if (IS("time") || IS("timestamp") || IS("requesttime") || IS("requesttimeepoch"))
-        return K_TIME;
-    if (IS("xamzcfid") || IS("cfid"))
-        return K_CF_ID;
-    if (IS("requestid"))
-        return K_REQUEST_ID;
-    if (IS("status"))
-        return K_STATUS;
-#undef IS
-    return K_NONE;
+    return class_of(b, overflow ? 0 : k, trace);
 }
 
 /* The closing quote of the string whose content starts at s, or end. A
@@ -648,7 +710,7 @@ bool applog_decode_json(const char *line, size_t n, applog_record *out)
             while (q < end && (is_blank(*q) || *q == '\r' || *q == '\n'))
                 q++;
             if (q < end && *q == ':') {
-                pending = classify(s, e);
+                pending = classify(s, e, end);
                 p = q + 1;
                 continue;
             }
