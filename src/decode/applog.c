@@ -538,14 +538,30 @@ static enum key_class classify(const char *s, const char *e, const char *end)
     return class_of(b, overflow ? 0 : k, trace);
 }
 
+/* The first '"' in [p, end), or end. JSON strings are short: a vector
+ * inline finds most of their ends, where memchr() cost a call each (a
+ * sixth of a stats run over JSON logs). */
+static inline const char *next_quote(const char *p, const char *end)
+{
+#ifdef __SSE2__
+    for (; end - p >= 16; p += 16) {
+        unsigned m = byte_mask16(p, '"');
+        if (m)
+            return p + __builtin_ctz(m);
+    }
+#endif
+    const char *q = memchr(p, '"', (size_t)(end - p));
+    return q ? q : end;
+}
+
 /* The closing quote of the string whose content starts at s, or end. A
  * quote is escaped when an odd run of backslashes precedes it. */
 static const char *string_end(const char *s, const char *end)
 {
     const char *p = s;
     for (;;) {
-        const char *q = memchr(p, '"', (size_t)(end - p));
-        if (q == NULL)
+        const char *q = next_quote(p, end);
+        if (q == end)
             return end;
         const char *b = q;
         while (b > s && b[-1] == '\\')
