@@ -83,10 +83,17 @@ gen_out "$conndir" conn "ALB and connection logs"
 mapfile -t connfiles < <(find "$conndir" -type f | sort)
 # Application logs: nginx access logs that log the trace header of every
 # request, as the services behind the load balancers write them (the
-# generator's app/ folder; its ALB logs are not used here).
-gen_out "$data/nginx-$size" nginx "nginx logs"
-appdir=$data/nginx-$size/app
+# generator's app/ folder); API Gateway's JSON access logs, with the bare
+# id in xrayTraceId (apigw/); and CloudFront's logs of the requests in
+# front of them, joined to the nginx lines by X-Amz-Cf-Id (cloudfront/).
+# The generator's ALB logs are not used here.
+gen_out "$data/apps-$size" nginx,apigw,cloudfront "application, API Gateway and CloudFront logs"
+appdir=$data/apps-$size/app
+jsondir=$data/apps-$size/apigw
+cfdir=$data/apps-$size/cloudfront
 mapfile -t appfiles < <(find "$appdir" -type f | sort)
+mapfile -t jsonfiles < <(find "$jsondir" -type f | sort)
+mapfile -t cffiles < <(find "$cfdir" -type f | sort)
 # Every data file is dropped from the page cache and read back once, before
 # the rounds, so that the cache holds it as a first read from disk leaves
 # it, whoever wrote it. How a file came into the cache decides how it is
@@ -97,7 +104,8 @@ mapfile -t appfiles < <(find "$appdir" -type f | sort)
 # a file evicted in part between runs and read again in part drifted from
 # one to the other. The cat before each case re-reads what was evicted
 # since, the same way. Dirty pages cannot be dropped: sync first.
-datafiles=("$plain" "$plain.gz" "$plain.zst" "$split"/* "$gzdir"/* "${connfiles[@]}" "${appfiles[@]}")
+datafiles=("$plain" "$plain.gz" "$plain.zst" "$split"/* "$gzdir"/* "${connfiles[@]}" "${appfiles[@]}"
+    "${jsonfiles[@]}" "${cffiles[@]}")
 sync
 for f in "${datafiles[@]}"; do
     dd if="$f" iflag=nocache count=0 status=none
@@ -153,6 +161,9 @@ add gzdir_j2 "$tg" stats -j 2 "$gzdir"
 add conn_j1 "$tg" stats -j 1 "$conndir"
 add conn_j2 "$tg" stats -j 2 "$conndir"
 add app_j1 "$tg" stats -j 1 "$appdir"
+add json_j1 "$tg" stats -j 1 "$jsondir"
+# The nginx lines with the CloudFront records they join to.
+add appcf_j1 "$tg" stats -j 1 "$appdir" "$cfdir"
 if command -v igzip >/dev/null; then
     add_sh igzip "igzip -d -c '$plain.gz' >/dev/null"
     add_sh igzip_dir "igzip -d -c '$gzdir'/*.gz >/dev/null"
@@ -162,6 +173,7 @@ add_sh zstd "zstd -d -c '$plain.zst' >/dev/null"
 if command -v rg >/dev/null; then
     add_sh rg_pipeline "rg -o 'Root=1-[0-9a-f]{8}-[0-9a-f]{24}' '$plain' | sort | uniq -c >/dev/null"
     add_sh rg_app "rg -j 1 --no-filename -o 'Root=1-[0-9a-f]{8}-[0-9a-f]{24}' '$appdir' | sort | uniq -c >/dev/null"
+    add_sh rg_json "rg -j 1 --no-filename -o '1-[0-9a-f]{8}-[0-9a-f]{24}' '$jsondir' | sort | uniq -c >/dev/null"
 fi
 duck_note="skipped: run with --with-duckdb (installs @duckdb/node-api from npm)"
 if [ "$with_duckdb" = 1 ]; then
@@ -242,6 +254,8 @@ traces=$(awk -F'\t' '$1=="traces" {print $2}' "$data/alb-$size.truth.tsv")
 bytes=$(stat -c %s "$plain")
 conn_bytes=$(cat "${connfiles[@]}" | wc -c)
 app_bytes=$(cat "${appfiles[@]}" | wc -c)
+json_bytes=$(cat "${jsonfiles[@]}" | wc -c)
+appcf_bytes=$(cat "${appfiles[@]}" "${cffiles[@]}" | wc -c)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 # spread A B: the lowest and highest of the rounds' own ratios of case A's
@@ -322,6 +336,13 @@ vs() { echo "$(ratio_of "$@")$(spread "$1" "$2")"; }
         row "rg -j1 -o … \| sort \| uniq -c over nginx logs with a trace header on every line ($app_mb MB; GB/s of that)" "$(get rg_app)" "" "" rg_app "$app_bytes"
     fi
     row "stats -j1, those nginx logs" "$(get app_j1)" "" "$(ratio_of rg_app app_j1 "faster than the rg pipeline")" app_j1 "$app_bytes"
+    appcf_mb=$(( appcf_bytes / 1000000 ))
+    row "stats -j1, those nginx logs and the CloudFront logs they join to ($appcf_mb MB; GB/s of that)" "$(get appcf_j1)" "" "$(ratio_of appcf_j1 app_j1 "the nginx logs alone")" appcf_j1 "$appcf_bytes"
+    json_mb=$(( json_bytes / 1000000 ))
+    if [ -n "$(get rg_json)" ]; then
+        row "rg -j1 -o '1-…' \| sort \| uniq -c over API Gateway JSON access logs ($json_mb MB; GB/s of that)" "$(get rg_json)" "" "" rg_json "$json_bytes"
+    fi
+    row "stats -j1, those JSON logs" "$(get json_j1)" "" "$(ratio_of rg_json json_j1 "faster than the rg pipeline")" json_j1 "$json_bytes"
     if [ -z "$duck_note" ]; then
         row "DuckDB group-by-Root, 2 threads" "$(get duckdb_j2)" "tracegrep -j2 >= 5x faster" "$(vs duckdb_j2 stats_j2 faster)" duckdb_j2
     else
