@@ -88,6 +88,8 @@ static char *esc(char *out, const unsigned char *p, size_t *pi, size_t stop, siz
             }
             i += 16, out += 16;
         }
+#else
+        (void)lim;
 #endif
         while (i < stop && plain(p[i]))
             *out++ = (char)p[i++];
