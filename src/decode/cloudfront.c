@@ -159,8 +159,8 @@ static inline uint64_t tabs64(const char *p)
 #endif
 }
 
-/* Keeps column idx, text[s, e), in every column of the map it is, from
- * order[next] on; returns the next entry of order[] to fill. */
+/* Keeps [s, e), the record's column idx, as each column the map places
+ * there, from order[next] on; returns the next entry of order[] to fill. */
 static inline unsigned keep_column(const cloudfront_state *st, cloudfront_record *out,
                                    unsigned next, unsigned idx, const char *s, const char *e)
 {
