@@ -284,10 +284,14 @@ static tg_str cf_token(const char *line, size_t n, size_t i)
     return p - t >= 16 ? tg_str_make(t, (size_t)(p - t)) : TG_STR_NULL;
 }
 
+#ifndef __SSE2__
+/* A byte of URL-safe base64; the SSE2 version of bare_cf_id_at() tests 16
+ * at a time. */
 static inline bool is_b64url(char c)
 {
     return is_alpha(c) || is_digit(c) || c == '-' || c == '_';
 }
+#endif
 
 /* A token shaped exactly like a CloudFront id whose "==" starts at
  * line[i]: 54 URL-safe base64 bytes and "==", alone between quotes or
