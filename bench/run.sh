@@ -86,8 +86,10 @@ mapfile -t connfiles < <(find "$conndir" -type f | sort)
 # generator's app/ folder); API Gateway's JSON access logs, with the bare
 # id in xrayTraceId (apigw/); and CloudFront's logs of the requests in
 # front of them, joined to the nginx lines by X-Amz-Cf-Id (cloudfront/).
-# The generator's ALB logs are not used here.
+# The generator's ALB logs are not used here: removed, they leave 1 GB of
+# disk free per GB of --size.
 gen_out "$data/apps-$size" nginx,apigw,cloudfront "application, API Gateway and CloudFront logs"
+rm -rf "$data/apps-$size/AWSLogs"
 appdir=$data/apps-$size/app
 jsondir=$data/apps-$size/apigw
 cfdir=$data/apps-$size/cloudfront
