@@ -9,6 +9,8 @@
  * - every slice a decoder returns lies inside the line it was given;
  * - a decoder that says it found a valid Root gives a Root that formats and
  *   parses back to itself;
+ * - a text line's header has the verdict and Root xray_decode() gives its
+ *   text;
  * - tstamp_find() reports a match inside the line;
  * - cloudfront_url_decode() never writes more than it read.
  */
@@ -45,7 +47,16 @@ static void one_line(const char *line, size_t n, cloudfront_state *cf)
     if (applog_decode(line, n, &a)) {
         IN(a.header, line, n);
         if (a.verdict == XRAY_OK)
-            root_round_trip(a.hdr.root);
+            root_round_trip(a.root);
+        /* A text line's header (a JSON line's may be a bare id instead)
+         * gets the verdict and Root that the full decoder, which the
+         * printers use, gives its text. */
+        xray_header h;
+        xray_status st = xray_decode(a.header.p, a.header.n, &h);
+        if (!a.json)
+            FZ_CHECK(st == a.verdict && xray_root_eq(h.root, a.root),
+                     "header [%.*s]: verdict %d, the full decoder's %d", (int)a.header.n,
+                     a.header.p, (int)a.verdict, (int)st);
     }
     IN(a.cf_id, line, n);
     IN(a.request_id, line, n);

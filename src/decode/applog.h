@@ -65,8 +65,12 @@ typedef struct applog_record {
     bool json;            /* read as a JSON line */
     bool has_header;      /* a trace header or id was found */
     xray_status verdict;  /* the header's verdict; XRAY_NO_ROOT without one */
-    xray_header hdr;      /* the decoded header; for a bare id only root is set */
-    tg_str header;        /* the header text or bare id as written */
+    xray_root root;       /* the Root when verdict is XRAY_OK, else zero */
+    tg_str header;        /* the header text or bare id as written; its other
+                             fields (Self, Parent, ...) are read from it by
+                             xray_decode() when wanted: grouping needs only
+                             the Root, and decoding them cost 7% of a stats
+                             run over application logs */
     int64_t time_us;      /* the line's time, TGTIME_NONE when untimed */
     tg_str cf_id;         /* X-Amz-Cf-Id, TG_STR_NULL when absent */
     tg_str request_id;    /* JSON only, TG_STR_NULL when absent */

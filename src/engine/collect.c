@@ -457,7 +457,7 @@ static int on_app_line(collector *c, const char *line, size_t len, size_t off)
     applog_record ar;
     if (!applog_decode(line, len, &ar))
         return 0;
-    xray_root root = ar.hdr.root;
+    xray_root root = ar.root;
     return header_event(c, ar.verdict, root, GRP_FMT_APP, ar.time_us, 0, ar.http_status,
                         tg_str_make("app", 3), tg_str_make(line, len), off, true, ar.cf_id);
 }
