@@ -11,15 +11,15 @@
  * my_Root=) is a candidate. The header around it reaches back over the
  * "Key=Value;" fields before it (Self=…;Root=…) and forward to the first
  * quote, backslash, blank, comma or bracket, a "; " between fields
- * included; xray_decode() judges it. The first candidate with a valid Root
- * wins; when none is valid, the first one's verdict is reported. Text
- * lines without "Root=" have no header (a bare 1-… id in prose is too
- * often some other request's id). The time is the first timestamp found
- * by tstamp_find(); the CloudFront id is the token after "X-Amz-Cf-Id"
- * (any case, '-' or '_' between words) and its ':', '=', quotes or blanks,
- * when it has at least 16 bytes of the id alphabet; without a name, a
- * token of exactly CloudFront's shape (54 URL-safe base64 bytes and "==",
- * between quotes or blanks, as nginx logs "$http_x_amz_cf_id").
+ * included; xray_decode_root() judges it. The first candidate with a valid
+ * Root wins; when none is valid, the first one's verdict is reported. Text
+ * lines without "Root=" have no header (a bare 1-… id in prose is too often
+ * some other request's id). The time is the first timestamp found by
+ * tstamp_find(); the CloudFront id is the token after "X-Amz-Cf-Id" (any
+ * case, '-' or '_' between words) and its ':', '=', quotes or blanks, when
+ * it has at least 16 bytes of the id alphabet; without a name, a token of
+ * exactly CloudFront's shape (54 URL-safe base64 bytes and "==", between
+ * quotes or blanks, as nginx logs "$http_x_amz_cf_id").
  *
  * JSON lines are scanned once, without a tree: strings are skipped with
  * their escapes, keys are recognised at any depth by their name with case,
