@@ -67,8 +67,13 @@ static inline void in_src_skip(in_src *src, size_t k)
     src->pos += k;
 }
 
-/* The free space of the line buffer: never less than IN_CHUNK bytes. */
-unsigned char *in_out_space(in_reader *r, size_t *avail);
+/* The free space of the line buffer, of which the decoder may fill up to
+ * max bytes before its next commit: *avail is the smaller of the two, and
+ * the free space is never less than IN_CHUNK bytes. Every decoder commits
+ * in pieces of a fixed size (max), so that the blocks are the same
+ * wherever the free space starts (read-ahead moves it) and reach the
+ * callback while still in cache. */
+unsigned char *in_out_space(in_reader *r, size_t max, size_t *avail);
 
 /* Takes n freshly decoded bytes at the start of the free space. Returns
  * IN_OK, or IN_STOPPED when the callback asked to stop. */

@@ -226,9 +226,7 @@ int in_gzip_run(in_gzip *g, in_reader *r, in_src *src)
          * and a call that fails (whose output is dropped, see below) costs
          * no more than that. */
         size_t avail;
-        unsigned char *out = in_out_space(r, &avail);
-        if (avail > IN_CHUNK)
-            avail = IN_CHUNK;
+        unsigned char *out = in_out_space(r, IN_CHUNK, &avail);
         uint32_t in_n = src->n > UINT32_MAX ? UINT32_MAX : (uint32_t)src->n;
         st->next_in = (uint8_t *)src->p; /* not const in ISA-L's struct; only read */
         st->avail_in = in_n;

@@ -410,9 +410,10 @@ int in_src_need(in_src *src, size_t k)
 
 /* ---- line assembly ------------------------------------------------------ */
 
-unsigned char *in_out_space(in_reader *r, size_t *avail)
+unsigned char *in_out_space(in_reader *r, size_t max, size_t *avail)
 {
-    *avail = r->room - r->len;
+    size_t space = r->room - r->len;
+    *avail = space < max ? space : max;
     return r->buf + r->len;
 }
 
@@ -586,9 +587,7 @@ static int in_plain_run(in_reader *r, in_src *src)
      * windows, so that the blocks are those of a read file. */
     while (src->map) {
         size_t avail, got = 0;
-        unsigned char *out = in_out_space(r, &avail);
-        if (avail > IN_PLAIN_READ)
-            avail = IN_PLAIN_READ;
+        unsigned char *out = in_out_space(r, IN_PLAIN_READ, &avail);
         int rc = 1;
         while (got < avail && (src->n || (rc = in_src_fill(src)) == 1)) {
             size_t k = src->n < avail - got ? src->n : avail - got;
@@ -603,9 +602,7 @@ static int in_plain_run(in_reader *r, in_src *src)
     }
     for (;;) {
         size_t avail;
-        unsigned char *out = in_out_space(r, &avail);
-        if (avail > IN_PLAIN_READ)
-            avail = IN_PLAIN_READ;
+        unsigned char *out = in_out_space(r, IN_PLAIN_READ, &avail);
         size_t got = in_src_take(src, out, avail);
         if (got == 0)
             return src->err ? in_read_failed(src->res, src->err) : IN_OK;

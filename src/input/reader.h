@@ -67,7 +67,6 @@ enum { IN_OK = 0, IN_FAILED = -1, IN_STOPPED = 1 };
 #define IN_SHRANK_FMT                                                                     \
     "the file shrank while it was read: %" PRIu64 " bytes from byte %" PRIu64 " on were not read"
 
-
 typedef struct in_reader in_reader;
 
 /* A reader whose lines may be up to max_line bytes (newline excluded).

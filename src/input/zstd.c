@@ -85,13 +85,8 @@ static int run(in_zstd *z, in_reader *r, in_src *src)
                 return rc;
         }
         size_t avail, ret;
-        unsigned char *out = in_out_space(r, &avail);
-        /* Up to IN_CHUNK of output before each commit, wherever the line
-         * buffer's free space starts: the blocks are the same for every
-         * reader (read-ahead moves where the free space starts), and they
-         * reach the callback while still in cache. */
-        if (avail > IN_CHUNK)
-            avail = IN_CHUNK;
+        /* Up to IN_CHUNK of output before each commit, as gzip's. */
+        unsigned char *out = in_out_space(r, IN_CHUNK, &avail);
         ZSTD_outBuffer o = {out, avail, 0};
         /* Each call gets the input zstd asked for (its hint): one block, so
          * that an error loses only that block's output (libzstd reports no
