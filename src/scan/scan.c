@@ -277,16 +277,22 @@ static uint64_t count_oversized(size_t n, const uint32_t *nl, size_t nnl, size_t
 int scan_block(const scan_db *db, scan_scratch *s, const char *p, size_t n, size_t max_line,
                scan_line_fn fn, void *ctx, scan_counts *c)
 {
+    return scan_range(db, s, p, 0, n, max_line, fn, ctx, c);
+}
+
+int scan_range(const scan_db *db, scan_scratch *s, const char *p, size_t from, size_t to,
+               size_t max_line, scan_line_fn fn, void *ctx, scan_counts *c)
+{
     scan_ctx sc = {.base = p, .max_line = max_line, .fn = fn, .ctx = ctx};
-    size_t at = 0;
-    while (at < n) {
+    size_t at = from;
+    while (at < to) {
         /* A piece ends just after a newline (or at the block's end), so no
          * line, and so no hit, straddles two pieces. */
-        size_t len = n - at;
+        size_t len = to - at;
         if (len > SCAN_PIECE) {
             const char *nl = memrchr(p + at, '\n', SCAN_PIECE);
             if (!nl)
-                nl = memchr(p + at + SCAN_PIECE, '\n', n - at - SCAN_PIECE);
+                nl = memchr(p + at + SCAN_PIECE, '\n', to - at - SCAN_PIECE);
             if (nl)
                 len = (size_t)(nl - (p + at)) + 1;
         }

@@ -57,6 +57,12 @@ enum { SCAN_OK = 0, SCAN_STOPPED = 1, SCAN_ERROR = -1 };
 int scan_block(const scan_db *db, scan_scratch *s, const char *p, size_t n, size_t max_line,
                scan_line_fn fn, void *ctx, scan_counts *c);
 
+/* scan_block() over the lines of p[from..to) alone (from at a line's start,
+ * to just past a newline or at the block's end), offsets still counted
+ * from p: for a caller that reads a block in stretches. */
+int scan_range(const scan_db *db, scan_scratch *s, const char *p, size_t from, size_t to,
+               size_t max_line, scan_line_fn fn, void *ctx, scan_counts *c);
+
 /* Counts the lines in p[0..n) as scan_block does; for tests and benchmarks. */
 uint64_t scan_count_lines(const char *p, size_t n);
 
