@@ -27,7 +27,10 @@
  *
  *   traceid, xraytraceid,      a bare id (1-<8>-<24>, or the 32-hex OTel
  *   awsxraytraceid             form) or a header; "", "-" and null are no
- *                              header, anything else is a bad Root
+ *                              header, anything else is a bad Root. The
+ *                              key spells "trace" in one piece (any case),
+ *                              as the scanner looks for it: "tra_ceId" is
+ *                              only a key containing "trace" (below)
  *   any key containing "trace" a header, when its string holds "Root=":
  *   or "tracing", and strings  "X-Amzn-Trace-Id", "http_x_amzn_trace_id",
  *   inside such a key's value  Lambda telemetry's tracing.value
