@@ -417,15 +417,25 @@ static tg_str cf_id_in(const char *line, size_t n)
     return bare_found ? tg_str_make(line + bare_at, 56) : TG_STR_NULL;
 }
 
-bool applog_decode_text(const char *line, size_t n, applog_record *out)
+/* The text reading; with `traced`, none past finding that the line has no
+ * header. */
+static inline __attribute__((always_inline)) bool decode_text(const char *line, size_t n,
+                                                              applog_record *out, bool traced)
 {
     record_reset(out, false);
     headers_in(line, n, out);
+    if (traced && !out->has_header)
+        return false;
     tstamp_match m;
     if (tstamp_find(line, n, &m))
         out->time_us = m.us;
     out->cf_id = cf_id_in(line, n);
     return out->has_header;
+}
+
+bool applog_decode_text(const char *line, size_t n, applog_record *out)
+{
+    return decode_text(line, n, out, false);
 }
 
 /* ---- JSON ---- */
@@ -776,12 +786,25 @@ bool applog_decode_json(const char *line, size_t n, applog_record *out)
     return out->has_header;
 }
 
-bool applog_decode(const char *line, size_t n, applog_record *out)
+/* Whether a line is read as JSON: its first non-blank byte is '{'. */
+static bool is_json(const char *line, size_t n)
 {
     size_t i = 0;
     while (i < n && is_blank(line[i]))
         i++;
-    if (i < n && line[i] == '{')
+    return i < n && line[i] == '{';
+}
+
+bool applog_decode(const char *line, size_t n, applog_record *out)
+{
+    if (is_json(line, n))
         return applog_decode_json(line, n, out);
-    return applog_decode_text(line, n, out);
+    return decode_text(line, n, out, false);
+}
+
+bool applog_decode_traced(const char *line, size_t n, applog_record *out)
+{
+    if (is_json(line, n))
+        return applog_decode_json(line, n, out);
+    return decode_text(line, n, out, true);
 }
