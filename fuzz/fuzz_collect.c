@@ -1,12 +1,17 @@
 /*
- * fuzz_collect: the collector's two ways through a block of an ALB input.
+ * fuzz_collect: the collector's two ways through a block of an input.
  *
  * collect_block() reads an ALB access log line by line, parsing every line,
  * while find reads it through the scanner, which hands over only the lines
- * holding a hit (src/engine/collect.c, alb_lines()). The input is such a
+ * holding a hit (src/engine/collect.c, alb_lines()). Text inputs go through
+ * the scanner too, save stretches where most lines hold a header, which are
+ * read line by line, every line decoded (app_lines()). The input is a
  * block, read both ways by two collectors; the first byte picks the line
- * limit (64 bytes, so that oversized lines are common, or 1 MiB) and whether
- * the block is one of stats (aggregated) or of timelines (events kept).
+ * limit (64 bytes, so that oversized lines are common, or 1 MiB), whether
+ * the block is one of stats (aggregated) or of timelines (events kept), and
+ * the input's format: ALB, text (Lambda lines are looked for) or JSON. A
+ * text or JSON block is read line by line from its start, as a stretch
+ * after a dense one is (a first stretch never is).
  *
  * Checked besides memory safety: the two ways give the same result, the same
  * counts of every kind (lines, oversized, headers, events, malformed by
@@ -43,10 +48,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     collector c[2];
     int rc[2];
+    static const sniff_format fmts[4] = {SNIFF_ALB, SNIFF_TEXT, SNIFF_JSON, SNIFF_ALB};
+    const sniff_format fmt = fmts[data[0] >> 2 & 3];
     for (int i = 0; i < 2; i++) {
         FZ_CHECK(collect_init(&c[i], &s, headers_db(), 0) == 0, "collect_init failed");
-        c[i].alb_by_scan = i == 1;
-        collect_begin(&c[i], 0, false, SNIFF_ALB);
+        c[i].alb_by_scan = c[i].app_by_scan = i == 1;
+        collect_begin(&c[i], 0, false, fmt);
+        c[i].app_direct = i == 0;
         rc[i] = collect_block(&c[i], p, n, 0);
     }
     FZ_CHECK(rc[0] == rc[1], "line by line %d, by scan %d", rc[0], rc[1]);

@@ -11,12 +11,20 @@
  *   parses back to itself;
  * - a text line's header has the verdict and Root xray_decode() gives its
  *   text;
+ * - a line with a header holds one of the scanner's hits: "Root=", or for
+ *   a JSON line "trace" in any case; a Lambda line with a trace holds
+ *   "TraceId". collect.c's line-by-line reading of dense application logs
+ *   counts on it: there a line without a hit is decoded too;
+ * - applog_decode_traced() says what applog_decode() says, and on a line
+ *   with a header gives the same record;
  * - tstamp_find() reports a match inside the line;
  * - cloudfront_url_decode() never writes more than it read.
  */
+#define _GNU_SOURCE
 #include "fuzz_check.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "decode/albconn.h"
 #include "decode/applog.h"
@@ -37,14 +45,37 @@ static void root_round_trip(xray_root r)
              id);
 }
 
+/* Whether "trace" is in line[0..n), in any case. */
+static bool has_trace(const char *line, size_t n)
+{
+    for (size_t i = 0; i + 5 <= n; i++)
+        if (strncasecmp(line + i, "trace", 5) == 0)
+            return true;
+    return false;
+}
+
 static void one_line(const char *line, size_t n, cloudfront_state *cf)
 {
     sniff_format f = sniff_line(line, n);
     FZ_CHECK((int)f >= 0 && f < SNIFF_FORMAT_COUNT, "sniff_line gave %d", (int)f);
     (void)sniff_is_classic_elb(line, n);
 
-    applog_record a;
-    if (applog_decode(line, n, &a)) {
+    applog_record a, tr;
+    bool has = applog_decode(line, n, &a);
+    FZ_CHECK(applog_decode_traced(line, n, &tr) == has, "the traced decode disagrees");
+    if (has)
+        FZ_CHECK(tr.verdict == a.verdict && xray_root_eq(tr.root, a.root) &&
+                     tr.header.p == a.header.p && tr.header.n == a.header.n &&
+                     tr.time_us == a.time_us && tr.cf_id.p == a.cf_id.p &&
+                     tr.cf_id.n == a.cf_id.n && tr.request_id.p == a.request_id.p &&
+                     tr.http_status == a.http_status,
+                 "the traced decode gives another record");
+    /* The scanner's hits: a text line's header needs "Root=", a JSON
+     * line's "Root=" or a key spelling "trace". */
+    if (has)
+        FZ_CHECK(memmem(line, n, "Root=", 5) != NULL || (a.json && has_trace(line, n)),
+                 "a header without a hit");
+    if (has) {
         IN(a.header, line, n);
         if (a.verdict == XRAY_OK)
             root_round_trip(a.root);
@@ -70,6 +101,7 @@ static void one_line(const char *line, size_t n, cloudfront_state *cf)
         IN(rep.request_id, line, n);
         IN(rep.status, line, n);
         if (rep.has_xray) {
+            FZ_CHECK(memmem(line, n, "TraceId", 7) != NULL, "a REPORT's trace without TraceId");
             IN(rep.xray.trace_id, line, n);
             IN(rep.xray.segment_id, line, n);
             if (rep.xray.verdict == XRAY_OK)
@@ -79,6 +111,7 @@ static void one_line(const char *line, size_t n, cloudfront_state *cf)
     lambda_xray xr;
     int64_t t;
     if (lambda_parse_xray(line, n, &xr, &t)) {
+        FZ_CHECK(memmem(line, n, "TraceId", 7) != NULL, "an XRAY line without TraceId");
         IN(xr.trace_id, line, n);
         IN(xr.segment_id, line, n);
         if (xr.verdict == XRAY_OK)

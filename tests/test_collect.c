@@ -1,6 +1,8 @@
-/* The collector's two ways through an ALB input: line by line (the default)
- * and through the scanner (find's way). Both must count every kind of line
- * the same and make the same events, in the same order. */
+/* The collector's two ways through an input: line by line and through the
+ * scanner. An ALB input is read line by line (find reads it through the
+ * scanner); a text input through the scanner, save its dense stretches.
+ * Both ways must count every kind of line the same and make the same
+ * events, in the same order. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,8 +72,10 @@ static void assert_same(const run *a, const run *b)
     cr_assert_eq(a->c.ev.n, b->c.ev.n);
     if (a->c.ev.n)
         cr_assert_eq(memcmp(a->c.ev.v, b->c.ev.v, a->c.ev.n * sizeof *a->c.ev.v), 0);
-    for (unsigned p = 0; p < JOIN_PARTS; p++)
+    for (unsigned p = 0; p < JOIN_PARTS; p++) {
         assert_same_refs(&a->c.conn.refs[p], &b->c.conn.refs[p]);
+        assert_same_refs(&a->c.cf.refs[p], &b->c.cf.refs[p]);
+    }
 }
 
 Test(collect, alb_lines_counted_as_the_scanner_counts_them)
@@ -275,5 +279,127 @@ Test(collect, lambda_report_and_xray_apart_wherever_blocks_are_cut)
     cr_expect_eq(other.c.ev.v[0].start_us, GRP_UNTIMED, "joined across inputs");
     collect_free(&other.c);
     collect_free(&whole.c);
+    scan_db_free(db);
+}
+
+/* A line with a header, as most lines of a dense application log are, a
+ * different Root each time: an nginx line with the header the ALB
+ * forwarded, or (odd i) an API Gateway JSON line with the bare id. */
+static size_t header_line(char *dst, size_t cap, unsigned i)
+{
+    int n = i % 2 ? snprintf(dst, cap,
+                             "{\"requestId\":\"91b9b4ab-%u\",\"requestTime\":\"20/Nov/2025:08:00:%02u "
+                             "+0000\",\"status\":\"202\",\"xrayTraceId\":\"1-691eca80-%024x\"}\n",
+                             i, i % 60, i)
+                  : snprintf(dst, cap,
+                             "10.0.7.38 - - [20/Nov/2025:23:30:%02u +0000] \"GET /v2/orders/%u "
+                             "HTTP/1.1\" 200 7913 \"-\" \"python-requests/2.32.3\" "
+                             "\"Self=1-691fa486-10c922338f59116a12216e1d;Root=1-691fa486-%024x;"
+                             "Parent=6ae916f9b53f6f45;Sampled=1\"\n",
+                             i % 60, i, i);
+    cr_assert(n > 0 && (size_t)n < cap);
+    return (size_t)n;
+}
+
+/*
+ * An application log whose density of headers changes every 100 KB, so
+ * that stretches are read both ways (app_lines()), with every kind of line
+ * among the headers: lines with a hit but no header, JSON lines (one with a
+ * key that spells "trace" in two pieces, which is no trace key), Lambda
+ * REPORT and XRAY lines, CRLF endings, oversized lines. Read in blocks cut
+ * at random lines, as a text input and as a JSON one, it gives what the
+ * scanner alone gives.
+ */
+Test(collect, app_lines_dense_or_not_same_both_ways)
+{
+    char err[256];
+    scan_db *db = scan_db_headers(err, sizeof err);
+    cr_assert_not_null(db, "%s", err);
+    eng_settings s = {.mode = ENG_TIMELINES, .threads = 1, .max_line = 2048,
+                      .input_format = -1};
+    static const char *const others[] = {
+        "10.0.7.38 - - [20/Nov/2025:23:30:14 +0000] \"GET /health HTTP/1.1\" 200 2 \"-\" "
+        "\"ELB-HealthChecker/2.0\" \"-\"\n",
+        "10.0.7.38 - - [20/Nov/2025:23:30:14 +0000] \"GET / HTTP/1.1\" 200 2 \"-\" \"-\" "
+        "\"Root=1-691fa486-xyz\"\n",
+        "10.0.7.38 - - [20/Nov/2025:23:30:15 +0000] \"GET / HTTP/1.1\" 200 2 \"-\" \"-\" "
+        "\"Self=1-691fa486-10c922338f59116a12216e1d\"\n",
+        "a TRACE word in prose, and XRoot=1-691fa486-10c922338f59116a12216e1d\n",
+        "nothing to see\n",
+        "\n",
+        "2025-11-20 08:00:01 INFO request done\r\n",
+        "{\"time\":\"2025-11-20T08:00:01Z\",\"traceId\":\"1-691eca82-354e964e9bba142a71a83e6b\"}\n",
+        "  {\"tra_ceId\":\"1-691eca82-354e964e9bba142a71a83e6c\",\"status\":500}\n",
+        "{\"x_amzn_trace_id\":\"Root=1-691eca82-354e964e9bba142a71a83e6d\"}\r\n",
+        "{\"message\":\"no trace here\"}\n",
+        "2025-11-20T08:00:02.101Z REPORT RequestId: b42b7cd4-ce1a-4627-9b5d-4bee1de49872  "
+        "Duration: 0.63 ms  Billed Duration: 1 ms  Memory Size: 128 MB  Max Memory Used: 98 MB\n"
+        "XRAY TraceId: 1-691eca82-354e964e9bba142a71a83e6b  SegmentId: 854dc277192540ab  "
+        "Sampled: true\n",
+        "2025-11-20T08:00:02.503Z REPORT RequestId: 76d6c41f-7046-4afe-8bcb-d809937881ec\t"
+        "Duration: 6.49 ms\tXRAY TraceId: 1-691eca83-354e964e9bba142a71a83e6c\n",
+        "2025-11-20T08:00:02.503Z REPORT RequestId: 76d6c41f-7046-4afe-8bcb-d809937881ed\t"
+        "Duration: 6.49 ms\n",
+        "XRAY TraceId: 1-691eca84-354e964e9bba142a71a83e6d\tSegmentId: 854dc277192540ad\n",
+    };
+    const size_t nothers = sizeof others / sizeof others[0];
+    /* Headers on none, a third, two thirds, nineteen in twenty or every line
+     * of a region; the last region is dense. */
+    static const unsigned pct[] = {0, 33, 66, 95, 100};
+    const size_t cap = 4u << 20;
+    char *buf = malloc(cap);
+    size_t n = 0;
+    unsigned id = 0;
+    for (unsigned region = 0; region < 30; region++) {
+        unsigned dense = region == 29 ? 100 : pct[tt_rnd_below(5)];
+        for (size_t end = n + 100000; n < end;) {
+            if (tt_rnd_below(100) < dense) {
+                n += header_line(buf + n, cap - n, id++);
+            } else if (tt_rnd_below(200) == 0) {
+                /* An oversized line with a header. */
+                size_t k = header_line(buf + n, cap - n, id++);
+                memset(buf + n + k - 1, 'x', 3000);
+                n += k - 1 + 3000;
+                buf[n++] = '\n';
+            } else {
+                const char *o = others[tt_rnd_below((unsigned)nothers)];
+                memcpy(buf + n, o, strlen(o));
+                n += strlen(o);
+            }
+        }
+    }
+    n += header_line(buf + n, cap - n, id++) - 1; /* the last line without its newline */
+
+    for (unsigned round = 0; round < 4; round++) {
+        const sniff_format fmt = round % 2 ? SNIFF_JSON : SNIFF_TEXT;
+        run a, b;
+        cr_assert_eq(collect_init(&a.c, &s, db, 0), 0);
+        collect_begin(&a.c, 0, false, fmt);
+        /* Blocks cut after random lines. */
+        a.rc = 0;
+        for (size_t at = 0; at < n && a.rc == 0;) {
+            size_t to = at + 1 + tt_rnd_below(1u << 20);
+            const char *nl = to < n ? memchr(buf + to, '\n', n - to) : NULL;
+            to = nl ? (size_t)(nl - buf) + 1 : n;
+            a.rc = collect_block(&a.c, buf + at, to - at, at);
+            at = to;
+        }
+        cr_assert(a.c.app_direct, "the dense last stretch was not read line by line");
+        cr_assert_eq(collect_init(&b.c, &s, db, 0), 0);
+        b.c.app_by_scan = true;
+        collect_begin(&b.c, 0, false, fmt);
+        b.rc = collect_block(&b.c, buf, n, 0);
+        cr_assert_not(b.c.app_direct);
+        assert_same(&a, &b);
+        cr_assert_eq(a.rc, 0);
+        cr_assert_gt(a.c.ev.n, 10000);
+        cr_assert_gt(a.c.c.oversized, 0);
+        cr_assert_gt(a.c.c.malformed_by[GRP_FMT_APP], 0);
+        /* Lambda lines are looked for in text inputs only. */
+        cr_assert_eq(a.c.c.events_by[GRP_FMT_LAMBDA] > 0, fmt == SNIFF_TEXT);
+        collect_free(&a.c);
+        collect_free(&b.c);
+    }
+    free(buf);
     scan_db_free(db);
 }

@@ -89,6 +89,10 @@ typedef struct collector {
     /* ALB access logs through the scanner, as find reads them, rather than
      * line by line; false but in tests, which compare the two. */
     bool alb_by_scan;
+    /* The next stretch of an application log is read line by line
+     * (app_lines()); app_by_scan, set in tests, keeps to the scanner. */
+    bool app_direct;
+    bool app_by_scan;
 } collector;
 
 int collect_init(collector *c, const eng_settings *s, const scan_db *db, unsigned worker);
