@@ -15,6 +15,7 @@
  *   a JSON line "trace" in any case; a Lambda line with a trace holds
  *   "TraceId". collect.c's line-by-line reading of dense application logs
  *   counts on it: there a line without a hit is decoded too;
+ * - lambda_may_hold() turns away no line a Lambda parser accepts;
  * - applog_decode_traced() says what applog_decode() says, and on a line
  *   with a header gives the same record;
  * - tstamp_find() reports a match inside the line;
@@ -97,7 +98,9 @@ static void one_line(const char *line, size_t n, cloudfront_state *cf)
         FZ_CHECK(m.off <= n && m.len <= n - m.off, "timestamp outside the line");
 
     lambda_report rep;
+    const bool may = lambda_may_hold(line, n);
     if (lambda_parse_report(line, n, &rep)) {
+        FZ_CHECK(may, "lambda_may_hold() turned away a REPORT line");
         IN(rep.request_id, line, n);
         IN(rep.status, line, n);
         if (rep.has_xray) {
@@ -111,6 +114,7 @@ static void one_line(const char *line, size_t n, cloudfront_state *cf)
     lambda_xray xr;
     int64_t t;
     if (lambda_parse_xray(line, n, &xr, &t)) {
+        FZ_CHECK(may, "lambda_may_hold() turned away an XRAY line");
         FZ_CHECK(memmem(line, n, "TraceId", 7) != NULL, "an XRAY line without TraceId");
         IN(xr.trace_id, line, n);
         IN(xr.segment_id, line, n);

@@ -297,3 +297,63 @@ Test(lambda, other_fixtures_are_rejected)
         free(path);
     }
 }
+
+/* lambda_may_hold()'s rule byte by byte: an 'R' or 'X' at the start of the
+ * line or after a blank, at most LAMBDA_MAX_PREFIX bytes in, with room for
+ * the shorter label after it. */
+static bool ref_may_hold(const char *line, size_t n)
+{
+    for (size_t i = 0; i <= LAMBDA_MAX_PREFIX && i + 13 <= n; i++)
+        if ((line[i] == 'R' || line[i] == 'X') &&
+            (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t' || line[i - 1] == '\r'))
+            return true;
+    return false;
+}
+
+/* Random lines of label pieces, blanks and filler of every length around
+ * the window's end: lambda_may_hold() follows its rule, and a line it
+ * turns away is one neither parser accepts. */
+Test(lambda, may_hold_turns_away_only_lines_no_parser_takes)
+{
+    static const char *const frags[] = {
+        "REPORT RequestId: 3f1c", "XRAY TraceId: 1-5e6722a7-cc2xmpl46db7ae98d2f10f1", " ", "\t",
+        "\r", "R", "X", "xR", "aX", "2025-11-20T08:00:02.101Z ", "Duration: 0.63 ms",
+        "abcdefghijklmnop", "RREPORT", "XXRAY",
+    };
+    const size_t nfrags = sizeof frags / sizeof frags[0];
+    size_t held = 0, taken = 0;
+    for (int iter = 0; iter < 50000; iter++) {
+        char line[400];
+        size_t n = 0;
+        /* Filler up to near the window's end, then pieces. */
+        size_t pad = tt_rnd_below(4) == 0 ? 100 + tt_rnd_below(40) : tt_rnd_below(20);
+        for (size_t i = 0; i < pad; i++)
+            line[n++] = "abc-0123./:"[tt_rnd_below(11)];
+        unsigned parts = 1 + tt_rnd_below(6);
+        for (unsigned k = 0; k < parts; k++) {
+            const char *f = frags[tt_rnd_below((unsigned)nfrags)];
+            size_t len = strlen(f);
+            if (n + len > sizeof line)
+                break;
+            memcpy(line + n, f, len);
+            n += len;
+        }
+        char *exact = malloc(n ? n : 1);
+        memcpy(exact, line, n);
+        bool may = lambda_may_hold(exact, n);
+        cr_assert_eq(may, ref_may_hold(exact, n), "line [%.*s]", (int)n, exact);
+        lambda_report rep;
+        lambda_xray xr;
+        bool parsed = lambda_parse_report(exact, n, &rep) || lambda_parse_xray(exact, n, &xr, NULL);
+        if (parsed)
+            cr_assert(may, "turned away a line a parser takes: [%.*s]", (int)n, exact);
+        held += may;
+        taken += parsed;
+        free(exact);
+    }
+    /* Both verdicts, and lines the parsers take, often enough to mean
+     * something. */
+    cr_assert_gt(held, 5000);
+    cr_assert_gt(50000 - held, 5000);
+    cr_assert_gt(taken, 1000);
+}

@@ -75,6 +75,14 @@ typedef struct lambda_report {
 bool lambda_parse_report(const char *line, size_t n, lambda_report *out);
 
 /*
+ * False when neither lambda_parse_report() nor lambda_parse_xray() can
+ * accept line[0..n): no 'R' or 'X' starts a word (at the line's start or
+ * after a blank) within its first LAMBDA_MAX_PREFIX + 1 bytes. One vector
+ * pass, for a caller that tries both on every line of a log.
+ */
+bool lambda_may_hold(const char *line, size_t n);
+
+/*
  * Parses an X-Ray continuation line: "XRAY TraceId: <id>" at its start (or
  * after a prefix) followed by the optional SegmentId and Sampled. Returns
  * false for any other line. *time_us (may be NULL) receives a timestamp of

@@ -450,7 +450,7 @@ static int on_lambda(collector *c, const char *block, const char *line, size_t l
 static int on_app_line(collector *c, const char *line, size_t len, size_t off)
 {
     const char *block = line - off;
-    if (lambda_format(c->fmt)) {
+    if (lambda_format(c->fmt) && lambda_may_hold(line, len)) {
         int rc = on_lambda(c, block, line, len, off);
         if (rc <= 0)
             return rc;
