@@ -403,3 +403,53 @@ Test(collect, app_lines_dense_or_not_same_both_ways)
     free(buf);
     scan_db_free(db);
 }
+
+/*
+ * CloudFront records name their edge as a source ("cloudfront/<edge>"),
+ * looked up in the few names the collector remembers before its table.
+ * With 40 edges of one length and the same last 8 bytes, which is where
+ * the remembered names are told apart first, every record still gets its
+ * own edge's name.
+ */
+Test(collect, cloudfront_edges_get_their_own_names)
+{
+    char err[256];
+    scan_db *db = scan_db_headers(err, sizeof err);
+    cr_assert_not_null(db, "%s", err);
+    eng_settings s = {.mode = ENG_STATS, .threads = 1, .max_line = 2048, .input_format = -1};
+    const size_t cap = 1u << 20;
+    char *buf = malloc(cap);
+    size_t n = (size_t)snprintf(buf, cap, "#Version: 1.0\n#Fields: date time x-edge-location "
+                                          "sc-status x-edge-request-id time-taken\n");
+    for (unsigned i = 0; i < 4000; i++)
+        n += (size_t)snprintf(buf + n, cap - n,
+                              "2025-11-20\t08:00:%02u\tE%02u-SAMETAIL\t200\tid%05u%048u\t0.025\n",
+                              i % 60, tt_rnd_below(40), i, i);
+    run a;
+    cr_assert_eq(collect_init(&a.c, &s, db, 0), 0);
+    collect_begin(&a.c, 0, false, SNIFF_CLOUDFRONT);
+    cr_assert_eq(collect_block(&a.c, buf, n, 0), 0);
+    cr_assert_eq(a.c.c.cf_records, 4000);
+    cr_assert_eq(a.c.lbs.n, 40, "%zu names for 40 edges", a.c.lbs.n);
+    size_t seen = 0;
+    for (unsigned p = 0; p < JOIN_PARTS; p++) {
+        for (const join_blk *b = a.c.cf.recs[p].head; b; b = b->next) {
+            for (uint32_t k = 0; k < b->n; k++) {
+                const join_rec *r = &((const join_rec_blk *)b)->v[k];
+                const char *line = buf + r->offset;
+                const char *edge = strchr(strchr(line, '\t') + 1, '\t') + 1;
+                char want[64];
+                snprintf(want, sizeof want, "cloudfront/%.*s", (int)(strchr(edge, '\t') - edge),
+                         edge);
+                cr_assert_lt(r->lb, a.c.lbs.n);
+                cr_assert_str_eq(a.c.lbs.names[r->lb], want, "record at %llu",
+                                 (unsigned long long)r->offset);
+                seen++;
+            }
+        }
+    }
+    cr_assert_eq(seen, 4000);
+    collect_free(&a.c);
+    free(buf);
+    scan_db_free(db);
+}

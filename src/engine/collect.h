@@ -23,7 +23,10 @@
 #include "scan/scan.h"
 #include "util/u32vec.h"
 
-#define COLLECT_RECENT 4
+/* Source names a collector remembers (collector.recent): 4 held an
+ * archive's load balancers, but not the 8 edges of a CloudFront log, whose
+ * names then went to the table on most records. */
+#define COLLECT_RECENT 16
 
 /* The longest last line of a block kept for the next (collector.tail): a
  * REPORT line is about 200 bytes. */
@@ -42,10 +45,12 @@ typedef struct collector {
     arena lines;
     intern lbs;
     /* The last source names interned, and their ids, tried before the
-     * table: an archive interleaves a handful of load balancers. */
+     * table: an archive interleaves a handful of load balancers, a
+     * CloudFront log a dozen edges. */
     struct {
         char name[96];
-        size_t len; /* SIZE_MAX: empty */
+        size_t len;    /* SIZE_MAX: empty */
+        uint64_t tail; /* the name's last 8 bytes (source_id()) */
         uint16_t id;
     } recent[COLLECT_RECENT];
     unsigned recent_next; /* the entry replaced next */
