@@ -452,13 +452,12 @@ enum key_class { K_NONE, K_TRACE_ID, K_TRACE, K_TIME, K_CF_ID, K_REQUEST_ID, K_S
 
 /* The class of a significant key name (see classify()) of len bytes at b,
  * already lowered and rid of separators; trace says whether "trace" or
- * "tracing" is in it, whole whether the raw key spells "trace" in one
- * piece. len 0 matches no name. */
-static enum key_class class_of(const char *b, size_t len, bool trace, bool whole)
+ * "tracing" is in it. len 0 matches no name. */
+static enum key_class class_of(const char *b, size_t len, bool trace)
 {
 #define IS(lit) (len == sizeof(lit) - 1 && memcmp(b, lit, len) == 0)
     if (IS("traceid") || IS("xraytraceid") || IS("awsxraytraceid"))
-        return whole ? K_TRACE_ID : K_TRACE;
+        return K_TRACE_ID;
     if (trace)
         return K_TRACE;
     if (IS("time") || IS("timestamp") || IS("requesttime") || IS("requesttimeepoch"))
@@ -471,6 +470,20 @@ static enum key_class class_of(const char *b, size_t len, bool trace, bool whole
         return K_STATUS;
 #undef IS
     return K_NONE;
+}
+
+/* A bare id's key, K_TRACE_ID by its name with separators dropped, that
+ * does not spell "trace" in one piece in the raw key [s, e) ("tra_ceId")
+ * is only a key containing "trace": the scanner, which looks for "trace"
+ * whole, would not have handed its line over. Called for the rare keys
+ * with a separator; without one, the name itself spells "trace". */
+static enum key_class whole_trace(const char *s, const char *e)
+{
+    for (const char *p = s; e - p >= 5; p++)
+        if (((p[0] | 0x20) == 't') && (p[1] | 0x20) == 'r' && (p[2] | 0x20) == 'a' &&
+            (p[3] | 0x20) == 'c' && (p[4] | 0x20) == 'e')
+            return K_TRACE_ID;
+    return K_TRACE;
 }
 
 #ifdef __SSE2__
@@ -495,10 +508,6 @@ static enum key_class classify16(const char *s, size_t n)
         _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')), _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))),
         _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')), _mm_cmpeq_epi8(v, _mm_set1_epi8('@'))));
     const unsigned seps = (unsigned)_mm_movemask_epi8(sep) & in;
-#define AT(c) ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(l, _mm_set1_epi8(c))) & in)
-    /* Bit i: "trac" starts at byte i. */
-#define TRAC() (AT('t') & AT('r') >> 1 & AT('a') >> 2 & AT('c') >> 3)
-    const bool whole = (TRAC() & AT('e') >> 4) != 0;
     /* snake_case and kebab-case keys: each separator squeezed out in the
      * vector, the bytes after it moved down one. From the last one back,
      * the earlier ones stay where they are. (A byte loop writing the
@@ -513,13 +522,15 @@ static enum key_class classify16(const char *s, size_t n)
     }
     n -= popcount64(seps);
     in = (1u << n) - 1;
-    const unsigned trac = TRAC();
+#define AT(c) ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(l, _mm_set1_epi8(c))) & in)
+    /* Bit i: "trac" starts at byte i. */
+    const unsigned trac = AT('t') & AT('r') >> 1 & AT('a') >> 2 & AT('c') >> 3;
     const bool trace = (trac & (AT('e') >> 4 | (AT('i') >> 4 & AT('n') >> 5 & AT('g') >> 6))) != 0;
-#undef TRAC
 #undef AT
     char b[16];
     _mm_storeu_si128((__m128i *)(void *)b, l);
-    return class_of(b, n, trace, whole);
+    const enum key_class k = class_of(b, n, trace);
+    return k == K_TRACE_ID && seps ? whole_trace(s, s + n + popcount64(seps)) : k;
 }
 #endif
 
@@ -540,14 +551,15 @@ static enum key_class classify(const char *s, const char *e, const char *end)
 #endif
     char b[24];
     size_t k = 0;
-    bool trace = false, whole = false, overflow = false;
-    uint64_t last = 0, raw = 0;
+    bool trace = false, overflow = false, seps = false;
+    uint64_t last = 0;
     for (const char *p = s; p < e; p++) {
-        char c = (char)(is_alpha(*p) ? *p | 0x20 : *p);
-        raw = raw << 8 | (unsigned char)c;
-        whole |= (raw & 0xffffffffffu) == TRACE5;
-        if (c == '-' || c == '_' || c == '.' || c == '@')
+        char c = *p;
+        if (c == '-' || c == '_' || c == '.' || c == '@') {
+            seps = true;
             continue;
+        }
+        c = (char)(is_alpha(c) ? c | 0x20 : c);
         last = last << 8 | (unsigned char)c;
         trace |= (last & 0xffffffffffu) == TRACE5 || (last & 0xffffffffffffffu) == TRACING7;
         if (k < sizeof b)
@@ -555,7 +567,8 @@ static enum key_class classify(const char *s, const char *e, const char *end)
         else
             overflow = true;
     }
-    return class_of(b, overflow ? 0 : k, trace, whole);
+    const enum key_class kc = class_of(b, overflow ? 0 : k, trace);
+    return kc == K_TRACE_ID && seps ? whole_trace(s, e) : kc;
 }
 
 /* The first '"' in [p, end), or end. JSON strings are short: a vector
