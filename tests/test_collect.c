@@ -29,6 +29,15 @@ static size_t alb(char *dst, size_t cap, const char *status, const char *ua, con
     return (size_t)n;
 }
 
+/* The scanner's database of header keys, as the engine makes it. */
+static scan_db *headers_db(void)
+{
+    char err[256];
+    scan_db *db = scan_db_headers(err, sizeof err);
+    cr_assert_not_null(db, "%s", err);
+    return db;
+}
+
 typedef struct run {
     collector c;
     int rc;
@@ -80,9 +89,7 @@ static void assert_same(const run *a, const run *b)
 
 Test(collect, alb_lines_counted_as_the_scanner_counts_them)
 {
-    char err[256];
-    scan_db *db = scan_db_headers(err, sizeof err);
-    cr_assert_not_null(db, "%s", err);
+    scan_db *db = headers_db();
     eng_settings s = {.mode = ENG_TIMELINES, .threads = 1, .max_line = 2048,
                       .input_format = -1};
 
@@ -151,9 +158,7 @@ Test(collect, alb_lines_counted_as_the_scanner_counts_them)
 /* The generated logs the benchmark reads, through both ways. */
 Test(collect, generated_alb_log_same_both_ways)
 {
-    char err[256];
-    scan_db *db = scan_db_headers(err, sizeof err);
-    cr_assert_not_null(db, "%s", err);
+    scan_db *db = headers_db();
     eng_settings s = {.mode = ENG_TIMELINES, .threads = 1, .max_line = 1 << 20,
                       .input_format = -1};
     char *dir = tt_tmpdir();
@@ -224,9 +229,7 @@ Test(collect, binary_check_counts_as_the_byte_rule)
  * fills anywhere): between the two lines too, or the run of lines. */
 Test(collect, lambda_report_and_xray_apart_wherever_blocks_are_cut)
 {
-    char err[256];
-    scan_db *db = scan_db_headers(err, sizeof err);
-    cr_assert_not_null(db, "%s", err);
+    scan_db *db = headers_db();
     eng_settings s = {.mode = ENG_TIMELINES, .threads = 1, .max_line = 2048,
                       .input_format = -1};
     static const char text[] =
@@ -312,9 +315,7 @@ static size_t header_line(char *dst, size_t cap, unsigned i)
  */
 Test(collect, app_lines_dense_or_not_same_both_ways)
 {
-    char err[256];
-    scan_db *db = scan_db_headers(err, sizeof err);
-    cr_assert_not_null(db, "%s", err);
+    scan_db *db = headers_db();
     eng_settings s = {.mode = ENG_TIMELINES, .threads = 1, .max_line = 2048,
                       .input_format = -1};
     static const char *const others[] = {
@@ -413,9 +414,7 @@ Test(collect, app_lines_dense_or_not_same_both_ways)
  */
 Test(collect, cloudfront_edges_get_their_own_names)
 {
-    char err[256];
-    scan_db *db = scan_db_headers(err, sizeof err);
-    cr_assert_not_null(db, "%s", err);
+    scan_db *db = headers_db();
     eng_settings s = {.mode = ENG_STATS, .threads = 1, .max_line = 2048, .input_format = -1};
     const size_t cap = 1u << 20;
     char *buf = malloc(cap);
