@@ -326,9 +326,9 @@ bool lambda_may_hold(const char *line, size_t n)
         return true;
     size_t i = 1;
 #ifdef __SSE2__
-    /* Bytes i to i + 15 and the byte before each. Two memchr() passes
-     * over the window, one for each label, cost a twelfth of an nginx
-     * line's time. */
+    /* Bytes i to i + 15 and the byte before each. The two parsers'
+     * memchr() passes over the window, one for each label, were 7% of a
+     * stats run over nginx logs. */
     for (; i + 15 <= last; i += 16) {
         const __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(line + i));
         const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(line + i - 1));

@@ -187,8 +187,6 @@ static int collect_commit(collector *c)
     return ++c->npend == GRP_BATCH ? collect_flush(c) : 0;
 }
 
-/* Source names (load balancers, edges, services) repeat line after line:
- * the last few are compared before the table is asked. */
 /* The last 8 bytes of a name (fewer, zero-padded, when it is shorter),
  * where names of one kind differ: "…/8337dfda9f42dac9", "…/IAD89-C1". */
 static inline uint64_t name_tail(tg_str name)
@@ -201,6 +199,8 @@ static inline uint64_t name_tail(tg_str name)
     return t;
 }
 
+/* Source names (load balancers, edges, services) repeat line after line:
+ * the last few are compared before the table is asked. */
 static uint16_t source_id(collector *c, tg_str name)
 {
     /* The tails turn away the other names without a memcmp() call each:
