@@ -3,9 +3,10 @@
  *
  * collect_block() reads an ALB access log line by line, parsing every line,
  * while find reads it through the scanner, which hands over only the lines
- * holding a hit (src/engine/collect.c, alb_lines()). Text inputs go through
- * the scanner too, save stretches where most lines hold a header, which are
- * read line by line, every line decoded (app_lines()). The input is a
+ * holding a hit (src/engine/collect.c, alb_lines()). Application logs go
+ * through the scanner too, save the stretches after one where a third of
+ * the lines held a header, which are read line by line, every line decoded
+ * (app_lines()). The input is a
  * block, read both ways by two collectors; the first byte picks the line
  * limit (64 bytes, so that oversized lines are common, or 1 MiB), whether
  * the block is one of stats (aggregated) or of timelines (events kept), and

@@ -480,7 +480,7 @@ static enum key_class class_of(const char *b, size_t len, bool trace)
 static enum key_class whole_trace(const char *s, const char *e)
 {
     for (const char *p = s; e - p >= 5; p++)
-        if (((p[0] | 0x20) == 't') && (p[1] | 0x20) == 'r' && (p[2] | 0x20) == 'a' &&
+        if ((p[0] | 0x20) == 't' && (p[1] | 0x20) == 'r' && (p[2] | 0x20) == 'a' &&
             (p[3] | 0x20) == 'c' && (p[4] | 0x20) == 'e')
             return K_TRACE_ID;
     return K_TRACE;
