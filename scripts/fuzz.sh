@@ -48,10 +48,16 @@ WFLAGS="-Wall -Wextra -Wno-macro-redefined"
 # The sources of tracegrep a target needs: for every header of src/ that the
 # target includes, directly or through other headers and sources, the .c file
 # of the same name; plus the files that implement a header of another name
-# (gzip.c and zstd.c implement input/codec.h).
+# (gzip.c and zstd.c implement input/codec.h; applog_json.c, part of
+# decode/applog.h).
 target_extra_srcs() {
     case "$1" in
     reader | collect) echo "src/input/gzip.c src/input/zstd.c" ;;
+    esac
+}
+header_extra_srcs() {
+    case "$1" in
+    decode/applog.h) echo "src/decode/applog_json.c" ;;
     esac
 }
 target_srcs() {
@@ -71,6 +77,7 @@ target_srcs() {
             todo="$todo src/$h"
             c=src/${h%.h}.c
             [ -f "$c" ] && todo="$todo $c"
+            todo="$todo $(header_extra_srcs "$h")"
         done
     done
     for f in $seen; do
