@@ -317,3 +317,75 @@ Test(tstamp, fixtures)
     cr_assert_not(tstamp_find(text, len, &m));
     free(text);
 }
+
+/* tstamp_find()'s rule byte by byte: the first digit of a run within the
+ * window, shaped like a timestamp's start, where a timestamp parses. */
+static bool ref_find(const char *line, size_t n, tstamp_match *out)
+{
+    size_t w = n < TSTAMP_FIND_WINDOW ? n : TSTAMP_FIND_WINDOW;
+    for (size_t i = 0; i < w; i++) {
+        bool dig = line[i] >= '0' && line[i] <= '9';
+        bool after = i > 0 && line[i - 1] >= '0' && line[i - 1] <= '9';
+        if (!dig || after)
+            continue;
+        size_t rest = n - i;
+        if (!((rest >= 19 && line[i + 4] == '-') || (rest >= 20 && line[i + 2] == '/')))
+            continue;
+        size_t k = tstamp_parse_prefix(line + i, rest, &out->us, &out->zoned);
+        if (k != 0) {
+            out->off = i;
+            out->len = k;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Random lines of digits, separators and near-timestamps, the real ones at
+ * every offset, around the window's end and the line's: the search that
+ * tests 16 positions at a time finds what the byte-by-byte rule finds. */
+Test(tstamp, find_matches_reference_on_random_lines)
+{
+    static const char *const frags[] = {
+        "10.0.7.38 - - [", "20/Nov/2025:23:30:14 +0000]", "2025-11-20T08:00:01.732Z",
+        "2025-11-20 08:00:01", "2025-11-20", "20/Nov/2025", "1-", "12", "-", "/", " ", "x",
+        "2025-13-01T00:00:00Z", "99/Nov/2025:23:30:14", "0", "[", "\t",
+    };
+    const size_t nfrags = sizeof frags / sizeof frags[0];
+    size_t found = 0;
+    for (int iter = 0; iter < 100000; iter++) {
+        char line[400];
+        size_t n = 0;
+        size_t pad = tt_rnd_below(3) == 0 ? 200 + tt_rnd_below(80) : tt_rnd_below(40);
+        for (size_t i = 0; i < pad && n < sizeof line; i++)
+            line[n++] = "ab7-/ :."[tt_rnd_below(8)];
+        unsigned parts = tt_rnd_below(6);
+        for (unsigned k = 0; k < parts; k++) {
+            const char *f = frags[tt_rnd_below((unsigned)nfrags)];
+            size_t len = strlen(f);
+            if (n + len > sizeof line)
+                break;
+            memcpy(line + n, f, len);
+            n += len;
+        }
+        /* Sometimes cut short, so that a timestamp runs off the end. */
+        if (n && tt_rnd_below(4) == 0)
+            n -= tt_rnd_below((unsigned)n);
+        char *exact = malloc(n ? n : 1);
+        memcpy(exact, line, n);
+        tstamp_match got, want;
+        memset(&got, 0, sizeof got);
+        memset(&want, 0, sizeof want);
+        bool g = tstamp_find(exact, n, &got), r = ref_find(exact, n, &want);
+        cr_assert_eq(g, r, "line [%.*s]", (int)n, exact);
+        if (r) {
+            cr_assert(got.off == want.off && got.len == want.len && got.us == want.us &&
+                          got.zoned == want.zoned,
+                      "line [%.*s]: at %zu+%zu, want %zu+%zu", (int)n, exact, got.off, got.len,
+                      want.off, want.len);
+            found++;
+        }
+        free(exact);
+    }
+    cr_assert(found > 10000 && found < 90000, "%zu of 100000 lines with a timestamp", found);
+}

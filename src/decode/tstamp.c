@@ -19,6 +19,10 @@
 
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "decode/tgtime.h"
 
 #define US_PER_SEC INT64_C(1000000)
@@ -278,24 +282,67 @@ bool tstamp_parse_epoch(const char *s, size_t n, int64_t *us)
     return true;
 }
 
+/* Whether line[i] is shaped like a timestamp's start: "YYYY-" or "DD/",
+ * with room for the shortest of each. */
+static inline bool shaped_at(const char *line, size_t n, size_t i)
+{
+    size_t rest = n - i;
+    return (rest >= 19 && line[i + 4] == '-') || (rest >= 20 && line[i + 2] == '/');
+}
+
+/* Whether a timestamp starts at line[i]; if so, it goes to *out. */
+static inline bool try_at(const char *line, size_t n, size_t i, tstamp_match *out)
+{
+    size_t k = tstamp_parse_prefix(line + i, n - i, &out->us, &out->zoned);
+    if (k == 0)
+        return false;
+    out->off = i;
+    out->len = k;
+    return true;
+}
+
+#ifdef __SSE2__
+/* The digits among the 16 bytes at p: unsigned p[k] - '0' <= 9. */
+static inline unsigned digits16(const char *p)
+{
+    const __m128i d = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)p),
+                                   _mm_set1_epi8('0'));
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+}
+
+/* The bytes equal to c among the 16 at p. */
+static inline unsigned bytes16(const char *p, char c)
+{
+    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
+}
+#endif
+
 bool tstamp_find(const char *line, size_t n, tstamp_match *out)
 {
+    /* Only the first digit of a run can start a timestamp. The cheap shape
+     * tests keep the full parse for real candidates. */
     size_t w = n < TSTAMP_FIND_WINDOW ? n : TSTAMP_FIND_WINDOW;
-    for (size_t i = 0; i < w; i++) {
-        /* Only the first digit of a run can start a timestamp. The cheap
-         * shape tests here keep the full parse for real candidates. */
-        if (!is_digit(line[i]) || (i > 0 && is_digit(line[i - 1])))
-            continue;
-        size_t rest = n - i;
-        bool shaped = (rest >= 19 && line[i + 4] == '-') || (rest >= 20 && line[i + 2] == '/');
-        if (!shaped)
-            continue;
-        size_t k = tstamp_parse_prefix(line + i, rest, &out->us, &out->zoned);
-        if (k != 0) {
-            out->off = i;
-            out->len = k;
-            return true;
-        }
+    size_t i = 0;
+#ifdef __SSE2__
+    /* The candidates of 16 positions at a time. Byte by byte, the search
+     * that passes an nginx line's client address before its
+     * "[10/Oct/2000:…" was a third of the time spent on the timestamp.
+     * The shape is tested without the room (tstamp_parse_prefix() tests
+     * both again); the loads reach line[i + 20), inside the line. */
+    if (w > 0 && is_digit(line[0]) && shaped_at(line, n, 0) && try_at(line, n, 0, out))
+        return true;
+    for (i = 1; i + 16 <= w && i + 20 <= n; i += 16) {
+        unsigned m = digits16(line + i) & ~digits16(line + i - 1) &
+                     (bytes16(line + i + 4, '-') | bytes16(line + i + 2, '/'));
+        for (; m != 0; m &= m - 1)
+            if (try_at(line, n, i + (unsigned)__builtin_ctz(m), out))
+                return true;
     }
+#endif
+    for (; i < w; i++)
+        if (is_digit(line[i]) && !(i > 0 && is_digit(line[i - 1])) && shaped_at(line, n, i) &&
+            try_at(line, n, i, out))
+            return true;
     return false;
 }
