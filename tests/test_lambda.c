@@ -329,15 +329,7 @@ Test(lambda, may_hold_turns_away_only_lines_no_parser_takes)
         size_t pad = tt_rnd_below(4) == 0 ? 100 + tt_rnd_below(40) : tt_rnd_below(20);
         for (size_t i = 0; i < pad; i++)
             line[n++] = "abc-0123./:"[tt_rnd_below(11)];
-        unsigned parts = 1 + tt_rnd_below(6);
-        for (unsigned k = 0; k < parts; k++) {
-            const char *f = frags[tt_rnd_below((unsigned)nfrags)];
-            size_t len = strlen(f);
-            if (n + len > sizeof line)
-                break;
-            memcpy(line + n, f, len);
-            n += len;
-        }
+        n = tt_append_frags(line, n, sizeof line, frags, nfrags, 1 + tt_rnd_below(6));
         char *exact = malloc(n ? n : 1);
         memcpy(exact, line, n);
         bool may = lambda_may_hold(exact, n);

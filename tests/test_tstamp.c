@@ -359,15 +359,7 @@ Test(tstamp, find_matches_reference_on_random_lines)
         size_t pad = tt_rnd_below(3) == 0 ? 200 + tt_rnd_below(80) : tt_rnd_below(40);
         for (size_t i = 0; i < pad && n < sizeof line; i++)
             line[n++] = "ab7-/ :."[tt_rnd_below(8)];
-        unsigned parts = tt_rnd_below(6);
-        for (unsigned k = 0; k < parts; k++) {
-            const char *f = frags[tt_rnd_below((unsigned)nfrags)];
-            size_t len = strlen(f);
-            if (n + len > sizeof line)
-                break;
-            memcpy(line + n, f, len);
-            n += len;
-        }
+        n = tt_append_frags(line, n, sizeof line, frags, nfrags, tt_rnd_below(6));
         /* Sometimes cut short, so that a timestamp runs off the end. */
         if (n && tt_rnd_below(4) == 0)
             n -= tt_rnd_below((unsigned)n);

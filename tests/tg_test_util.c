@@ -501,3 +501,17 @@ unsigned tt_rnd_below(unsigned n)
 {
     return (unsigned)(tt_rnd() % n);
 }
+
+size_t tt_append_frags(char *line, size_t n, size_t cap, const char *const *frags,
+                       size_t nfrags, unsigned parts)
+{
+    for (unsigned k = 0; k < parts; k++) {
+        const char *f = frags[tt_rnd_below((unsigned)nfrags)];
+        size_t len = strlen(f);
+        if (n + len > cap)
+            break;
+        memcpy(line + n, f, len);
+        n += len;
+    }
+    return n;
+}

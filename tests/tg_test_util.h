@@ -99,6 +99,12 @@ int tt_fmt_index(const char *name);
 uint64_t tt_rnd(void);
 unsigned tt_rnd_below(unsigned n);
 
+/* Appends to line[0..n) up to `parts` fragments drawn at random from
+ * frags[0..nfrags), stopping at the first that does not fit in cap bytes;
+ * returns the new length. For lines of random pieces in reference tests. */
+size_t tt_append_frags(char *line, size_t n, size_t cap, const char *const *frags,
+                       size_t nfrags, unsigned parts);
+
 /* Reads a truth file; aborts the test when it is missing or malformed. */
 tt_truth tt_truth_read(const char *path);
 const tt_truth_trace *tt_truth_find(const tt_truth *t, const char *id);
