@@ -17,8 +17,13 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__AVX2__)
-/* AVX2 versions are built with a target attribute and chosen at run time. */
+/* AVX2 versions are built with a target attribute and chosen at run time.
+ * Not in a build without SSE2 (scripts/test.sh builds one on x86-64 for the
+ * plain C loops that other architectures get): there, GCC's intrinsics
+ * headers would define __SSE2__ again behind their target pragmas, and the
+ * files including <immintrin.h> would compile their vector loops after
+ * all. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__AVX2__) && defined(__SSE2__)
 #define TG_AVX2_DISPATCH 1
 #define TG_TARGET_AVX2 __attribute__((target("avx2,bmi,bmi2,popcnt,pclmul")))
 #endif
