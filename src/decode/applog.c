@@ -74,7 +74,6 @@ static inline unsigned stop_mask16(const char *p)
     m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(127)));
     return (unsigned)_mm_movemask_epi8(m);
 }
-
 #endif
 
 /* The first stop byte in [p, hi), or hi. Headers run for tens of bytes:

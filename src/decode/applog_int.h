@@ -9,12 +9,9 @@
 #include <stddef.h>
 #include <string.h>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
 #include "decode/applog.h"
 #include "decode/tgtime.h"
+#include "util/bits.h" /* byte_mask16() */
 
 static inline bool is_digit(char c)
 {
@@ -37,15 +34,6 @@ static inline bool is_key(char c)
 {
     return is_alpha(c) || is_digit(c) || c == '_' || c == '-';
 }
-
-#ifdef __SSE2__
-/* The bytes equal to c among the 16 at p. */
-static inline unsigned byte_mask16(const char *p, char c)
-{
-    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
-}
-#endif
 
 /* Empties *out, one member at a time: "a = b = TG_STR_NULL" read b back
  * in one wide load just after its two narrow stores, which stalled on

@@ -16,10 +16,6 @@
 #include "util/bits.h"
 #include "util/hex.h"
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
 #include "decode/tgtime.h"
 
 /* The names of enum cloudfront_col, in its order. */
@@ -144,12 +140,9 @@ static bool parse_when(tg_str date, tg_str time, int64_t *us)
 static inline uint64_t tabs64(const char *p)
 {
 #ifdef __SSE2__
-    const __m128i tab = _mm_set1_epi8('\t');
     uint64_t m = 0;
-    for (unsigned k = 0; k < 4; k++) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
-        m |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, tab)) << (16 * k);
-    }
+    for (unsigned k = 0; k < 4; k++)
+        m |= (uint64_t)byte_mask16(p + 16 * k, '\t') << (16 * k);
     return m;
 #else
     uint64_t m = 0;

@@ -19,9 +19,7 @@
 
 #include <string.h>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
+#include "util/bits.h" /* byte_mask16(), and <emmintrin.h> */
 
 #include "decode/tgtime.h"
 
@@ -309,13 +307,6 @@ static inline unsigned digits16(const char *p)
                                    _mm_set1_epi8('0'));
     return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
 }
-
-/* The bytes equal to c among the 16 at p. */
-static inline unsigned bytes16(const char *p, char c)
-{
-    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
-}
 #endif
 
 bool tstamp_find(const char *line, size_t n, tstamp_match *out)
@@ -334,7 +325,7 @@ bool tstamp_find(const char *line, size_t n, tstamp_match *out)
         return true;
     for (i = 1; i + 16 <= w && i + 20 <= n; i += 16) {
         unsigned m = digits16(line + i) & ~digits16(line + i - 1) &
-                     (bytes16(line + i + 4, '-') | bytes16(line + i + 2, '/'));
+                     (byte_mask16(line + i + 4, '-') | byte_mask16(line + i + 2, '/'));
         for (; m != 0; m &= m - 1)
             if (try_at(line, n, i + (unsigned)__builtin_ctz(m), out))
                 return true;

@@ -7,9 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
+#include "util/bits.h" /* byte_mask16() */
 #include "util/cpu.h"
 #ifdef TG_AVX2_DISPATCH
 #include <immintrin.h>
@@ -140,10 +138,8 @@ static size_t index_nl_sse2(const char *p, size_t n, uint32_t *out)
 {
     size_t k = 0, i = 0;
 #ifdef __SSE2__
-    const __m128i nl = _mm_set1_epi8('\n');
     for (; i + 16 <= n; i += 16) {
-        unsigned m = (unsigned)_mm_movemask_epi8(
-            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), nl));
+        unsigned m = byte_mask16(p + i, '\n');
         for (; m != 0; m &= m - 1)
             out[k++] = (uint32_t)(i + (unsigned)__builtin_ctz(m));
     }

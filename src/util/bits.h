@@ -1,12 +1,24 @@
 /*
  * bits: bit scans and counts of 64-bit masks, for the loops that find
- * bytes 16 or 64 at a time (the ALB tokenizer, CloudFront's columns).
- * Header-only; x must be nonzero for ctz64() and clz64().
+ * bytes 16 or 64 at a time (the ALB tokenizer, CloudFront's columns,
+ * application lines, timestamps), and the 16-byte mask most of them start
+ * from. Header-only; x must be nonzero for ctz64() and clz64().
  */
 #ifndef TG_BITS_H
 #define TG_BITS_H
 
 #include <stdint.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* The bytes equal to c among the 16 at p, bit i for p[i]. */
+static inline unsigned byte_mask16(const char *p, char c)
+{
+    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
+}
+#endif
 
 /* GCC and clang (the compilers the build supports) have them as builtins;
  * the loops keep the code compilable elsewhere. */
