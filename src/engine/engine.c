@@ -1,5 +1,12 @@
+/*
+ * engine: the workers and their reading of the inputs (the connection
+ * join's second reading included), and eng_run(). What follows the reading
+ * (the joins, the merge of the workers' tables, the result and its
+ * accessors) is gather.c.
+ */
 #define _GNU_SOURCE /* memrchr */
 #include "engine/engine.h"
+#include "engine/engine_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +20,6 @@
 #include <unistd.h>
 
 #include "engine/collect.h"
-#include "group/merge.h"
 #include "input/mapfile.h"
 #include "input/reader.h"
 #include "scan/scan.h"
@@ -54,56 +60,6 @@
  * for another's last piece at the end of a run. */
 #define ENG_MIN_PIECE (8u << 20)
 
-/* A memory-mapped file shared by the pieces cut from it. The last worker
- * done with a piece unmaps it. */
-typedef struct shared_map {
-    mapfile m;
-    atomic_uint refs;
-    uint32_t input;
-    /* Where steps found the file cut short (scan_piece()): the first such
-     * byte and the bytes not read from there; the last worker done reports
-     * them once. */
-    atomic_uint_fast64_t lost_from, lost_bytes;
-    bool kept; /* the result owns the mapping now: never unmap it here */
-} shared_map;
-
-typedef struct piece {
-    shared_map *map;
-    uint64_t start, end;
-    uint32_t input;
-    sniff_format fmt; /* detected on the file's start, before the cut */
-} piece;
-
-typedef struct engine {
-    const eng_settings *s;
-    const walk_list *in;
-    tg_report *rep;
-    scan_db *db;
-
-    pthread_mutex_t mu; /* guards next_input, the piece stack and reading */
-    pthread_cond_t more; /* pieces were pushed, or an input was finished */
-    size_t next_input;
-    unsigned reading;   /* workers inside an input: they may still cut it */
-    piece *pieces;
-    size_t npieces, cap_pieces;
-
-    atomic_uint_fast64_t bytes_done; /* for the progress line */
-    mapfile *maps;                   /* by input: the mappings kept */
-    atomic_uint kept_maps;
-    atomic_uint workers_left;
-    size_t presize; /* stats: the traces each worker's table is sized for */
-    atomic_bool conn_logs; /* keep the connection join's references (collect.h) */
-    atomic_uint_fast64_t line_budget; /* kept lines' bytes the workers may still hold */
-} engine;
-
-typedef struct worker {
-    engine *eng;
-    collector col;
-    in_reader *reader;
-    pthread_t th;
-    bool fatal;
-} worker;
-
 int xray_root_cmp(const void *va, const void *vb)
 {
     const xray_root *a = va, *b = vb;
@@ -112,15 +68,6 @@ int xray_root_cmp(const void *va, const void *vb)
     if (a->lo != b->lo)
         return a->lo < b->lo ? -1 : 1;
     return 0;
-}
-
-void eng_counts_add(eng_counts *a, const eng_counts *b)
-{
-    /* eng_counts is all uint64_t: add it as an array. */
-    uint64_t *pa = (uint64_t *)a;
-    const uint64_t *pb = (const uint64_t *)b;
-    for (size_t i = 0; i < sizeof *a / sizeof(uint64_t); i++)
-        pa[i] += pb[i];
 }
 
 static double now_s(void)
@@ -658,168 +605,6 @@ static int reread_missed(engine *e, worker *ws, unsigned n)
     return rc;
 }
 
-/* Where joined events go: for stats, into the workers' tables; otherwise
- * into one more event vector. */
-typedef struct join_sink {
-    grp_agg **aggs; /* stats: the workers' tables */
-    unsigned naggs;
-    grp_events ev;
-} join_sink;
-
-/*
- * A joined event's trace is in a worker's table already: the reference that
- * joined it came from one of the trace's own lines. So for stats it is
- * folded into the first table that holds its Root, and added to the last
- * only when none does (its input changed between two readings). A joined
- * event touches nothing whose value depends on the order events are folded
- * in (no load balancer: only ALB lines name one), so where it goes does not
- * change the merged tables. Collecting the joined events in a table of
- * their own, merged with the workers' afterwards, took that table's memory
- * and a third source for the merge.
- */
-static int emit_joined(void *ctx, const grp_event *e, size_t n)
-{
-    join_sink *js = ctx;
-    if (js->naggs) {
-        grp_event left[GRP_BATCH];
-        uint32_t miss[GRP_BATCH];
-        const grp_event *cur = e;
-        for (unsigned k = 0; k + 1 < js->naggs && n; k++) {
-            size_t m = grp_agg_add_found(js->aggs[k], cur, n, miss);
-            /* In place: miss[i] >= i. */
-            for (size_t i = 0; i < m; i++)
-                left[i] = cur[miss[i]];
-            cur = left;
-            n = m;
-        }
-        return n ? grp_agg_add_batch(js->aggs[js->naggs - 1], cur, n, NULL) : 0;
-    }
-    if (grp_events_reserve(&js->ev, n) != 0)
-        return -1;
-    memcpy(js->ev.v + js->ev.n, e, n * sizeof *e);
-    js->ev.n += n;
-    return 0;
-}
-
-static void remap_recs(join_side *s, const uint16_t *map, size_t nmap)
-{
-    for (unsigned p = 0; p < JOIN_PARTS; p++)
-        for (join_blk *h = s->recs[p].head; h; h = h->next) {
-            join_rec_blk *b = (join_rec_blk *)h;
-            for (uint32_t k = 0; k < h->n; k++)
-                if (b->v[k].lb < nmap)
-                    b->v[k].lb = map[b->v[k].lb];
-        }
-}
-
-/* Matches the connection and CloudFront records to the traces that named
- * them, once every input is read (join.h), with one thread per worker. For
- * stats the joined events go into the workers' tables. */
-static int resolve_joins(eng_result *out, worker *ws, unsigned n, bool stats)
-{
-    join_side **conn = calloc(n, sizeof *conn), **cf = calloc(n, sizeof *cf);
-    grp_agg **aggs = calloc(n, sizeof *aggs);
-    if (!conn || !cf || !aggs) {
-        free(conn);
-        free(cf);
-        free(aggs);
-        return -1;
-    }
-    for (unsigned i = 0; i < n; i++) {
-        conn[i] = &ws[i].col.conn;
-        cf[i] = &ws[i].col.cf;
-        aggs[i] = &ws[i].col.agg;
-    }
-    join_sink js = {.aggs = aggs, .naggs = stats ? n : 0};
-    uint64_t joined, unmatched;
-    int rc = join_resolve(conn, n, n, emit_joined, &js, &joined, &unmatched);
-    out->c.events_by[GRP_FMT_ALB_CONN] += joined;
-    out->c.conn_unmatched += unmatched;
-    if (rc == 0)
-        rc = join_resolve(cf, n, n, emit_joined, &js, &joined, &unmatched);
-    out->c.events_by[GRP_FMT_CLOUDFRONT] += joined;
-    out->c.cf_unmatched += unmatched;
-    out->vecs[out->nvec - 1] = js.ev.v;
-    out->lens[out->nvec - 1] = js.ev.n;
-    free(conn);
-    free(cf);
-    free(aggs);
-    return rc;
-}
-
-/* Merges the workers' tables into out->parts, one thread and one table per
- * worker (merge.h). maps[i] is worker i's load balancer map. */
-static int merge_tables(worker *ws, unsigned n, uint16_t **maps, eng_result *out)
-{
-    grp_merge_src *src = calloc(n, sizeof *src);
-    out->parts = calloc(n, sizeof *out->parts);
-    if (!src || !out->parts) {
-        free(src);
-        return -1;
-    }
-    for (unsigned i = 0; i < n; i++)
-        src[i] = (grp_merge_src){&ws[i].col.agg, maps[i], ws[i].col.lbs.n};
-    int rc = grp_merge(src, n, n);
-    free(src);
-    if (rc != 0)
-        return -1;
-    for (unsigned i = 0; i < n; i++)
-        grp_table_from_agg(&out->parts[i], &ws[i].col.agg);
-    out->nparts = n;
-    return 0;
-}
-
-/* Moves the workers' results into out, merging their name tables, then
- * runs the joins and, for stats, merges the tables. */
-static int gather(engine *e, worker *ws, unsigned n, eng_result *out)
-{
-    out->nvec = n + 1; /* the last holds the joined events */
-    out->narenas = n;
-    out->vecs = calloc(n + 1, sizeof *out->vecs);
-    out->lens = calloc(n + 1, sizeof *out->lens);
-    out->arenas = calloc(n, sizeof *out->arenas);
-    uint16_t **maps = calloc(n, sizeof *maps);
-    intern_init(&out->lbs);
-    if (!out->vecs || !out->lens || !out->arenas || !maps) {
-        free(maps);
-        return -1;
-    }
-    const bool stats = e->s->mode == ENG_STATS;
-    int rc = 0;
-    for (unsigned i = 0; i < n && rc == 0; i++) {
-        collector *c = &ws[i].col;
-        uint16_t *map = maps[i] = malloc((c->lbs.n + 1) * sizeof *map);
-        if (!map) {
-            rc = -1;
-            break;
-        }
-        intern_merge(&out->lbs, &c->lbs, map);
-        for (size_t k = 0; k < c->ev.n; k++)
-            if (c->ev.v[k].lb < c->lbs.n)
-                c->ev.v[k].lb = map[c->ev.v[k].lb];
-        remap_recs(&c->conn, map, c->lbs.n);
-        remap_recs(&c->cf, map, c->lbs.n);
-        eng_counts_add(&out->c, &c->c);
-        out->vecs[i] = c->ev.v;
-        out->lens[i] = c->ev.n;
-        out->arenas[i] = c->lines;
-        memset(&c->ev, 0, sizeof c->ev);
-        arena_init(&c->lines, c->lines.chunk_size);
-    }
-    if (rc == 0)
-        rc = resolve_joins(out, ws, n, stats);
-    for (unsigned i = 0; i < n; i++) {
-        join_side_free(&ws[i].col.conn);
-        join_side_free(&ws[i].col.cf);
-    }
-    if (rc == 0 && stats)
-        rc = merge_tables(ws, n, maps, out);
-    for (unsigned i = 0; i < n; i++)
-        free(maps[i]);
-    free(maps);
-    return rc;
-}
-
 /* How much text a compressed input holds per byte, for presize_traces():
  * gzip -6 and zstd -3 shrink the generated ALB logs of bench/ about 6.4
  * times, real ones (more repetitive) more. An estimate that is off only
@@ -858,31 +643,6 @@ static size_t presize_traces(const walk_list *inputs, unsigned threads)
     else if (threads > 2)
         t = t * 2 / threads;
     return t > (1u << 20) ? (size_t)1 << 20 : (size_t)t;
-}
-
-/* Makes the lines the workers wrote to temporary files readable
- * (arena_seal()), and says so once if a worker could not write there and
- * kept its lines in memory instead. Returns 0, or -1 once it has said why
- * lines written cannot be read back. */
-static int seal_arenas(engine *e, worker *ws, unsigned n)
-{
-    bool warned = false;
-    for (unsigned i = 0; i < n; i++) {
-        arena *a = &ws[i].col.lines;
-        if (arena_seal(a) != 0) {
-            tg_errorf(e->rep, "cannot read back the lines written to a temporary file in %s: %s",
-                      e->s->spill_dir, strerror(a->err));
-            return -1;
-        }
-        if (a->err && !warned) {
-            tg_input_warning(e->rep, e->s->spill_dir,
-                             "cannot write lines to a temporary file here (%s): kept them in "
-                             "memory past --line-memory",
-                             strerror(a->err));
-            warned = true;
-        }
-    }
-    return 0;
 }
 
 int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_result *out)
@@ -937,9 +697,9 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
         fatal |= ws[i].fatal;
     if (rc == 0 && !fatal && reread_missed(&e, ws, n) != 0)
         rc = -1;
-    if (rc == 0 && !fatal && seal_arenas(&e, ws, n) != 0)
+    if (rc == 0 && !fatal && eng_seal_arenas(&e, ws, n) != 0)
         fatal = true;
-    if (rc == 0 && gather(&e, ws, n, out) != 0)
+    if (rc == 0 && eng_gather(&e, ws, n, out) != 0)
         rc = -1;
     /* A worker's fatal error, or the seal's, has been told already. */
     if (rc != 0)
@@ -956,72 +716,4 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
     out->nmaps = inputs->n;
     out->seconds = now_s() - t0;
     return rc != 0 || fatal ? -1 : 0;
-}
-
-tg_str eng_event_line(const eng_result *r, const grp_event *e)
-{
-    if (e->line == GRP_NO_LINE)
-        return TG_STR_NULL;
-    /* A mapped line's length was taken as the line was read, its '\r'
-     * already dropped. */
-    if (grp_line_is_mapped(e->line))
-        return tg_str_make(r->maps[e->input].p + e->offset, grp_line_mapped_len(e->line));
-    /* An arena entry may carry decoded columns after the raw line
-     * (eng_event_extra). */
-    tg_str s = arena_get(&r->arenas[e->line >> ARENA_REF_BITS], e->line);
-    const char *nl = memchr(s.p, '\n', s.n);
-    if (nl)
-        s.n = (size_t)(nl - s.p);
-    if (s.n && s.p[s.n - 1] == '\r')
-        s.n--;
-    return s;
-}
-
-/* How much of a line eng_event_prefetch() asks for: an ALB line's length,
- * about; the processor's stream prefetcher follows a longer one. */
-#define ENG_LINE_PREFETCH 768
-
-void eng_event_prefetch(const eng_result *r, const grp_event *e)
-{
-    const char *p;
-    if (grp_line_is_mapped(e->line)) {
-        const mapfile *m = &r->maps[e->input];
-        p = m->p + e->offset;
-    } else if (e->line != GRP_NO_LINE) {
-        p = arena_get(&r->arenas[e->line >> ARENA_REF_BITS], e->line).p;
-    } else {
-        return;
-    }
-    /* A prefetch never faults, so the few bytes past a line's end that it
-     * may reach need no bound. */
-    for (size_t i = 0; i < ENG_LINE_PREFETCH; i += 64)
-        __builtin_prefetch(p + i);
-}
-
-tg_str eng_event_extra(const eng_result *r, const grp_event *e)
-{
-    if (e->line == GRP_NO_LINE || grp_line_is_mapped(e->line))
-        return TG_STR_NULL;
-    tg_str s = arena_get(&r->arenas[e->line >> ARENA_REF_BITS], e->line);
-    const char *nl = memchr(s.p, '\n', s.n);
-    return nl ? tg_str_make(nl + 1, (size_t)(s.p + s.n - nl - 1)) : TG_STR_NULL;
-}
-
-void eng_result_free(eng_result *r)
-{
-    for (size_t i = 0; i < r->nvec; i++)
-        free(r->vecs ? r->vecs[i] : NULL);
-    for (size_t i = 0; i < r->narenas; i++)
-        arena_free(&r->arenas[i]);
-    free(r->vecs);
-    free(r->lens);
-    free(r->arenas);
-    intern_free(&r->lbs);
-    for (size_t i = 0; i < r->nparts; i++)
-        grp_free(&r->parts[i]);
-    free(r->parts);
-    for (size_t i = 0; i < r->nmaps; i++)
-        mapfile_close(&r->maps[i]);
-    free(r->maps);
-    memset(r, 0, sizeof *r);
 }
