@@ -4,7 +4,7 @@
  * (the joins, the merge of the workers' tables, the result and its
  * accessors) is gather.c.
  */
-#define _GNU_SOURCE /* memrchr */
+#define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include "engine/engine.h"
 #include "engine/engine_int.h"
 
