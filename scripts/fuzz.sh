@@ -49,7 +49,8 @@ WFLAGS="-Wall -Wextra -Wno-macro-redefined"
 # target includes, directly or through other headers and sources, the .c file
 # of the same name; plus the files that implement a header of another name
 # (gzip.c and zstd.c implement input/codec.h; applog_json.c, part of
-# decode/applog.h; gather.c, part of engine/engine.h).
+# decode/applog.h; gather.c, part of engine/engine.h; readahead.c, part of
+# input/reader.h).
 target_extra_srcs() {
     case "$1" in
     reader | collect) echo "src/input/gzip.c src/input/zstd.c" ;;
@@ -59,6 +60,7 @@ header_extra_srcs() {
     case "$1" in
     decode/applog.h) echo "src/decode/applog_json.c" ;;
     engine/engine.h) echo "src/engine/gather.c" ;;
+    input/reader.h) echo "src/input/readahead.c" ;;
     esac
 }
 target_srcs() {

@@ -1,7 +1,9 @@
 /*
  * reader: the line assembly shared by every stream kind, the plain stream
  * loop, and the compressed source that gzip.c and zstd.c decode from (see
- * codec.h for how the parts meet).
+ * codec.h for how the parts meet). The read-ahead helper thread, its set-up
+ * and the caller's side of it are readahead.c; the types both files use are
+ * reader_int.h.
  *
  * The line buffer holds, at any time, only the partial line carried from the
  * previous block: at most max_line bytes, since anything longer has already
@@ -22,96 +24,22 @@
 #define _GNU_SOURCE /* memrchr */
 #include "input/codec.h"
 #include "input/reader.h"
+#include "input/reader_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* The smallest line buffer: below this the callback would be called so often
  * for short lines that its fixed cost would show. */
 #define IN_MIN_BUF ((size_t)1 << 20)
-
-/*
- * Read-ahead buffers: one being filled by the decoder, one being read by the
- * callback, and one more so that neither waits for the other at every
- * block. Six measured no faster than three (1 GB .gz and .zst, and eight
- * .gz files at -j2): more would only add memory.
- */
-enum { IN_RA_BUFS = 3 };
-/* Queued blocks: usually one or two per line buffer, more only where
- * oversized lines cut a buffer into many blocks; the decoder waits when the
- * queue is full. */
-enum { IN_RA_QUEUE = 64 };
-
-/* A block cut by the helper thread, waiting for the callback. */
-typedef struct in_ra_block {
-    const unsigned char *p;
-    size_t n;
-    uint64_t off;
-    unsigned buf; /* which line buffer p lies in */
-    /* The result as it stood when the block was cut: what the reader
-     * returns if the callback stops on this block, as it would without
-     * read-ahead. */
-    uint64_t bytes_in, bytes_out, oversized;
-} in_ra_block;
-
-/* The state shared by the caller's thread and the helper thread. Set up
- * once per reader, reset after every input. */
-typedef struct in_ra {
-    pthread_mutex_t mu;
-    pthread_cond_t to_caller;  /* a block was queued, or the decoder is done */
-    pthread_cond_t to_decoder; /* a block was taken or consumed, or stop */
-    in_ra_block queue[IN_RA_QUEUE];
-    size_t first, count;
-    unsigned lent[IN_RA_BUFS]; /* blocks of each line buffer not yet consumed */
-    bool done;                 /* the decoder has returned rc */
-    int rc;
-    atomic_int stop;           /* the callback stopped: the decoder must too */
-    int wake[2];               /* a pipe written on stop, for reads on pipes */
-    bool poll_wake;            /* the input may block: wait on wake[0] too */
-    in_result res;             /* the decoder's, copied to the caller's at the end */
-    in_src *src;               /* the input being decoded, and its kind */
-    in_kind kind;
-    const char *reading; /* the caller's mapfile_reading(), for SIGBUS */
-    pthread_t th;
-} in_ra;
-
-struct in_reader {
-    size_t max_line;
-    unsigned char *buf; /* where in the line buffer the carried partial line,
-                           [0, len), starts */
-    size_t cap;         /* each line buffer's size */
-    size_t room;        /* bytes from buf to the end of its line buffer */
-    size_t len;
-    uint64_t off;       /* decompressed offset of buf[0] */
-    int skipping;       /* dropping the rest of an oversized line */
-    unsigned char *inbuf; /* IN_CHUNK bytes of compressed input */
-    in_gzip *gz;
-    in_zstd *zs;
-    /* Line buffers: bufs[0] alone, or IN_RA_BUFS with read-ahead (ra set);
-     * buf is bufs[cur]. */
-    unsigned char *bufs[IN_RA_BUFS];
-    unsigned cur;
-    in_ra *ra;
-    bool ra_skip;       /* in_reader_use_readahead(r, false): decode inline */
-    atomic_uint_fast64_t *progress; /* see in_reader_count_into() */
-    /* per call of in_reader_stream */
-    bool async;         /* the helper thread decodes this input */
-    bool lent;          /* buf holds blocks queued for the caller */
-    in_block_fn fn;
-    void *ctx;
-    in_result *res;
-};
 
 const char *in_kind_name(in_kind k)
 {
@@ -177,11 +105,6 @@ void in_reader_free(in_reader *r)
     free(r);
 }
 
-void in_reader_use_readahead(in_reader *r, bool use)
-{
-    r->ra_skip = !use;
-}
-
 void in_reader_count_into(in_reader *r, atomic_uint_fast64_t *bytes)
 {
     r->progress = bytes;
@@ -194,59 +117,6 @@ static void in_took(in_src *src, uint64_t n)
     src->res->bytes_in += n;
     if (src->progress)
         atomic_fetch_add_explicit(src->progress, n, memory_order_relaxed);
-}
-
-/* Frees what read-ahead added; the line buffer in use stays as bufs[0]. */
-static void in_ra_free(in_reader *r)
-{
-    in_ra *ra = r->ra;
-    pthread_cond_destroy(&ra->to_decoder);
-    pthread_cond_destroy(&ra->to_caller);
-    pthread_mutex_destroy(&ra->mu);
-    close(ra->wake[0]);
-    close(ra->wake[1]);
-    free(ra);
-    r->ra = NULL;
-    unsigned char *keep = r->bufs[r->cur];
-    for (unsigned i = 0; i < IN_RA_BUFS; i++) {
-        if (r->bufs[i] != keep)
-            free(r->bufs[i]);
-        r->bufs[i] = NULL;
-    }
-    r->bufs[0] = keep;
-    r->cur = 0;
-    r->buf = keep;
-    r->room = r->cap;
-}
-
-bool in_reader_set_readahead(in_reader *r, bool on)
-{
-    if (on == (r->ra != NULL))
-        return true;
-    if (!on) {
-        in_ra_free(r);
-        return true;
-    }
-    in_ra *ra = calloc(1, sizeof *ra);
-    if (!ra)
-        return false;
-    if (pipe2(ra->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
-        free(ra);
-        return false;
-    }
-    /* Default attributes: these cannot fail on Linux, and nothing here
-     * could recover if they did. */
-    pthread_mutex_init(&ra->mu, NULL);
-    pthread_cond_init(&ra->to_caller, NULL);
-    pthread_cond_init(&ra->to_decoder, NULL);
-    atomic_init(&ra->stop, 0);
-    r->ra = ra;
-    bool ok = true;
-    for (unsigned i = 1; i < IN_RA_BUFS; i++)
-        ok &= (r->bufs[i] = malloc(r->cap)) != NULL;
-    if (!ok)
-        in_ra_free(r);
-    return ok;
 }
 
 void in_fail(in_result *res, uint64_t off, const char *fmt, ...)
@@ -611,9 +481,8 @@ static int in_plain_run(in_reader *r, in_src *src)
     }
 }
 
-/* Decodes the whole input and delivers its lines: the same work whichever
- * thread does it. */
-static int in_decode(in_reader *r, in_src *src, in_kind kind)
+/* The decoding of one input, the same on either thread (reader_int.h). */
+int in_decode(in_reader *r, in_src *src, in_kind kind)
 {
     int rc;
     switch (kind) {
@@ -635,126 +504,7 @@ static int in_decode(in_reader *r, in_src *src, in_kind kind)
     return rc;
 }
 
-/* ---- read-ahead: the helper thread and the caller's side ---------------- */
-
-static void *in_ra_main(void *arg)
-{
-    in_reader *r = arg;
-    in_ra *ra = r->ra;
-    mapfile_reading(ra->reading);
-    int rc = in_decode(r, ra->src, ra->kind);
-    pthread_mutex_lock(&ra->mu);
-    ra->done = true;
-    ra->rc = rc;
-    pthread_cond_signal(&ra->to_caller);
-    pthread_mutex_unlock(&ra->mu);
-    return NULL;
-}
-
-/* Starts the helper thread on src. False when no thread could be made: the
- * caller then decodes on its own thread, with the same result. */
-static bool in_ra_start(in_reader *r, in_src *src, in_kind kind)
-{
-    in_ra *ra = r->ra;
-    struct stat st;
-    ra->poll_wake = !src->map && (fstat(src->fd, &st) != 0 || !S_ISREG(st.st_mode));
-    ra->src = src;
-    ra->kind = kind;
-    ra->reading = mapfile_reading_now();
-    src->ra = ra;
-    r->async = true; /* before the helper can deliver its first block */
-    /* The helper takes no signals: they keep going to the threads that
-     * took them before read-ahead existed. But SIGBUS, raised by the read
-     * of a mapping whose file was cut short, is the helper's own: blocked,
-     * the kernel would kill the process with it, past mapfile's guard. */
-    sigset_t all, old;
-    sigfillset(&all);
-    sigdelset(&all, SIGBUS);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int err = pthread_create(&ra->th, NULL, in_ra_main, r);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (err) {
-        src->ra = NULL;
-        r->async = false;
-    }
-    return err == 0;
-}
-
-/*
- * The caller's side: runs the callback on each queued block in order. Returns
- * the decoder's rc once it is done and every block is consumed, or
- * IN_STOPPED as soon as the callback stops, with *last the block it stopped
- * on; the decoder is then told to stop too.
- */
-static int in_ra_consume(in_reader *r, in_ra_block *last)
-{
-    in_ra *ra = r->ra;
-    int rc;
-    pthread_mutex_lock(&ra->mu);
-    for (;;) {
-        while (ra->count == 0 && !ra->done)
-            pthread_cond_wait(&ra->to_caller, &ra->mu);
-        if (ra->count == 0) {
-            rc = ra->rc;
-            break;
-        }
-        in_ra_block b = ra->queue[ra->first];
-        ra->first = (ra->first + 1) % IN_RA_QUEUE;
-        if (ra->count-- == IN_RA_QUEUE)
-            pthread_cond_signal(&ra->to_decoder);
-        pthread_mutex_unlock(&ra->mu);
-        int stop = r->fn(r->ctx, (const char *)b.p, b.n, b.off);
-        pthread_mutex_lock(&ra->mu);
-        if (--ra->lent[b.buf] == 0)
-            pthread_cond_signal(&ra->to_decoder);
-        if (stop) {
-            atomic_store(&ra->stop, 1);
-            pthread_cond_signal(&ra->to_decoder);
-            *last = b;
-            rc = IN_STOPPED;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&ra->mu);
-    return rc;
-}
-
-/*
- * Consumes the input's blocks, joins the helper thread and fills *res. On a
- * stop, the helper gives up at its next read, block or buffer switch (a read
- * waiting on a pipe is woken), and *res is the result as it stood at the
- * block that stopped, as without read-ahead: the helper's own result has run
- * ahead. The shared state is then reset for the next input.
- */
-static int in_ra_finish(in_reader *r, in_result *res)
-{
-    in_ra *ra = r->ra;
-    in_ra_block last = {0};
-    int rc = in_ra_consume(r, &last);
-    if (rc == IN_STOPPED) {
-        /* Nonblocking and empty (drained below after every stop): one byte
-         * always fits, so the result needs no check. */
-        ssize_t w = write(ra->wake[1], "", 1);
-        (void)w;
-    }
-    pthread_join(ra->th, NULL);
-    if (rc == IN_STOPPED) {
-        memset(res, 0, sizeof *res);
-        res->bytes_in = last.bytes_in;
-        res->bytes_out = last.bytes_out;
-        res->oversized = last.oversized;
-    } else {
-        *res = ra->res;
-    }
-    unsigned char sink[8];
-    while (read(ra->wake[0], sink, sizeof sink) > 0) {
-    }
-    ra->first = ra->count = 0;
-    memset(ra->lent, 0, sizeof ra->lent);
-    ra->done = false;
-    atomic_store(&ra->stop, 0);
-    return rc;
-}
+/* ---- one input: decoded here, or by the helper thread ------------------- */
 
 static int in_run(in_reader *r, in_src *src, in_kind kind, in_result *res)
 {
