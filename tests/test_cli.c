@@ -435,6 +435,57 @@ Test(cli, oversized_line_is_counted_and_skipped)
     free(dir);
 }
 
+/* Every input with lines too long to read says so once on stderr, with
+ * their number, however it is read: mapped whole, mapped and cut into
+ * pieces for two threads (the two lines about 10 MB apart), kept mapped for
+ * the printers, read with read(2), inflated, or from stdin with read-ahead.
+ * -q silences it; the exit status is not touched. */
+Test(cli, oversized_lines_are_reported_once_per_input)
+{
+    char *dir = tt_tmpdir();
+    tt_truth t = make_good(dir, 100);
+    tt_run p = sh("cd '@D' && long() { printf 'https 2025-11-20T08:00:01.000000Z x '; "
+                  "head -c 10000000 /dev/zero | tr '\\0' a; echo; } && "
+                  "{ cat good.log; long; cat good.log; long; cat good.log; } > two.log && "
+                  "gzip -n -c two.log > two.log.gz && { cat good.log; long; } > one.log",
+                  dir);
+    cr_assert_eq(p.status, 0, "%s", p.err);
+    const struct {
+        const char *cmd, *name;
+        unsigned lines;
+    } cases[] = {
+        {"'@B' stats -j1 '@D/two.log'", "two.log", 2},
+        {"'@B' stats -j2 '@D/two.log'", "two.log", 2},
+        {"'@B' timelines -j2 '@D/two.log'", "two.log", 2},
+        {"'@B' stats -j1 '@D/two.log.gz'", "two.log.gz", 2},
+        {"cat '@D/two.log' | '@B' timelines -j2 -", NULL, 2},
+        {"'@B' stats -j2 '@D/one.log'", "one.log", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        tt_run r = sh(cases[i].cmd, dir);
+        cr_expect_eq(r.status, 0, "%s: %s", cases[i].cmd, r.err);
+        char *want = cases[i].name ? tt_fmt("warning: %s/%s: %u line%s longer than 1048576 bytes "
+                                            "skipped (--max-line-bytes)\n",
+                                            dir, cases[i].name, cases[i].lines,
+                                            cases[i].lines == 1 ? "" : "s")
+                                   : tt_fmt("warning: <stdin>: %u lines longer than 1048576 "
+                                            "bytes skipped (--max-line-bytes)\n",
+                                            cases[i].lines);
+        cr_expect_not_null(strstr(r.err, want), "%s: stderr: %s", cases[i].cmd, r.err);
+        cr_expect_eq(tt_count(r.err, "longer than"), 1, "%s: stderr: %s", cases[i].cmd, r.err);
+        free(want);
+        tt_run_free(&r);
+    }
+    tt_run q = sh("'@B' -q stats -j2 '@D/two.log'", dir);
+    cr_expect_eq(q.status, 0, "%s", q.err);
+    cr_expect_null(strstr(q.err, "longer than"), "-q: %s", q.err);
+    tt_run_free(&q);
+    tt_run_free(&p);
+    tt_truth_free(&t);
+    tt_rmtree(dir);
+    free(dir);
+}
+
 Test(cli, nul_bytes_inside_lines_are_read)
 {
     char *dir = tt_tmpdir();

@@ -51,7 +51,8 @@ static const opt_def OPTS[] = {
      "rest go to a temporary file in $TMPDIR or /tmp (default: a quarter of the "
      "memory, or of the container's limit)"},
     {OPT_NO_PROGRESS, 0, "no-progress", NULL, "no progress line on stderr"},
-    {OPT_QUIET, 'q', "quiet", NULL, "no warnings about skipped inputs (errors still show)"},
+    {OPT_QUIET, 'q', "quiet", NULL,
+     "no warnings about skipped inputs and lines (errors still show)"},
     {OPT_HELP, 'h', "help", NULL, "show this help and exit"},
     {OPT_VERSION, 'V', "version", NULL, "show versions and exit"},
 };

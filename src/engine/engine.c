@@ -77,9 +77,22 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Says how many lines of an input were too long to read (--max-line-bytes).
+ * The summary counts them, but a timeline would miss its events on them
+ * without a word. */
+static void warn_oversized(worker *w, const char *path, uint64_t n)
+{
+    tg_input_warning(w->eng->rep, path,
+                     "%" PRIu64 " line%s longer than %zu bytes skipped (--max-line-bytes)", n,
+                     n == 1 ? "" : "s", w->eng->s->max_line);
+}
+
 static void map_release(worker *w, shared_map *sm)
 {
     if (atomic_fetch_sub(&sm->refs, 1) == 1) {
+        uint64_t over = atomic_load(&sm->oversized);
+        if (over)
+            warn_oversized(w, walk_name(w->eng->in, sm->input), over);
         uint64_t lost = atomic_load(&sm->lost_bytes);
         if (lost) {
             /* The file was counted whole when it was mapped. Counts are
@@ -105,6 +118,7 @@ static void scan_piece(worker *w, const piece *pc)
     /* The text check ran on the whole file before it was cut. */
     collect_begin(c, pc->input, false, pc->fmt);
     c->mapped = pc->map->kept;
+    const uint64_t over_before = c->c.oversized;
     const char *p = pc->map->m.p + pc->start;
     size_t n = (size_t)(pc->end - pc->start);
     /* A piece is scanned 16 MiB at a time: progress moves on a huge file,
@@ -142,6 +156,7 @@ static void scan_piece(worker *w, const piece *pc)
             break;
         at += len;
     }
+    atomic_fetch_add(&pc->map->oversized, c->c.oversized - over_before);
     mapfile_reading(NULL);
 }
 
@@ -194,9 +209,12 @@ static piece split_file(engine *e, shared_map *sm, uint32_t input, sniff_format 
     return first;
 }
 
-/* Counts what a streamed input gave, and reports its failure. (The reader
- * counted its bytes into the progress line as it read them.) */
-static void account_stream(worker *w, const char *path, int rc, const in_result *res)
+/* Counts what a streamed input gave, and reports its failure and its lines
+ * too long to read, of which the collector had counted over_before before
+ * the input. (The reader counted its bytes into the progress line as it
+ * read them.) */
+static void account_stream(worker *w, const char *path, int rc, const in_result *res,
+                           uint64_t over_before)
 {
     collector *c = &w->col;
     c->c.bytes_in += res->bytes_in;
@@ -206,6 +224,8 @@ static void account_stream(worker *w, const char *path, int rc, const in_result 
      * under the input's format as the scanner counts the lines it sees. */
     c->c.lines += res->oversized;
     c->c.lines_by_input[c->fmt] += res->oversized;
+    if (c->c.oversized > over_before && !c->binary)
+        warn_oversized(w, path, c->c.oversized - over_before);
     if (rc == IN_FAILED) {
         c->c.inputs_failed++;
         tg_input_error(w->eng->rep, path, "%s", res->err);
@@ -234,6 +254,7 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
     if (kind != IN_PLAIN || (!keep_map && size < ENG_READ_PLAIN_MAX)) {
         in_result res;
         int rc;
+        const uint64_t over_before = c->c.oversized;
         mapfile m = {0};
         if (kind != IN_PLAIN && size >= ENG_MAP_STREAM_MIN &&
             mapfile_open(&m, fd, (size_t)size) == 0) {
@@ -258,7 +279,7 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
             snprintf(res.err, sizeof res.err, IN_SHRANK_FMT, size - res.bytes_in, res.bytes_in);
             rc = IN_FAILED;
         }
-        account_stream(w, path, rc, &res);
+        account_stream(w, path, rc, &res, over_before);
         return;
     }
     shared_map *sm = calloc(1, sizeof *sm);
@@ -276,6 +297,7 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
     sm->input = input;
     atomic_init(&sm->lost_from, UINT64_MAX);
     atomic_init(&sm->lost_bytes, 0);
+    atomic_init(&sm->oversized, 0);
     if (keep_map && atomic_fetch_add(&e->kept_maps, 1) < ENG_KEEP_MAP_MAX) {
         sm->kept = true;
         e->maps[input] = sm->m;
@@ -336,8 +358,9 @@ static void read_stream(worker *w, int fd, const char *path, bool fifo)
     in_kind kind = in_sniff(head, got);
     c->c.by_kind[kind]++;
     in_result res;
+    const uint64_t over_before = c->c.oversized;
     int rc = in_reader_stream(w->reader, fd, head, got, kind, on_block, c, &res);
-    account_stream(w, path, rc, &res);
+    account_stream(w, path, rc, &res, over_before);
 }
 
 static void read_input(worker *w, uint32_t input)

@@ -29,6 +29,9 @@ typedef struct shared_map {
      * byte and the bytes not read from there; the last worker done reports
      * them once. */
     atomic_uint_fast64_t lost_from, lost_bytes;
+    /* Lines too long to read, over every piece; the last worker done says
+     * so once. */
+    atomic_uint_fast64_t oversized;
     bool kept; /* the result owns the mapping now: never unmap it here */
 } shared_map;
 
