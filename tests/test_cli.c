@@ -75,6 +75,22 @@ Test(cli, help_documents_every_command_and_option)
                           "--line-memory", "--no-progress", "--version", "exit status"};
     for (size_t i = 0; i < sizeof must / sizeof *must; i++)
         cr_expect_not_null(strstr(r.out, must[i]), "--help lacks %s", must[i]);
+    /* It names every kind of log it reads, and fits an 80-column terminal:
+     * characters counted, not bytes ("…" is three). */
+    const char *kinds[] = {"ALB access logs", "application logs", "JSON", "Lambda",
+                           "ALB connection logs", "CloudFront logs"};
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        cr_expect_not_null(strstr(r.out, kinds[i]), "--help lacks %s", kinds[i]);
+    size_t col = 0, line = 1;
+    for (const unsigned char *p = (const unsigned char *)r.out; *p; p++) {
+        if (*p == '\n') {
+            line++;
+            col = 0;
+        } else if ((*p & 0xc0) != 0x80) {
+            col++;
+            cr_expect_leq(col, 80, "--help line %zu is wider than 80 columns", line);
+        }
+    }
     tt_run_free(&r);
     r = sh("'@B' --version", "");
     cr_assert_eq(r.status, 0);

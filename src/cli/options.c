@@ -58,10 +58,33 @@ static const opt_def OPTS[] = {
 };
 #define NOPTS (sizeof OPTS / sizeof *OPTS)
 
+/* Prints text from column `indent`, where the caller left the cursor, in
+ * lines that end before column `width`, each later one indented as much;
+ * words are cut at spaces only, so a word longer than a line overflows. */
+static void print_wrapped(FILE *f, const char *text, size_t indent, size_t width)
+{
+    const size_t room = width - indent;
+    const char *p = text;
+    for (bool first = true; *p; first = false) {
+        size_t n = strlen(p);
+        if (n > room) {
+            n = room;
+            while (n > 0 && p[n] != ' ')
+                n--;
+            if (n == 0) /* one long word: up to the next space */
+                n = strcspn(p, " ");
+        }
+        fprintf(f, "%*s%.*s\n", first ? 1 : (int)indent, "", (int)n, p);
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+}
+
 void cli_help(FILE *f)
 {
-    fputs("tracegrep: every request of a distributed trace, from AWS load balancer logs,\n"
-          "on one timeline.\n"
+    fputs("tracegrep: every request of a distributed trace, from AWS load balancer and\n"
+          "application logs, on one timeline.\n"
           "\n"
           "usage:\n"
           "  tracegrep [stats] [OPTIONS] PATH...        summary of the traces in PATH\n"
@@ -70,12 +93,19 @@ void cli_help(FILE *f)
           "\n"
           "PATH is a file, a directory (read recursively, in sorted order) or - for stdin;\n"
           "with no PATH, logs are read from stdin when it is not a terminal. gzip (every\n"
-          "member), zstd (every frame) and plain text are recognized by their first bytes.\n"
-          "ALB access logs are read; a line's trace is the Root of its X-Amzn-Trace-Id\n"
-          "field (field 18).\n"
+          "member), zstd (every frame) and plain text are recognized by their first bytes,\n"
+          "and each input's format by its first lines:\n"
+          "  ALB access logs      the trace is the Root of the X-Amzn-Trace-Id in field 18\n"
+          "  application logs     text (nginx, ...) or JSON lines that log the header or a\n"
+          "                       trace id, and Lambda REPORT lines with an XRAY TraceId\n"
+          "  ALB connection logs  joined to the traces whose access lines name their\n"
+          "                       conn_trace_id\n"
+          "  CloudFront logs      joined to the trace whose application line logged their\n"
+          "                       x-edge-request-id as X-Amz-Cf-Id\n"
           "\n"
-          "ID is a trace id as 1-5759e988-bd862e3fe1be46a994272793, Root=1-…, or the 32-hex\n"
-          "OpenTelemetry form, in any case. find reads only the lines that mention one.\n"
+          "ID is a trace id as 1-5759e988-bd862e3fe1be46a994272793, Root=1-…, or the\n"
+          "32-hex OpenTelemetry form, in any case. find reads only the lines that mention\n"
+          "one.\n"
           "\n"
           "options:\n",
           f);
@@ -88,7 +118,8 @@ void cli_help(FILE *f)
         else
             snprintf(left, sizeof left, "    --%s%s%s", d->long_name, d->arg ? " " : "",
                      d->arg ? d->arg : "");
-        fprintf(f, "  %-26s %s\n", left, d->help);
+        fprintf(f, "  %-26s", left);
+        print_wrapped(f, d->help, 29, 80);
     }
     fputs("\n"
           "exit status: 0 when traces (or the traces asked for) were found, 1 when none\n"
