@@ -178,13 +178,16 @@ Test(e2e, find_one_trace_in_every_id_form)
     tt_truth t = tt_truth_read(truth);
     const tt_truth_trace *want = busiest(&t);
     cr_assert_geq(want->lbs, 2, "the archive should hold a trace crossing 2+ LBs");
-    char upper[36], otel[33], root[48];
+    char upper[36], otel[33], root[48], pasted[80], quoted[64];
     for (int i = 0; i < 36; i++)
         upper[i] = (char)(want->id[i] >= 'a' && want->id[i] <= 'f' ? want->id[i] - 32 : want->id[i]);
     snprintf(otel, sizeof otel, "%.8s%.24s", want->id + 2, want->id + 11);
     snprintf(root, sizeof root, "Root=%s", want->id);
-    const char *forms[] = {want->id, upper, otel, root};
-    for (size_t f = 0; f < 4; f++) {
+    /* As pasted from a request dump, and from an ALB line's field 18. */
+    snprintf(pasted, sizeof pasted, "X-Amzn-Trace-Id: Root=%s;Sampled=1", want->id);
+    snprintf(quoted, sizeof quoted, "\"Root=%s\"", want->id);
+    const char *forms[] = {want->id, upper, otel, root, pasted, quoted};
+    for (size_t f = 0; f < sizeof forms / sizeof *forms; f++) {
         char *args = tt_fmt("find --format ndjson '%s' '%s/logs'", forms[f], dir);
         tt_run r = tg(args);
         cr_assert_eq(r.status, 0, "find %s: exit %d: %s", forms[f], r.status, r.err);

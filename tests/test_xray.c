@@ -564,6 +564,14 @@ Test(xray, parse_user_id_forms)
         " Root=1-5759e988-bd862e3fe1be46a994272793\r\n",
         "Self=1-67891233-12456789abcdef012345678;Root=1-5759e988-bd862e3fe1be46a994272793",
         "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+        "X-Amzn-Trace-Id: Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1",
+        "x-amzn-trace-id:Root=1-5759e988-bd862e3fe1be46a994272793",
+        "X-Amzn-Trace-Id : 1-5759e988-bd862e3fe1be46a994272793",
+        "X-Amzn-Trace-Id=Self=1-67891233-12456789abcdef012345678;"
+        "Root=1-5759e988-bd862e3fe1be46a994272793",
+        "\"Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1\"",
+        " \"1-5759e988-bd862e3fe1be46a994272793\" ",
+        "X-Amzn-Trace-Id: \"Root=1-5759e988-bd862e3fe1be46a994272793\"",
     };
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
         memset(&r, 0, sizeof r);
@@ -590,6 +598,13 @@ Test(xray, parse_user_id_rejects)
         "2-5759e988-bd862e3fe1be46a994272793",
         "1-5e34a614-10bdxmplf1fb44f07bc535a1",
         "0x5759e988bd862e3fe1be46a994272793",
+        "X-Amzn-Trace-Id",
+        "X-Amzn-Trace-Id:",
+        "X-Amzn-Trace-Id 1-5759e988-bd862e3fe1be46a994272793",
+        "X-Amzn-Trace-Idx: 1-5759e988-bd862e3fe1be46a994272793",
+        "\"",
+        "\"\"",
+        "\"1-5759e988-bd862e3fe1be46a994272793",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         xray_root r = {7, 7};

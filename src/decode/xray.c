@@ -15,6 +15,8 @@
  */
 #include "decode/xray.h"
 
+#include <strings.h>
+
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -267,6 +269,22 @@ bool xray_parse_user_id(const char *s, size_t n, xray_root *out)
         out->lo = lo;
         return true;
     }
+    /* What is pasted from a request dump or a log line: the header's name
+     * ("X-Amzn-Trace-Id: …", in any case) and the double quotes an ALB line
+     * puts around the value ("\"Root=…;Sampled=1\""). Each step drops at
+     * least two bytes, so the calls end. */
+    static const char header[] = "x-amzn-trace-id";
+    const size_t hn = sizeof header - 1;
+    if (len > hn && strncasecmp(p, header, hn) == 0) {
+        const char *q = p + hn;
+        while (q < e && is_space(*q))
+            q++;
+        if (q == e || (*q != ':' && *q != '='))
+            return false;
+        return xray_parse_user_id(q + 1, (size_t)(e - q - 1), out);
+    }
+    if (len >= 2 && p[0] == '"' && e[-1] == '"')
+        return xray_parse_user_id(p + 1, len - 2, out);
     /* A "Root=" prefix, in any case since a user typing "root=" means Root,
      * may come before the id. Anything else with a '=' is taken for a whole
      * header value as copied from a log ("Self=…;Root=…;Sampled=1"). */

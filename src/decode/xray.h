@@ -83,8 +83,10 @@ xray_status xray_root_status(const char *s, size_t n, xray_root *out);
  * into *out. Returns false on any deviation, including the all-zero id. */
 bool xray_parse_root(const char *s, size_t n, xray_root *out);
 
-/* Parses a trace id as a user types it: "1-…", "Root=1-…", or the 32-hex OTel
- * id, in any case, with surrounding blanks ignored. */
+/* Parses a trace id as a user types or pastes it: "1-…", "Root=1-…", the
+ * 32-hex OTel id, or a whole header value ("Self=…;Root=…;Sampled=1"), in
+ * any case, with surrounding blanks ignored; also with the header's name
+ * before it ("X-Amzn-Trace-Id: …") or in double quotes, as ALB logs it. */
 bool xray_parse_user_id(const char *s, size_t n, xray_root *out);
 
 /* Writes "1-xxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx" (lowercase) and a NUL. */
