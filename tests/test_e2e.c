@@ -234,15 +234,37 @@ Test(e2e, find_ids_from_file)
     make_archive(dir, 9, 200);
     char *truth = tt_fmt("%s/truth.tsv", dir);
     tt_truth t = tt_truth_read(truth);
-    char *list = tt_fmt("# wanted\n%s\n\nRoot=%s\n", t.t[0].id, t.t[t.nt - 1].id);
+    /* A header as pasted from a request dump counts as its Root. */
+    char *list = tt_fmt("# wanted\n%s\n\nRoot=%s\nX-Amzn-Trace-Id: Root=%s;Sampled=1\n",
+                        t.t[0].id, t.t[t.nt - 1].id, t.t[1].id);
     char *ids = tt_fmt("%s/ids.txt", dir);
     tt_write_file(ids, list, strlen(list));
     char *args = tt_fmt("find --format ndjson --ids-from '%s' '%s/logs'", ids, dir);
     tt_run r = tg(args);
     cr_assert_eq(r.status, 0, "%s", r.err);
-    cr_expect_eq(tt_count(r.out, "\n"), 2);
+    cr_expect_eq(tt_count(r.out, "\n"), 3);
     cr_expect_not_null(strstr(r.out, t.t[0].id));
+    cr_expect_not_null(strstr(r.out, t.t[1].id));
     cr_expect_not_null(strstr(r.out, t.t[t.nt - 1].id));
+    tt_run_free(&r);
+    free(args);
+    /* A file given by mistake, one line of a megabyte of quotes: an error
+     * naming FILE:LINE that quotes the start of the line only. */
+    size_t big = 1u << 20;
+    char *junk = malloc(big + 1);
+    cr_assert_not_null(junk);
+    memset(junk, '"', big);
+    junk[big] = '\n';
+    tt_write_file(ids, junk, big + 1);
+    free(junk);
+    args = tt_fmt("find --ids-from '%s' '%s/logs'", ids, dir);
+    r = tg(args);
+    cr_expect_eq(r.status, 2, "%s", r.err);
+    char *where = tt_fmt("%s:1: not a trace id: \"", ids);
+    cr_expect_not_null(strstr(r.err, where), "%s", r.err);
+    cr_expect_lt(strlen(r.err), 400, "the error quotes the whole line: %zu bytes",
+                 strlen(r.err));
+    free(where);
     tt_run_free(&r);
     free(args);
     free(ids);

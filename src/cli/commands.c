@@ -35,6 +35,9 @@ static void on_walk_problem(void *vctx, walk_problem kind, const char *path, con
     }
 }
 
+/* The most of a line that is not a trace id its error message quotes. */
+#define ID_ECHO_MAX 80
+
 /* Reads --ids-from FILE: one id per line; blank lines and # comments are
  * skipped; a line that is not an id is an error naming FILE:LINE. */
 static int read_id_file(const char *path, xray_root **ids, size_t *n, size_t *cap, tg_report *rep)
@@ -69,8 +72,11 @@ static int read_id_file(const char *path, xray_root **ids, size_t *n, size_t *ca
             *ids = grown;
         }
         if (!xray_parse_user_id(line + s, (size_t)len - s, &(*ids)[*n])) {
-            tg_errorf(rep, "%s:%lu: not a trace id: %.*s", path, lineno, (int)(len - (ssize_t)s),
-                      line + s);
+            /* The line is quoted up to ID_ECHO_MAX bytes: a file given by
+             * mistake may have lines of megabytes. */
+            int shown = len - (ssize_t)s > ID_ECHO_MAX ? ID_ECHO_MAX : (int)(len - (ssize_t)s);
+            tg_errorf(rep, "%s:%lu: not a trace id: %.*s%s", path, lineno, shown, line + s,
+                      shown < len - (ssize_t)s ? "…" : "");
             rc = -1;
             break;
         }

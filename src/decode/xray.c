@@ -247,13 +247,43 @@ static inline bool is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
+/* Drops from [*p, *e) what is pasted around a trace id from a request dump
+ * or a log line: blanks, the header's name ("X-Amzn-Trace-Id: …", in any
+ * case, then ':' or '=') and the double quotes an ALB line puts around the
+ * value ("\"Root=…;Sampled=1\""), as often as they come, in a loop rather
+ * than by recursion: an --ids-from line may be a megabyte of quotes. False
+ * for a header name followed by neither ':' nor '='. */
+static bool strip_pasted(const char **p, const char **e)
+{
+    static const char header[] = "x-amzn-trace-id";
+    const size_t hn = sizeof header - 1;
+    for (;;) {
+        while (*p < *e && is_space(**p))
+            (*p)++;
+        while (*e > *p && is_space((*e)[-1]))
+            (*e)--;
+        size_t len = (size_t)(*e - *p);
+        if (len > hn && strncasecmp(*p, header, hn) == 0) {
+            const char *q = *p + hn;
+            while (q < *e && is_space(*q))
+                q++;
+            if (q == *e || (*q != ':' && *q != '='))
+                return false;
+            *p = q + 1;
+        } else if (len >= 2 && (*p)[0] == '"' && (*e)[-1] == '"') {
+            (*p)++;
+            (*e)--;
+        } else {
+            return true;
+        }
+    }
+}
+
 bool xray_parse_user_id(const char *s, size_t n, xray_root *out)
 {
     const char *p = s, *e = s + n;
-    while (p < e && is_space(*p))
-        p++;
-    while (e > p && is_space(e[-1]))
-        e--;
+    if (!strip_pasted(&p, &e))
+        return false;
     size_t len = (size_t)(e - p);
 
     if (len == 35)
@@ -269,22 +299,6 @@ bool xray_parse_user_id(const char *s, size_t n, xray_root *out)
         out->lo = lo;
         return true;
     }
-    /* What is pasted from a request dump or a log line: the header's name
-     * ("X-Amzn-Trace-Id: …", in any case) and the double quotes an ALB line
-     * puts around the value ("\"Root=…;Sampled=1\""). Each step drops at
-     * least two bytes, so the calls end. */
-    static const char header[] = "x-amzn-trace-id";
-    const size_t hn = sizeof header - 1;
-    if (len > hn && strncasecmp(p, header, hn) == 0) {
-        const char *q = p + hn;
-        while (q < e && is_space(*q))
-            q++;
-        if (q == e || (*q != ':' && *q != '='))
-            return false;
-        return xray_parse_user_id(q + 1, (size_t)(e - q - 1), out);
-    }
-    if (len >= 2 && p[0] == '"' && e[-1] == '"')
-        return xray_parse_user_id(p + 1, len - 2, out);
     /* A "Root=" prefix, in any case since a user typing "root=" means Root,
      * may come before the id. Anything else with a '=' is taken for a whole
      * header value as copied from a log ("Self=…;Root=…;Sampled=1"). */
