@@ -58,6 +58,10 @@ static const opt_def OPTS[] = {
 };
 #define NOPTS (sizeof OPTS / sizeof *OPTS)
 
+/* The width of an option's left column in --help, and the terminal's. */
+#define HELP_LEFT 26
+#define HELP_WIDTH 80
+
 /* Prints text from column `indent`, where the caller left the cursor, in
  * lines that end before column `width`, each later one indented as much;
  * words are cut at spaces only, so a word longer than a line overflows. */
@@ -118,8 +122,8 @@ void cli_help(FILE *f)
         else
             snprintf(left, sizeof left, "    --%s%s%s", d->long_name, d->arg ? " " : "",
                      d->arg ? d->arg : "");
-        fprintf(f, "  %-26s", left);
-        print_wrapped(f, d->help, 29, 80);
+        fprintf(f, "  %-*s", HELP_LEFT, left);
+        print_wrapped(f, d->help, 2 + HELP_LEFT + 1, HELP_WIDTH);
     }
     fputs("\n"
           "exit status: 0 when traces (or the traces asked for) were found, 1 when none\n"

@@ -210,11 +210,9 @@ static piece split_file(engine *e, shared_map *sm, uint32_t input, sniff_format 
 }
 
 /* Counts what a streamed input gave, and reports its failure and its lines
- * too long to read, of which the collector had counted over_before before
- * the input. (The reader counted its bytes into the progress line as it
- * read them.) */
-static void account_stream(worker *w, const char *path, int rc, const in_result *res,
-                           uint64_t over_before)
+ * too long to read. (The reader counted its bytes into the progress line as
+ * it read them.) */
+static void account_stream(worker *w, const char *path, int rc, const in_result *res)
 {
     collector *c = &w->col;
     c->c.bytes_in += res->bytes_in;
@@ -224,8 +222,10 @@ static void account_stream(worker *w, const char *path, int rc, const in_result 
      * under the input's format as the scanner counts the lines it sees. */
     c->c.lines += res->oversized;
     c->c.lines_by_input[c->fmt] += res->oversized;
-    if (c->c.oversized > over_before && !c->binary)
-        warn_oversized(w, path, c->c.oversized - over_before);
+    /* The reader drops every line over max_line before the collector sees
+     * it, so its count is the input's. */
+    if (res->oversized && !c->binary)
+        warn_oversized(w, path, res->oversized);
     if (rc == IN_FAILED) {
         c->c.inputs_failed++;
         tg_input_error(w->eng->rep, path, "%s", res->err);
@@ -254,7 +254,6 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
     if (kind != IN_PLAIN || (!keep_map && size < ENG_READ_PLAIN_MAX)) {
         in_result res;
         int rc;
-        const uint64_t over_before = c->c.oversized;
         mapfile m = {0};
         if (kind != IN_PLAIN && size >= ENG_MAP_STREAM_MIN &&
             mapfile_open(&m, fd, (size_t)size) == 0) {
@@ -279,7 +278,7 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
             snprintf(res.err, sizeof res.err, IN_SHRANK_FMT, size - res.bytes_in, res.bytes_in);
             rc = IN_FAILED;
         }
-        account_stream(w, path, rc, &res, over_before);
+        account_stream(w, path, rc, &res);
         return;
     }
     shared_map *sm = calloc(1, sizeof *sm);
@@ -358,9 +357,8 @@ static void read_stream(worker *w, int fd, const char *path, bool fifo)
     in_kind kind = in_sniff(head, got);
     c->c.by_kind[kind]++;
     in_result res;
-    const uint64_t over_before = c->c.oversized;
     int rc = in_reader_stream(w->reader, fd, head, got, kind, on_block, c, &res);
-    account_stream(w, path, rc, &res, over_before);
+    account_stream(w, path, rc, &res);
 }
 
 static void read_input(worker *w, uint32_t input)
