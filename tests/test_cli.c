@@ -466,20 +466,32 @@ Test(cli, oversized_lines_are_reported_once_per_input)
                   "gzip -n -c two.log > two.log.gz && { cat good.log; long; } > one.log",
                   dir);
     cr_assert_eq(p.status, 0, "%s", p.err);
+    /* lines: the long ones; copies: of good.log, whose events must all
+     * still be there. */
     const struct {
         const char *cmd, *name;
-        unsigned lines;
+        unsigned lines, copies;
     } cases[] = {
-        {"'@B' stats -j1 '@D/two.log'", "two.log", 2},
-        {"'@B' stats -j2 '@D/two.log'", "two.log", 2},
-        {"'@B' timelines -j2 '@D/two.log'", "two.log", 2},
-        {"'@B' stats -j1 '@D/two.log.gz'", "two.log.gz", 2},
-        {"cat '@D/two.log' | '@B' timelines -j2 -", NULL, 2},
-        {"'@B' stats -j2 '@D/one.log'", "one.log", 1},
+        {"'@B' stats --json -j1 '@D/two.log'", "two.log", 2, 3},
+        {"'@B' stats --json -j2 '@D/two.log'", "two.log", 2, 3},
+        {"'@B' timelines -f ndjson -j2 '@D/two.log'", "two.log", 2, 3},
+        {"'@B' stats --json -j1 '@D/two.log.gz'", "two.log.gz", 2, 3},
+        {"cat '@D/two.log' | '@B' timelines -f ndjson -j2 -", NULL, 2, 3},
+        {"'@B' stats --json -j2 '@D/one.log'", "one.log", 1, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         tt_run r = sh(cases[i].cmd, dir);
         cr_expect_eq(r.status, 0, "%s: %s", cases[i].cmd, r.err);
+        if (strstr(cases[i].cmd, "stats")) {
+            cr_expect_eq(tt_json_u64(r.out, "events"), cases[i].copies * t.events, "%s",
+                         cases[i].cmd);
+            cr_expect_eq(tt_json_u64(r.out, "oversized_lines"), cases[i].lines, "%s",
+                         cases[i].cmd);
+        } else {
+            cr_expect_eq(tt_count(r.out, "\n"), t.traces, "%s", cases[i].cmd);
+            cr_expect_eq(tt_count(r.out, "\"offset\":"), cases[i].copies * t.events, "%s",
+                         cases[i].cmd);
+        }
         char *want = cases[i].name ? tt_fmt("warning: %s/%s: %u line%s longer than 1048576 bytes "
                                             "skipped (--max-line-bytes)\n",
                                             dir, cases[i].name, cases[i].lines,
