@@ -1,8 +1,11 @@
 /* The group stage: traces from events, whatever the split between vectors. */
 #include <criterion/criterion.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "group/build.h"
 #include "group/intern.h"
@@ -725,4 +728,48 @@ Test(group, a_big_table_keeps_every_trace_as_it_grows)
     grp_sort_traces(&t);
     cr_expect_eq(t.traces[TRACES - 1].root.lo, (uint64_t)TRACES, "sorted by start");
     grp_free(&t);
+}
+
+/* Whether the mapping that holds p is advised as transparent huge pages
+ * ("hg" among its VmFlags in /proc/self/smaps); -1 when smaps does not
+ * say, or the kernel has no transparent huge pages at all. */
+static int advised_huge(const void *p)
+{
+    if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0)
+        return -1;
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f)
+        return -1;
+    char line[512];
+    bool inside = false;
+    int r = -1;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+            inside = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+        } else if (inside && strncmp(line, "VmFlags:", 8) == 0) {
+            r = strstr(line, " hg") != NULL;
+            break;
+        }
+    }
+    fclose(f);
+    return r;
+}
+
+/* A table of hundreds of thousands of traces is read at random: its slots
+ * and trace records are advised as huge pages (one TLB entry and one fault
+ * per 2 MiB) before they are first written. */
+Test(group, a_big_tables_arrays_are_advised_as_huge_pages)
+{
+    grp_agg a;
+    grp_agg_init(&a);
+    cr_assert_eq(grp_agg_reserve(&a, 500000), 0);
+    grp_event e = ev(1, 10, 20, 0, 0, 200, 0);
+    cr_assert_eq(grp_agg_add(&a, &e, NULL), 0);
+    int slots = advised_huge(&a.slots[a.nslots / 2]);
+    if (slots < 0)
+        cr_skip_test("/proc/self/smaps does not tell transparent huge pages here");
+    cr_expect_eq(slots, 1, "the slots (%zu KiB) are not advised", a.nslots * 8 / 1024);
+    cr_expect_eq(advised_huge(&a.traces[a.cap / 2]), 1, "the trace records are not advised");
+    grp_agg_free(&a);
 }
