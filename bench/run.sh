@@ -207,10 +207,13 @@ for round in $(seq "$runs"); do
     # round, so that a rerun repeats it): a case's time can depend on the
     # one before it, and in a fixed order the same case would pay for that
     # every round. On this VM memory a process frees goes back to the host
-    # within seconds: a build whose table took huge pages ran stats -j1 in
-    # 0.49-0.57 s right after a process had freed 1.5 GB, against 0.35-0.38
-    # s after another stats, and in the fixed order it always came after
-    # DuckDB and rg | sort. (Small pages, as now, showed no such cost.)
+    # within seconds, and what allocates next may pay to get it back: on
+    # the machines of 2026-12-06, a build whose table took huge pages ran
+    # stats -j1 in 0.49-0.57 s right after a process had freed 1.5 GB,
+    # against 0.35-0.38 s after another stats, and in the fixed order it
+    # always came after DuckDB and rg | sort. (On the Zen 5 machine of
+    # 2026-12-07 the table's huge pages showed no such cost: 0.44 s either
+    # way.)
     for name in $(printf '%s\n' "${names[@]}" | shuf --random-source=<(yes "$round")); do
         # The page cache is warmed again before every case, untimed: on
         # this VM the data's pages leave it even when idle (the 1 GB file
