@@ -80,7 +80,7 @@ int grp_agg_reserve(grp_agg *a, size_t more);
 int grp_agg_add(grp_agg *a, const grp_event *e, uint32_t *idx);
 
 /* The most events grp_agg_add_batch() takes at once. */
-#define GRP_BATCH 32
+#define GRP_BATCH 64
 
 /* Adds e[0..n), n <= GRP_BATCH, as n calls of grp_agg_add() would, idx[i]
  * (idx may be NULL) receiving e[i]'s trace. It is faster: the slots and
