@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/mem.h"
+
 static int cmp_event(const void *a, const void *b)
 {
     return grp_event_cmp(a, b);
@@ -176,6 +178,10 @@ int grp_build(grp_table *t, grp_event *const *vecs, const size_t *lens, size_t n
     grp_event *events = keep_events ? malloc(total * sizeof *events) : NULL;
     if (keep_events && !events)
         return -1;
+    /* Written at random (place_run()) and read at random (the printers
+     * take the traces by their start): huge pages spare most TLB misses. */
+    if (events)
+        tg_mem_advise_huge(events, total * sizeof *events);
     share s = {vecs, lens, nvec, NULL, 0};
     if (build_share(t, &s, total, events, 0) != 0) {
         free(events);
@@ -324,6 +330,7 @@ int grp_build_sorted(grp_table *t, grp_event *const *vecs, const size_t *lens, s
         builder_free(&b);
         return -1;
     }
+    tg_mem_advise_huge(b.events, total * sizeof *b.events);
     /* Each event's partition, and each partition's stretch of the events
      * array: partition p's events go to events[off[p] .. off[p + 1]). */
     for (size_t v = 0, g = 0; v < nvec; v++)
