@@ -1,17 +1,22 @@
-#define _GNU_SOURCE /* MADV_POPULATE_WRITE */
+#define _GNU_SOURCE /* MADV_POPULATE_WRITE, MADV_HUGEPAGE */
 #include "util/mem.h"
 
 #include <stdint.h>
 #include <sys/mman.h>
 
+/* Gives the advice to the whole units (a power of two) inside p[0..n). */
+static inline void advise_whole(void *p, size_t n, uintptr_t unit, int advice)
+{
+    uintptr_t a = ((uintptr_t)p + unit - 1) & ~(unit - 1);
+    uintptr_t b = ((uintptr_t)p + n) & ~(unit - 1);
+    if (b > a)
+        (void)madvise((void *)a, b - a, advice); /* advice only */
+}
+
 void tg_mem_populate_write(void *p, size_t n)
 {
 #ifdef MADV_POPULATE_WRITE
-    const uintptr_t page = 4096;
-    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
-    uintptr_t b = ((uintptr_t)p + n) & ~(page - 1);
-    if (b > a)
-        (void)madvise((void *)a, b - a, MADV_POPULATE_WRITE); /* advice only */
+    advise_whole(p, n, 4096, MADV_POPULATE_WRITE);
 #else
     (void)p;
     (void)n;
@@ -21,11 +26,7 @@ void tg_mem_populate_write(void *p, size_t n)
 void tg_mem_advise_huge(void *p, size_t n)
 {
 #ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-    uintptr_t b = ((uintptr_t)p + n) & ~(huge - 1);
-    if (b > a)
-        (void)madvise((void *)a, b - a, MADV_HUGEPAGE); /* advice only */
+    advise_whole(p, n, (uintptr_t)2 << 20, MADV_HUGEPAGE);
 #else
     (void)p;
     (void)n;

@@ -1,11 +1,13 @@
 /*
- * mem: faulting in memory that is about to be written, in one call instead
- * of a trap per 4 KiB page (madvise MADV_POPULATE_WRITE, Linux 5.14 and
- * later). The group tables and the line arenas use it: on the machines we
- * measure, a trap costs about 2 us a page, a third of it saved this way
- * (event vectors, tried too, showed no gain). Advice only: it changes no
- * contents, reports nothing, and where the kernel lacks it the pages fault
- * in as they are written. Thread-safe: it touches only the pages given.
+ * mem: advice on memory about to be written. tg_mem_populate_write()
+ * faults it in with one call instead of a trap per 4 KiB page (madvise
+ * MADV_POPULATE_WRITE, Linux 5.14 and later); the group tables and the
+ * line arenas use it: on the machines we measure, a trap costs about 2 us a
+ * page, a third of it saved this way (event vectors, tried too, showed no
+ * gain). tg_mem_advise_huge() asks for huge pages. Advice only: neither
+ * changes contents or reports anything, and where the kernel lacks the
+ * advice the pages fault in as they are written. Thread-safe: they touch
+ * only the pages given.
  */
 #ifndef TG_MEM_H
 #define TG_MEM_H
