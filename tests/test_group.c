@@ -773,3 +773,27 @@ Test(group, a_big_tables_arrays_are_advised_as_huge_pages)
     cr_expect_eq(advised_huge(&a.traces[a.cap / 2]), 1, "the trace records are not advised");
     grp_agg_free(&a);
 }
+
+/* The events a build keeps for the printers are placed and read at random
+ * too, on one thread or several: their array is advised the same way. */
+Test(group, a_big_builds_events_are_advised_as_huge_pages)
+{
+    enum { N = 100000 }; /* 6.4 MB of events */
+    grp_event *v = malloc(N * sizeof *v);
+    cr_assert(v);
+    for (size_t i = 0; i < N; i++)
+        v[i] = ev(i % 40000 + 1, (int64_t)i, (int64_t)i + 3, 0, i, 200, 0);
+    grp_event *const vecs[] = {v};
+    const size_t lens[] = {N};
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        grp_table t;
+        cr_assert_eq(grp_build_sorted(&t, vecs, lens, 1, threads), 0);
+        cr_assert_eq(t.nevents, (size_t)N);
+        int r = advised_huge(&t.events[N / 2]);
+        if (r < 0)
+            cr_skip_test("/proc/self/smaps does not tell transparent huge pages here");
+        cr_expect_eq(r, 1, "with %u threads the events are not advised", threads);
+        grp_free(&t);
+    }
+    free(v);
+}
