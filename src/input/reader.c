@@ -155,10 +155,19 @@ static ssize_t in_read(int fd, void *p, size_t n)
  */
 static ssize_t in_ra_read(in_ra *ra, int fd, void *p, size_t n)
 {
-    while (ra->poll_wake && !atomic_load(&ra->stop)) {
+    for (int wait = 0; ra->poll_wake && !atomic_load(&ra->stop); wait = -1) {
         struct pollfd pfd[2] = {{fd, POLLIN, 0}, {ra->wake[0], POLLIN, 0}};
-        if (poll(pfd, 2, -1) > 0 || (errno != EINTR && errno != EAGAIN))
+        int got = poll(pfd, 2, wait);
+        if (got > 0 || (got < 0 && errno != EINTR && errno != EAGAIN))
             break; /* a poll that fails otherwise leaves it to read(2) */
+        if (got == 0) {
+            /* Nothing to read yet: the caller parses what is queued
+             * meanwhile (IN_RA_WAKE). */
+            pthread_mutex_lock(&ra->mu);
+            if (ra->count)
+                pthread_cond_signal(&ra->to_caller);
+            pthread_mutex_unlock(&ra->mu);
+        }
     }
     if (atomic_load(&ra->stop)) {
         errno = ECANCELED;
@@ -305,7 +314,8 @@ static int in_ra_push(in_reader *r, size_t from, size_t to)
         ra->queue[(ra->first + ra->count) % IN_RA_QUEUE] = b;
         ra->count++;
         ra->lent[r->cur]++;
-        pthread_cond_signal(&ra->to_caller);
+        if (ra->count >= IN_RA_WAKE)
+            pthread_cond_signal(&ra->to_caller);
     }
     pthread_mutex_unlock(&ra->mu);
     r->lent = true;
@@ -328,6 +338,10 @@ static int in_ra_next_buf(in_reader *r)
     in_ra *ra = r->ra;
     unsigned next = (r->cur + 1) % IN_RA_BUFS;
     pthread_mutex_lock(&ra->mu);
+    /* The blocks of the next buffer are queued: the caller must take them
+     * now, however few (IN_RA_WAKE). */
+    if (ra->lent[next])
+        pthread_cond_signal(&ra->to_caller);
     while (ra->lent[next] && !atomic_load(&ra->stop))
         pthread_cond_wait(&ra->to_decoder, &ra->mu);
     int stop = atomic_load(&ra->stop);
