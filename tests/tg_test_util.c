@@ -522,3 +522,26 @@ size_t tt_append_frags(char *line, size_t n, size_t cap, const char *const *frag
     }
     return n;
 }
+
+int tt_thp_advice(const void *p)
+{
+    if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0)
+        return -1;
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f)
+        return -1;
+    char line[512];
+    bool inside = false;
+    int r = -1;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+            inside = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+        } else if (inside && strncmp(line, "VmFlags:", 8) == 0) {
+            r = strstr(line, " hg") ? 'h' : strstr(line, " nh") ? 'n' : '-';
+            break;
+        }
+    }
+    fclose(f);
+    return r;
+}

@@ -45,7 +45,6 @@ char *tt_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Counts the occurrences of needle in hay. */
 size_t tt_count(const char *hay, const char *needle);
 
-#endif
 
 /* True when s[0..n) is exactly one valid JSON value (RFC 8259), blanks
  * around it allowed. Strings must be valid UTF-8. */
@@ -109,3 +108,11 @@ size_t tt_append_frags(char *line, size_t n, size_t cap, const char *const *frag
 tt_truth tt_truth_read(const char *path);
 const tt_truth_trace *tt_truth_find(const tt_truth *t, const char *id);
 void tt_truth_free(tt_truth *t);
+
+/* What /proc/self/smaps says of the mapping that holds p about transparent
+ * huge pages: 'h' advised as huge ("hg" among its VmFlags), 'n' advised
+ * against ("nh"), '-' neither; -1 when smaps does not say, or the kernel
+ * has no transparent huge pages at all. */
+int tt_thp_advice(const void *p);
+
+#endif

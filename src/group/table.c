@@ -90,17 +90,19 @@ static inline bool slot_tag_is(uint64_t slot, uint64_t h)
  * to replace it; with two threads that second fault also flushes the other
  * core's TLB. A probe reads before it writes, and the slots of a big table
  * are all touched anyway, so nothing is populated that would have stayed
- * unused. Both arrays are advised as huge pages first: read at random, a
- * table of megabytes in 4 KiB pages missed the TLB on most lookups and
- * paid a fault a page; over 1 GB of ALB logs (16 MB of slots, 53 MB of
- * records) stats -j1 took 0.429 -> 0.325 s (medians of 9). */
+ * unused. Both arrays are advised as huge pages first where they pay: read
+ * at random, a table of megabytes in 4 KiB pages missed the TLB on most
+ * lookups and paid a fault a page; over 1 GB of ALB logs (16 MB of slots,
+ * 53 MB of records) stats -j1 took 0.429 -> 0.325 s (medians of 9). Where
+ * huge pages come dear (util/mem.h), the slots' first stretches tell, and
+ * the rest of the slots and the records stay in small pages. */
 #define REHASH_AHEAD 16
 static int rehash(grp_agg *a, size_t n)
 {
     uint64_t *slots = calloc(n, sizeof *slots);
     if (!slots)
         return -1;
-    tg_mem_advise_huge(slots, n * sizeof *slots);
+    tg_mem_advise_huge(slots, n * sizeof *slots, &a->huge);
     tg_mem_populate_write(slots, n * sizeof *slots);
     uint64_t ring[REHASH_AHEAD];
     for (size_t i = 0; i < a->ntraces + REHASH_AHEAD; i++) {
@@ -149,7 +151,7 @@ static int reserve(grp_agg *a, size_t more)
         if (!t)
             return -1;
         /* Advised before add_trace() faults the new records in. */
-        tg_mem_advise_huge(t, cap * sizeof *t);
+        tg_mem_advise_huge(t, cap * sizeof *t, &a->huge);
         a->traces = t;
         a->cap = cap;
     }

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "group/event.h"
+#include "util/mem.h"
 
 #define GRP_MAX_LBS 6
 
@@ -58,6 +59,7 @@ typedef struct grp_agg {
      * (grp_agg_fold_present()). Bits are never cleared, so a bit may be set
      * for a trace dropped since. NULL while the table is empty. */
     uint64_t *epochs;
+    tg_huge huge; /* whether huge pages pay for its arrays (util/mem.h) */
 } grp_agg;
 
 /* About twelve days of seconds, 128 KiB: an archive's traces mostly begin
