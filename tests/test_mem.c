@@ -1,94 +1,169 @@
 /*
- * Unit tests of util/mem: the huge-page verdict from two timings, and
- * tg_mem_advise_huge(), which follows a verdict given and otherwise finds
- * one by faulting in an array's first two stretches, one as a huge page and
- * one as small pages.
+ * Unit tests of util/mem: when a huge page is dear against small pages,
+ * and tg_mem_populate_huge(), which faults an array in as huge pages while
+ * they come cheap: it follows a verdict given, takes a stretch of small
+ * pages for reference when it has none, and turns to small pages at the
+ * first dear huge page, for the rest of the array and the arrays after it.
  */
 #define _GNU_SOURCE /* MAP_ANONYMOUS, mincore */
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "tg_test_util.h"
 #include "util/mem.h"
 
 #define STRETCH ((size_t)2 << 20)
+#define MAXS 8
 
-Test(mem, the_verdict_weighs_a_huge_page_against_small_pages)
+Test(mem, a_huge_page_is_dear_past_twice_the_small_pages)
 {
     /* As measured: warm huge pages, then huge pages the host had taken back. */
-    cr_expect_eq(tg_mem_huge_verdict(180000, 800000), TG_HUGE_PAYS);
-    cr_expect_eq(tg_mem_huge_verdict(4500000, 800000), TG_HUGE_DEAR);
+    cr_expect_not(tg_mem_huge_dear(180000, 1000000));
+    cr_expect(tg_mem_huge_dear(5000000, 1000000));
     /* Huge pages spare TLB misses: up to twice the cost of small ones. */
-    cr_expect_eq(tg_mem_huge_verdict(1600000, 800000), TG_HUGE_PAYS);
-    cr_expect_eq(tg_mem_huge_verdict(1600001, 800000), TG_HUGE_DEAR);
-    /* Small pages faulted in too fast to be fresh say nothing. */
-    cr_expect_eq(tg_mem_huge_verdict(5000000, 3000), TG_HUGE_UNKNOWN);
+    cr_expect_not(tg_mem_huge_dear(2000000, 1000000));
+    cr_expect(tg_mem_huge_dear(2000001, 1000000));
 }
 
-/* An anonymous mapping of n stretches, starting on a stretch boundary. */
-static char *stretches(size_t n, void **map, size_t *len)
+typedef struct area {
+    void *map;
+    size_t len;
+    char *p; /* n stretches from a stretch boundary */
+    size_t n;
+} area;
+
+static area area_new(size_t n)
 {
-    *len = (n + 1) * STRETCH;
-    *map = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    cr_assert_neq(*map, MAP_FAILED);
-    return (char *)(((uintptr_t)*map + STRETCH - 1) & ~(uintptr_t)(STRETCH - 1));
+    area a = {.len = (n + 1) * STRETCH, .n = n};
+    a.map = mmap(NULL, a.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(a.map, MAP_FAILED);
+    a.p = (char *)(((uintptr_t)a.map + STRETCH - 1) & ~(uintptr_t)(STRETCH - 1));
+    return a;
+}
+
+/* Fills the advice of each stretch ('h', 'n' or '-'); skips the test
+ * where smaps does not tell. */
+static void advice_of(const area *a, char *out)
+{
+    for (size_t s = 0; s < a->n; s++) {
+        int r = tt_thp_advice(a->p + s * STRETCH + 4096);
+        if (r < 0)
+            cr_skip_test("/proc/self/smaps does not tell transparent huge pages here");
+        out[s] = (char)r;
+    }
+    out[a->n] = '\0';
+}
+
+/* Every page from a page into the area to the end of its stretches is in
+ * and reads as zeros. */
+static void expect_all_in(const area *a)
+{
+    size_t pages = a->n * STRETCH / 4096;
+    unsigned char *in = malloc(pages);
+    cr_assert(in);
+    cr_assert_eq(mincore(a->p, a->n * STRETCH, in), 0);
+    size_t missing = 0;
+    for (size_t i = 1; i < pages; i++)
+        missing += !(in[i] & 1);
+    cr_expect_eq(missing, 0, "%zu of %zu pages were not faulted in", missing, pages);
+    size_t nonzero = 0;
+    for (size_t i = 4096; i < a->n * STRETCH; i += 4096)
+        nonzero += a->p[i] != 0;
+    cr_expect_eq(nonzero, 0, "%zu pages do not read as zeros", nonzero);
+    free(in);
+}
+
+static void skip_without_populate(const area *a)
+{
+    /* Kernels before 5.14 cannot fault memory in ahead: nothing to time. */
+    if (madvise(a->map, 4096, MADV_POPULATE_WRITE) != 0)
+        cr_skip_test("this kernel has no MADV_POPULATE_WRITE");
 }
 
 Test(mem, a_verdict_given_is_followed)
 {
-    const tg_huge verdicts[] = {TG_HUGE_PAYS, TG_HUGE_DEAR};
+    const int states[] = {TG_HUGE_PAYS, TG_HUGE_DEAR};
     for (size_t v = 0; v < 2; v++) {
-        void *map;
-        size_t len;
-        char *p = stretches(4, &map, &len);
-        tg_huge h = verdicts[v];
-        tg_mem_advise_huge(p, 4 * STRETCH, &h);
-        cr_expect_eq(h, verdicts[v]);
-        int want = verdicts[v] == TG_HUGE_PAYS ? 'h' : 'n';
-        for (size_t s = 0; s < 4; s++) {
-            int got = tt_thp_advice(p + s * STRETCH + 4096);
-            if (got < 0)
-                cr_skip_test("/proc/self/smaps does not tell transparent huge pages here");
-            cr_expect_eq(got, want, "stretch %zu is advised '%c', not '%c'", s, got, want);
-        }
-        /* Nothing was faulted in: the verdict was known. */
-        unsigned char in[1];
-        cr_expect_eq(mincore(p + 4096, 4096, in), 0);
-        cr_expect_eq(in[0] & 1, 0, "a page was faulted in");
-        munmap(map, len);
+        area a = area_new(4);
+        skip_without_populate(&a);
+        tg_huge h = {.state = states[v]};
+        tg_mem_populate_huge(a.p + 4096, 4 * STRETCH - 4096, &h);
+        char adv[MAXS + 1];
+        advice_of(&a, adv);
+        /* The part short of a stretch keeps ordinary pages. */
+        cr_expect_str_eq(adv, states[v] == TG_HUGE_PAYS ? "-hhh" : "-nnn");
+        cr_expect_eq(h.state, states[v]);
+        cr_expect_eq(h.small_ns, 0, "nothing was timed");
+        expect_all_in(&a);
+        munmap(a.map, a.len);
     }
 }
 
-Test(mem, without_a_verdict_the_first_two_stretches_are_the_measure)
+Test(mem, without_a_reference_a_stretch_of_small_pages_is_timed_first)
 {
-    void *map;
-    size_t len;
-    char *p = stretches(5, &map, &len);
-    if (tt_thp_advice(p) < 0)
-        cr_skip_test("/proc/self/smaps does not tell transparent huge pages here");
-    /* Kernels before 5.14 cannot fault memory in ahead: nothing to time. */
-    if (madvise(map, 4096, MADV_POPULATE_WRITE) != 0)
-        cr_skip_test("this kernel has no MADV_POPULATE_WRITE");
-    tg_huge h = TG_HUGE_UNKNOWN;
-    /* From a page in, as malloc's memory starts: the first whole stretch
-     * is the next one. */
-    tg_mem_advise_huge(p + 4096, 5 * STRETCH - 4096, &h);
-    cr_expect(h == TG_HUGE_PAYS || h == TG_HUGE_DEAR, "no verdict (%d)", (int)h);
-    cr_expect_eq(tt_thp_advice(p + 4096), '-', "the part short of a stretch was advised");
-    cr_expect_eq(tt_thp_advice(p + STRETCH), 'h', "the first stretch is not a huge page");
-    cr_expect_eq(tt_thp_advice(p + 2 * STRETCH), 'n', "the second stretch is not small pages");
-    int rest = h == TG_HUGE_DEAR ? 'n' : 'h';
-    for (size_t s = 3; s < 5; s++)
-        cr_expect_eq(tt_thp_advice(p + s * STRETCH), rest, "stretch %zu", s);
-    /* The two measured stretches were faulted in, and they read as zeros;
-     * the rest waits for its writes. */
-    unsigned char in[2 * STRETCH / 4096];
-    cr_assert_eq(mincore(p + STRETCH, 2 * STRETCH, in), 0);
-    for (size_t i = 0; i < sizeof in; i++)
-        cr_expect_eq(in[i] & 1, 1, "page %zu of the measure is not in", i);
-    cr_expect_eq(p[STRETCH] | p[3 * STRETCH - 1], 0);
-    cr_assert_eq(mincore(p + 3 * STRETCH, 4096, in), 0);
-    cr_expect_eq(in[0] & 1, 0, "past the measure a page was faulted in");
-    munmap(map, len);
+    area a = area_new(5);
+    skip_without_populate(&a);
+    tg_huge h = {0};
+    tg_mem_populate_huge(a.p, 5 * STRETCH, &h);
+    char adv[MAXS + 1];
+    advice_of(&a, adv);
+    cr_expect_neq(h.small_ns, 0, "no reference was taken");
+    /* Then huge pages, until one comes dear: small ones after it. */
+    cr_expect(adv[0] == 'n' && adv[1] == 'h', "%s", adv);
+    size_t k = 1;
+    while (adv[k] == 'h')
+        k++;
+    cr_expect_eq(strspn(adv + k, "n"), strlen(adv + k), "%s", adv);
+    if (h.state == TG_HUGE_MEASURE)
+        cr_expect_str_eq(adv, "nhhhh");
+    else
+        cr_expect_eq(h.state, TG_HUGE_DEAR);
+    expect_all_in(&a);
+
+    /* The next array of the same owner needs no new reference. */
+    area b = area_new(2);
+    uint64_t ref = h.small_ns;
+    tg_mem_populate_huge(b.p, 2 * STRETCH, &h);
+    advice_of(&b, adv);
+    cr_expect_eq(h.small_ns, ref);
+    if (h.state == TG_HUGE_MEASURE)
+        cr_expect_str_eq(adv, "hh");
+    expect_all_in(&b);
+    munmap(a.map, a.len);
+    munmap(b.map, b.len);
+}
+
+/* With the reference set by hand, whether huge pages come dear is known
+ * before any is timed: the first dear one turns the rest to small pages,
+ * here and in the owner's next array. */
+Test(mem, the_first_dear_huge_page_turns_the_rest_to_small_pages)
+{
+    area a = area_new(4);
+    skip_without_populate(&a);
+    tg_huge h = {.small_ns = 1}; /* no huge page faults in within 2 ns */
+    tg_mem_populate_huge(a.p, 4 * STRETCH, &h);
+    char adv[MAXS + 1];
+    advice_of(&a, adv);
+    cr_expect_str_eq(adv, "hnnn");
+    cr_expect_eq(h.state, TG_HUGE_DEAR);
+    expect_all_in(&a);
+    area b = area_new(2);
+    tg_mem_populate_huge(b.p, 2 * STRETCH, &h);
+    advice_of(&b, adv);
+    cr_expect_str_eq(adv, "nn");
+    expect_all_in(&b);
+
+    /* And with a reference no huge page can exceed, all of them stay. */
+    area c = area_new(3);
+    tg_huge cheap = {.small_ns = UINT64_MAX / 4};
+    tg_mem_populate_huge(c.p, 3 * STRETCH, &cheap);
+    advice_of(&c, adv);
+    cr_expect_str_eq(adv, "hhh");
+    cr_expect_eq(cheap.state, TG_HUGE_MEASURE);
+    expect_all_in(&c);
+    munmap(a.map, a.len);
+    munmap(b.map, b.len);
+    munmap(c.map, c.len);
 }

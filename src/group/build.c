@@ -180,10 +180,11 @@ int grp_build(grp_table *t, grp_event *const *vecs, const size_t *lens, size_t n
         return -1;
     /* Written at random (place_run()) and read at random (the printers
      * take the traces by their start): huge pages spare most TLB misses,
-     * where they pay (util/mem.h). */
-    tg_huge huge = TG_HUGE_UNKNOWN;
+     * where they pay (util/mem.h). Every event is written, so the whole
+     * array is faulted in. */
+    tg_huge huge = {0};
     if (events)
-        tg_mem_advise_huge(events, total * sizeof *events, &huge);
+        tg_mem_populate_huge(events, total * sizeof *events, &huge);
     share s = {vecs, lens, nvec, NULL, 0};
     if (build_share(t, &s, total, events, 0) != 0) {
         free(events);
@@ -332,8 +333,8 @@ int grp_build_sorted(grp_table *t, grp_event *const *vecs, const size_t *lens, s
         builder_free(&b);
         return -1;
     }
-    tg_huge huge = TG_HUGE_UNKNOWN;
-    tg_mem_advise_huge(b.events, total * sizeof *b.events, &huge);
+    tg_huge huge = {0};
+    tg_mem_populate_huge(b.events, total * sizeof *b.events, &huge);
     /* Each event's partition, and each partition's stretch of the events
      * array: partition p's events go to events[off[p] .. off[p + 1]). */
     for (size_t v = 0, g = 0; v < nvec; v++)

@@ -90,20 +90,19 @@ static inline bool slot_tag_is(uint64_t slot, uint64_t h)
  * to replace it; with two threads that second fault also flushes the other
  * core's TLB. A probe reads before it writes, and the slots of a big table
  * are all touched anyway, so nothing is populated that would have stayed
- * unused. Both arrays are advised as huge pages first where they pay: read
- * at random, a table of megabytes in 4 KiB pages missed the TLB on most
+ * unused. Both arrays are faulted in as huge pages where they pay: read at
+ * random, a table of megabytes in 4 KiB pages missed the TLB on most
  * lookups and paid a fault a page; over 1 GB of ALB logs (16 MB of slots,
  * 53 MB of records) stats -j1 took 0.429 -> 0.325 s (medians of 9). Where
- * huge pages come dear (util/mem.h), the slots' first stretches tell, and
- * the rest of the slots and the records stay in small pages. */
+ * huge pages come dear (util/mem.h), the first dear one leaves the rest of
+ * both arrays in small pages. */
 #define REHASH_AHEAD 16
 static int rehash(grp_agg *a, size_t n)
 {
     uint64_t *slots = calloc(n, sizeof *slots);
     if (!slots)
         return -1;
-    tg_mem_advise_huge(slots, n * sizeof *slots, &a->huge);
-    tg_mem_populate_write(slots, n * sizeof *slots);
+    tg_mem_populate_huge(slots, n * sizeof *slots, &a->huge);
     uint64_t ring[REHASH_AHEAD];
     for (size_t i = 0; i < a->ntraces + REHASH_AHEAD; i++) {
         if (i >= REHASH_AHEAD) {
@@ -150,8 +149,6 @@ static int reserve(grp_agg *a, size_t more)
         grp_trace *t = realloc(a->traces, cap * sizeof *t);
         if (!t)
             return -1;
-        /* Advised before add_trace() faults the new records in. */
-        tg_mem_advise_huge(t, cap * sizeof *t, &a->huge);
         a->traces = t;
         a->cap = cap;
     }
@@ -163,13 +160,15 @@ int grp_agg_reserve(grp_agg *a, size_t more)
     return reserve(a, more);
 }
 
-/* Traces faulted in at once, ahead of the appends (add_trace()): 2 MiB of
- * records in one tg_mem_populate_write() call instead of a trap per 4 KiB
- * page as the appends reach it. Over 1 GB of ALB logs (834K traces, 53 MB of
+/* The trace records are faulted in ahead of the appends (add_trace()), up
+ * to the end of the next whole 2 MiB stretch of the array: one
+ * tg_mem_populate_huge() call for each, instead of a trap per 4 KiB page
+ * as the appends reach it. Over 1 GB of ALB logs (834K traces, 53 MB of
  * records) stats -j1 spent 0.078 -> 0.052 s in the kernel, 1.2% of the
- * .gz run and 1.5% of the plain one. Only what the appends are about to
- * reach is faulted: a table sized too large stays untouched. */
-#define GRP_FAULT_AHEAD ((size_t)(2u << 20) / sizeof(grp_trace))
+ * .gz run and 1.5% of the plain one, when this was first done in small
+ * pages. Only what the appends are about to reach is faulted: a table
+ * sized too large stays untouched. */
+#define GRP_STRETCH ((uintptr_t)2 << 20)
 
 /* The word and bit of r's second in grp_agg.epochs. */
 static inline size_t epoch_word(xray_root r)
@@ -192,9 +191,16 @@ static inline bool may_have(const grp_agg *a, xray_root r)
 static size_t add_trace(grp_agg *a, xray_root r, uint64_t h, size_t s)
 {
     if (a->ntraces >= a->faulted) {
-        size_t to = a->ntraces + GRP_FAULT_AHEAD < a->cap ? a->ntraces + GRP_FAULT_AHEAD : a->cap;
-        tg_mem_populate_write(&a->traces[a->ntraces], (to - a->ntraces) * sizeof *a->traces);
-        a->faulted = to;
+        /* From the page of the next record, already in when a record
+         * straddles the last stretch's end, to the end of the stretch
+         * after the one it is in. */
+        uintptr_t base = (uintptr_t)a->traces, end = (uintptr_t)(a->traces + a->cap);
+        uintptr_t from = (uintptr_t)&a->traces[a->ntraces] & ~(uintptr_t)4095;
+        uintptr_t to = (from & ~(GRP_STRETCH - 1)) + 2 * GRP_STRETCH;
+        if (to > end)
+            to = end;
+        tg_mem_populate_huge((void *)from, to - from, &a->huge);
+        a->faulted = (to - base) / sizeof *a->traces;
     }
     grp_trace *tr = &a->traces[a->ntraces];
     memset(tr, 0, sizeof *tr);

@@ -27,14 +27,12 @@ void tg_mem_populate_write(void *p, size_t n)
 }
 
 /* 512 fresh small pages cannot fault in faster than this (about 40 ns a
- * page); a quicker stretch was there already. */
+ * page); a quicker stretch was there already and is no reference. */
 #define SMALL_FRESH_MIN_NS 20000
 
-tg_huge tg_mem_huge_verdict(uint64_t huge_ns, uint64_t small_ns)
+bool tg_mem_huge_dear(uint64_t huge_ns, uint64_t small_ns)
 {
-    if (small_ns < SMALL_FRESH_MIN_NS)
-        return TG_HUGE_UNKNOWN;
-    return huge_ns <= TG_HUGE_RATIO * small_ns ? TG_HUGE_PAYS : TG_HUGE_DEAR;
+    return huge_ns > TG_HUGE_RATIO * small_ns;
 }
 
 #if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE) && defined(MADV_POPULATE_WRITE)
@@ -45,43 +43,49 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Faults in the stretch at a with the given advice; its time in ns, or 0
- * when the kernel would not fault it in. */
+/* Faults in the stretch at a with the given advice; its time in ns, or
+ * UINT64_MAX when the kernel cannot fault memory in ahead. */
 static uint64_t timed_fault_in(uintptr_t a, int advice)
 {
     (void)madvise((void *)a, HUGE_PAGE, advice);
     uint64_t t0 = now_ns();
     if (madvise((void *)a, HUGE_PAGE, MADV_POPULATE_WRITE) != 0)
-        return 0;
+        return UINT64_MAX;
     return now_ns() - t0;
 }
 
-void tg_mem_advise_huge(void *p, size_t n, tg_huge *verdict)
+void tg_mem_populate_huge(void *p, size_t n, tg_huge *h)
 {
     uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
     uintptr_t b = ((uintptr_t)p + n) & ~(HUGE_PAGE - 1);
-    if (b <= a)
+    if (b <= a) {
+        tg_mem_populate_write(p, n);
         return;
-    if (*verdict == TG_HUGE_UNKNOWN && b - a >= 2 * HUGE_PAGE) {
-        uint64_t huge_ns = timed_fault_in(a, MADV_HUGEPAGE);
-        uint64_t small_ns = timed_fault_in(a + HUGE_PAGE, MADV_NOHUGEPAGE);
-        if (huge_ns)
-            *verdict = tg_mem_huge_verdict(huge_ns, small_ns);
-        a += 2 * HUGE_PAGE;
-        if (b == a)
-            return;
     }
-    (void)madvise((void *)a, b - a, *verdict == TG_HUGE_DEAR ? MADV_NOHUGEPAGE : MADV_HUGEPAGE);
+    tg_mem_populate_write(p, a - (uintptr_t)p);
+    for (; a < b && h->state == TG_HUGE_MEASURE; a += HUGE_PAGE) {
+        uint64_t t = timed_fault_in(a, h->small_ns ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+        if (t == UINT64_MAX)
+            h->state = TG_HUGE_PAYS;
+        else if (!h->small_ns)
+            h->small_ns = t >= SMALL_FRESH_MIN_NS ? t : 0;
+        else if (tg_mem_huge_dear(t, h->small_ns))
+            h->state = TG_HUGE_DEAR;
+    }
+    if (a < b) {
+        (void)madvise((void *)a, b - a,
+                      h->state == TG_HUGE_DEAR ? MADV_NOHUGEPAGE : MADV_HUGEPAGE);
+        (void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+    }
+    tg_mem_populate_write((void *)b, (uintptr_t)p + n - b);
 }
 #else
-void tg_mem_advise_huge(void *p, size_t n, tg_huge *verdict)
+void tg_mem_populate_huge(void *p, size_t n, tg_huge *h)
 {
-    (void)verdict;
+    (void)h;
 #ifdef MADV_HUGEPAGE
     advise_whole(p, n, HUGE_PAGE, MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)n;
 #endif
+    tg_mem_populate_write(p, n);
 }
 #endif
