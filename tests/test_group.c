@@ -766,8 +766,8 @@ Test(group, a_big_tables_arrays_follow_the_huge_page_verdict)
 }
 
 /* The events a build keeps for the printers are placed and read at random
- * too, on one thread or several: their array is advised the same way, as
- * huge pages or against them by the verdict its own first stretches give. */
+ * too, on one thread or several: their array is faulted in the same way, as
+ * huge pages or small ones, as its own stretches tell (util/mem.h). */
 Test(group, a_big_builds_events_are_advised_on_huge_pages)
 {
     enum { N = 200000 }; /* 12.8 MB of events */

@@ -45,7 +45,6 @@ char *tt_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Counts the occurrences of needle in hay. */
 size_t tt_count(const char *hay, const char *needle);
 
-
 /* True when s[0..n) is exactly one valid JSON value (RFC 8259), blanks
  * around it allowed. Strings must be valid UTF-8. */
 int tt_json_valid(const char *s, size_t n);
