@@ -8,6 +8,7 @@
 #define _GNU_SOURCE /* MAP_ANONYMOUS, mincore */
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
