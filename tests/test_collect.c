@@ -183,47 +183,6 @@ Test(collect, generated_alb_log_same_both_ways)
     scan_db_free(db);
 }
 
-/* The byte-by-byte rule collect_looks_binary() counts by: control bytes
- * other than tab, LF, CR, FF and ESC, more than 5% of them. */
-static bool binary_by_bytes(const unsigned char *p, size_t n)
-{
-    size_t ctrl = 0;
-    for (size_t i = 0; i < n; i++)
-        ctrl += p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r' && p[i] != '\f' &&
-                p[i] != 0x1b;
-    return ctrl * 20 > n;
-}
-
-/* The vector count agrees with the rule at every length and around the 5%
- * line, whatever the bytes: text, UTF-8 and high bytes (which a signed
- * compare would take for control bytes), and every control byte. */
-Test(collect, binary_check_counts_as_the_byte_rule)
-{
-    unsigned char buf[600];
-    size_t verdicts[2] = {0, 0};
-    for (unsigned round = 0; round < 4000; round++) {
-        size_t n = tt_rnd_below(sizeof buf + 1);
-        unsigned pct = tt_rnd_below(12); /* control bytes: 0 to 11% */
-        for (size_t i = 0; i < n; i++) {
-            unsigned r = tt_rnd_below(100);
-            if (r < pct)
-                buf[i] = (unsigned char)tt_rnd_below(0x20);
-            else if (r < pct + 10)
-                buf[i] = (unsigned char)(0x80 + tt_rnd_below(0x80));
-            else if (r < pct + 15)
-                buf[i] = "\t\n\r\f\x1b"[tt_rnd_below(5)];
-            else
-                buf[i] = (unsigned char)(0x20 + tt_rnd_below(0x5f));
-        }
-        bool want = binary_by_bytes(buf, n);
-        cr_assert_eq(collect_looks_binary((const char *)buf, n), want,
-                     "round %u: %zu bytes, %u%% control", round, n, pct);
-        verdicts[want]++;
-    }
-    cr_expect(verdicts[0] > 100 && verdicts[1] > 100, "both verdicts: %zu text, %zu binary",
-              verdicts[0], verdicts[1]);
-}
-
 /* A Lambda REPORT whose XRAY part is on the next line is one event, at the
  * REPORT line, wherever the input is cut into blocks (a stream's buffer
  * fills anywhere): between the two lines too, or the run of lines. */

@@ -1,8 +1,10 @@
 /*
  * Unit tests of decode/sniff: every fixture file, one test per format and
- * per voting rule, and the names --input-format takes.
+ * per voting rule, the names --input-format takes, and the binary check
+ * against its byte-by-byte rule.
  */
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,3 +232,73 @@ Test(sniff, parse_name_aliases_and_rejections)
     cr_assert(sniff_parse_name("alb-conn", 3, &got));
     cr_assert_eq(got, SNIFF_ALB);
 }
+
+/* The byte-by-byte rule sniff_looks_binary() counts by: control bytes
+ * other than tab, LF, CR, FF and ESC, more than 5% of them. */
+static bool binary_by_bytes(const unsigned char *p, size_t n)
+{
+    size_t ctrl = 0;
+    for (size_t i = 0; i < n; i++)
+        ctrl += p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r' && p[i] != '\f' &&
+                p[i] != 0x1b;
+    return ctrl * 20 > n;
+}
+
+/* The vector count agrees with the rule at every length and around the 5%
+ * line, whatever the bytes: text, UTF-8 and high bytes (which a signed
+ * compare would take for control bytes), and every control byte. */
+Test(sniff, binary_check_counts_as_the_byte_rule)
+{
+    unsigned char buf[600];
+    size_t verdicts[2] = {0, 0};
+    for (unsigned round = 0; round < 4000; round++) {
+        size_t n = tt_rnd_below(sizeof buf + 1);
+        unsigned pct = tt_rnd_below(12); /* control bytes: 0 to 11% */
+        for (size_t i = 0; i < n; i++) {
+            unsigned r = tt_rnd_below(100);
+            if (r < pct)
+                buf[i] = (unsigned char)tt_rnd_below(0x20);
+            else if (r < pct + 10)
+                buf[i] = (unsigned char)(0x80 + tt_rnd_below(0x80));
+            else if (r < pct + 15)
+                buf[i] = "\t\n\r\f\x1b"[tt_rnd_below(5)];
+            else
+                buf[i] = (unsigned char)(0x20 + tt_rnd_below(0x5f));
+        }
+        bool want = binary_by_bytes(buf, n);
+        cr_assert_eq(sniff_looks_binary((const char *)buf, n), want,
+                     "round %u: %zu bytes, %u%% control", round, n, pct);
+        verdicts[want]++;
+    }
+    cr_expect(verdicts[0] > 100 && verdicts[1] > 100, "both verdicts: %zu text, %zu binary",
+              verdicts[0], verdicts[1]);
+}
+
+/* Text whose lines hold a few stray control bytes, from none to past the
+ * 5% line, at any place: most of its 64-byte blocks hold none but
+ * newlines and are passed over on the quicker test, and the verdict is
+ * still the rule's, at every length up to the 64 KiB read. */
+Test(sniff, binary_check_on_text_with_a_few_control_bytes)
+{
+    enum { CAP = 70000 };
+    unsigned char *buf = malloc(CAP);
+    cr_assert_not_null(buf);
+    size_t verdicts[2] = {0, 0};
+    for (unsigned round = 0; round < 300; round++) {
+        size_t n = tt_rnd_below(CAP + 1);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = tt_rnd_below(80) == 0 ? '\n' : (unsigned char)(0x20 + tt_rnd_below(0x5f));
+        /* Stray bytes: per mille of the length, 0 to 80. */
+        size_t strays = n * tt_rnd_below(81) / 1000;
+        for (size_t k = 0; k < strays; k++)
+            buf[tt_rnd_below((unsigned)n)] = (unsigned char)"\x01\x08\x0b\x1f\x00"[tt_rnd_below(5)];
+        bool want = binary_by_bytes(buf, n);
+        cr_assert_eq(sniff_looks_binary((const char *)buf, n), want,
+                     "round %u: %zu bytes, %zu stray bytes placed", round, n, strays);
+        verdicts[want]++;
+    }
+    cr_expect(verdicts[0] > 30 && verdicts[1] > 30, "both verdicts: %zu text, %zu binary",
+              verdicts[0], verdicts[1]);
+    free(buf);
+}
+

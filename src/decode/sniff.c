@@ -15,6 +15,10 @@
  */
 #include "decode/sniff.h"
 
+#if defined(__SSE2__) && defined(__x86_64__)
+#include <emmintrin.h>
+#endif
+
 #include "decode/alb.h"
 #include "decode/albconn.h"
 #include "decode/tgtime.h"
@@ -217,4 +221,64 @@ bool sniff_parse_name(const char *s, size_t n, sniff_format *out)
         }
     }
     return false;
+}
+
+/* Whether b is a control byte that text does not hold. */
+static inline bool stray_control(unsigned char b)
+{
+    return b < 0x20 && b != '\t' && b != '\n' && b != '\r' && b != '\f' && b != 0x1b;
+}
+
+#if defined(__SSE2__) && defined(__x86_64__)
+/* The bytes of v up to 0x1f, compared unsigned: the control bytes. */
+static inline __m128i control16(__m128i v)
+{
+    return _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+}
+
+/* The number of stray control bytes in v (stray_control()), in the two
+ * 64-bit halves of the result. */
+static inline __m128i count16(__m128i v)
+{
+    __m128i ok = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('\f'))),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8(0x1b))));
+    __m128i bad = _mm_and_si128(_mm_andnot_si128(ok, control16(v)), _mm_set1_epi8(1));
+    return _mm_sad_epu8(bad, _mm_setzero_si128());
+}
+#endif
+
+/* Every input's first 64 KiB are counted: byte by byte, that was 20 us an
+ * input, a twentieth of reading 2000 small .gz files (512 KiB of text
+ * each); 16 bytes at a time, 2.2% of that run (perf). Most 64-byte blocks
+ * of text hold no control byte but newlines: a quicker test passes those
+ * over and only the others are counted, 0.8% of the run. */
+bool sniff_looks_binary(const char *p, size_t n)
+{
+    size_t ctrl = 0, i = 0;
+#if defined(__SSE2__) && defined(__x86_64__)
+    __m128i sums = _mm_setzero_si128();
+    const __m128i nl = _mm_set1_epi8('\n');
+    for (; i + 64 <= n; i += 64) {
+        __m128i v[4];
+        __m128i any = _mm_setzero_si128();
+        for (unsigned k = 0; k < 4; k++) {
+            v[k] = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16 * k));
+            any = _mm_or_si128(any, _mm_andnot_si128(_mm_cmpeq_epi8(v[k], nl), control16(v[k])));
+        }
+        if (_mm_movemask_epi8(any) == 0)
+            continue;
+        for (unsigned k = 0; k < 4; k++)
+            sums = _mm_add_epi64(sums, count16(v[k]));
+    }
+    for (; i + 16 <= n; i += 16)
+        sums = _mm_add_epi64(sums, count16(_mm_loadu_si128((const __m128i *)(const void *)(p + i))));
+    ctrl = (size_t)_mm_cvtsi128_si64(sums) + (size_t)_mm_cvtsi128_si64(_mm_srli_si128(sums, 8));
+#endif
+    for (; i < n; i++)
+        ctrl += stray_control((unsigned char)p[i]);
+    return ctrl * 20 > n;
 }

@@ -25,6 +25,9 @@
  * the application-log decoder (applog) handles line by line. An empty
  * buffer is "text".
  *
+ * Before that, sniff_looks_binary() tells an input that is not text at all
+ * (a binary file), which is skipped with a warning.
+ *
  * The enum's names are stable ("alb", "alb-conn", "cloudfront",
  * "classic-elb", "json", "text"): they are what --input-format takes and
  * what output prints. Pure functions over borrowed bytes; nothing is
@@ -76,5 +79,11 @@ const char *sniff_format_name(sniff_format f);
  * command line's business, not a format.
  */
 bool sniff_parse_name(const char *s, size_t n, sniff_format *out);
+
+/* True when p[0..n), an input's first bytes (the first 64 KiB are read),
+ * look like binary data rather than text: more than 5% control bytes other
+ * than tab, CR, LF, FF, ESC. A few NUL bytes in a log do not make it
+ * binary. */
+bool sniff_looks_binary(const char *p, size_t n);
 
 #endif

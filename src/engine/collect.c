@@ -4,9 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE2__) && defined(__x86_64__)
-#include <emmintrin.h>
-#endif
 
 #include "decode/alb.h"
 #include "decode/albconn.h"
@@ -76,41 +73,6 @@ void collect_begin(collector *c, uint32_t input, bool check_text, sniff_format f
     if (!check_text)
         note_format(c);
     cloudfront_init(&c->cfs);
-}
-
-/* Whether b is a control byte that text does not hold. */
-static inline bool stray_control(unsigned char b)
-{
-    return b < 0x20 && b != '\t' && b != '\n' && b != '\r' && b != '\f' && b != 0x1b;
-}
-
-/* Every input's first 64 KiB are counted: byte by byte, that was 20 us an
- * input, a twentieth of reading 2000 small .gz files (512 KiB of text
- * each); 16 bytes at a time it is a few. */
-bool collect_looks_binary(const char *p, size_t n)
-{
-    size_t ctrl = 0, i = 0;
-#if defined(__SSE2__) && defined(__x86_64__)
-    const __m128i top = _mm_set1_epi8(0x1f), one = _mm_set1_epi8(1);
-    __m128i sums = _mm_setzero_si128();
-    for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        /* Bytes up to 0x1f, compared unsigned, but for the five text ones. */
-        __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(v, top), v);
-        __m128i ok = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
-                         _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
-            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),
-                                      _mm_cmpeq_epi8(v, _mm_set1_epi8('\f'))),
-                         _mm_cmpeq_epi8(v, _mm_set1_epi8(0x1b))));
-        __m128i bad = _mm_and_si128(_mm_andnot_si128(ok, low), one);
-        sums = _mm_add_epi64(sums, _mm_sad_epu8(bad, _mm_setzero_si128()));
-    }
-    ctrl = (size_t)_mm_cvtsi128_si64(sums) + (size_t)_mm_cvtsi128_si64(_mm_srli_si128(sums, 8));
-#endif
-    for (; i < n; i++)
-        ctrl += stray_control((unsigned char)p[i]);
-    return ctrl * 20 > n;
 }
 
 sniff_format collect_detect(const eng_settings *s, const char *p, size_t n)
@@ -728,7 +690,7 @@ int collect_block(collector *c, const char *p, size_t n, uint64_t off)
 {
     if (!c->checked) {
         c->checked = true;
-        if (collect_looks_binary(p, n < COLLECT_SNIFF ? n : COLLECT_SNIFF)) {
+        if (sniff_looks_binary(p, n < COLLECT_SNIFF ? n : COLLECT_SNIFF)) {
             c->binary = true;
             return 1;
         }

@@ -107,11 +107,6 @@ void collect_free(collector *c);
  * (check_text false: the text check and detection ran on its start). */
 void collect_begin(collector *c, uint32_t input, bool check_text, sniff_format fmt);
 
-/* True when p[0..n), an input's first bytes, look like binary data rather
- * than text: more than 5% control bytes other than tab, CR, LF, FF, ESC.
- * A few NUL bytes in a log do not make it binary. */
-bool collect_looks_binary(const char *p, size_t n);
-
 /* The format of an input from its first bytes, unless one is forced. */
 sniff_format collect_detect(const eng_settings *s, const char *p, size_t n);
 

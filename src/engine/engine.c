@@ -303,7 +303,7 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
     }
     size_t sniff_len = size < 65536 ? (size_t)size : 65536;
     sniff_format fmt = collect_detect(e->s, sm->m.p, sniff_len);
-    if (size && collect_looks_binary(sm->m.p, sniff_len)) {
+    if (size && sniff_looks_binary(sm->m.p, sniff_len)) {
         c->binary = true;
     } else if (e->s->threads > 1 && size >= 2 * (uint64_t)ENG_MIN_PIECE &&
                fmt != SNIFF_CLOUDFRONT) {
