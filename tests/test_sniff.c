@@ -244,6 +244,15 @@ static bool binary_by_bytes(const unsigned char *p, size_t n)
     return ctrl * 20 > n;
 }
 
+/* Checks sniff_looks_binary() against the rule on buf[0..n), the test's
+ * round-th buffer, and counts the verdict in verdicts[]. */
+static void check_rule(const unsigned char *buf, size_t n, size_t verdicts[2], unsigned round)
+{
+    bool want = binary_by_bytes(buf, n);
+    cr_assert_eq(sniff_looks_binary((const char *)buf, n), want, "round %u: %zu bytes", round, n);
+    verdicts[want]++;
+}
+
 /* The vector count agrees with the rule at every length and around the 5%
  * line, whatever the bytes: text, UTF-8 and high bytes (which a signed
  * compare would take for control bytes), and every control byte. */
@@ -265,10 +274,7 @@ Test(sniff, binary_check_counts_as_the_byte_rule)
             else
                 buf[i] = (unsigned char)(0x20 + tt_rnd_below(0x5f));
         }
-        bool want = binary_by_bytes(buf, n);
-        cr_assert_eq(sniff_looks_binary((const char *)buf, n), want,
-                     "round %u: %zu bytes, %u%% control", round, n, pct);
-        verdicts[want]++;
+        check_rule(buf, n, verdicts, round);
     }
     cr_expect(verdicts[0] > 100 && verdicts[1] > 100, "both verdicts: %zu text, %zu binary",
               verdicts[0], verdicts[1]);
@@ -292,10 +298,7 @@ Test(sniff, binary_check_on_text_with_a_few_control_bytes)
         size_t strays = n * tt_rnd_below(81) / 1000;
         for (size_t k = 0; k < strays; k++)
             buf[tt_rnd_below((unsigned)n)] = (unsigned char)"\x01\x08\x0b\x1f\x00"[tt_rnd_below(5)];
-        bool want = binary_by_bytes(buf, n);
-        cr_assert_eq(sniff_looks_binary((const char *)buf, n), want,
-                     "round %u: %zu bytes, %zu stray bytes placed", round, n, strays);
-        verdicts[want]++;
+        check_rule(buf, n, verdicts, round);
     }
     cr_expect(verdicts[0] > 30 && verdicts[1] > 30, "both verdicts: %zu text, %zu binary",
               verdicts[0], verdicts[1]);
