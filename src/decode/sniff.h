@@ -80,7 +80,7 @@ const char *sniff_format_name(sniff_format f);
  */
 bool sniff_parse_name(const char *s, size_t n, sniff_format *out);
 
-/* True when p[0..n), an input's first bytes (the first 64 KiB are read),
+/* True when p[0..n), an input's first bytes (its first 64 KiB are given),
  * look like binary data rather than text: more than 5% control bytes other
  * than tab, CR, LF, FF, ESC. A few NUL bytes in a log do not make it
  * binary. */
