@@ -15,7 +15,7 @@
 #include "tg_test_util.h"
 #include "util/mem.h"
 
-#define STRETCH ((size_t)2 << 20)
+#define STRETCH ((size_t)TG_MEM_STRETCH)
 #define MAXS 8
 
 Test(mem, a_huge_page_is_dear_past_twice_the_small_pages)

@@ -160,16 +160,6 @@ int grp_agg_reserve(grp_agg *a, size_t more)
     return reserve(a, more);
 }
 
-/* The trace records are faulted in ahead of the appends (add_trace()), up
- * to the end of the next whole 2 MiB stretch of the array: one
- * tg_mem_populate_huge() call for each, instead of a trap per 4 KiB page
- * as the appends reach it. Over 1 GB of ALB logs (834K traces, 53 MB of
- * records) stats -j1 spent 0.078 -> 0.052 s in the kernel, 1.2% of the
- * .gz run and 1.5% of the plain one, when this was first done in small
- * pages. Only what the appends are about to reach is faulted: a table
- * sized too large stays untouched. */
-#define GRP_STRETCH ((uintptr_t)2 << 20)
-
 /* The word and bit of r's second in grp_agg.epochs. */
 static inline size_t epoch_word(xray_root r)
 {
@@ -187,7 +177,16 @@ static inline bool may_have(const grp_agg *a, xray_root r)
     return a->epochs && (a->epochs[epoch_word(r)] & epoch_bit(r)) != 0;
 }
 
-/* Appends the trace of root r with no event yet, its slot being s. */
+/* The trace records are faulted in ahead of the appends, up
+ * to the end of the next whole 2 MiB stretch of the array: one
+ * tg_mem_populate_huge() call for each, instead of a trap per 4 KiB page
+ * as the appends reach it. Over 1 GB of ALB logs (834K traces, 53 MB of
+ * records) stats -j1 spent 0.078 -> 0.052 s in the kernel, 1.2% of the
+ * .gz run and 1.5% of the plain one, when this was first done in small
+ * pages. Only what the appends are about to reach is faulted: a table
+ * sized too large stays untouched.
+ *
+ * Appends the trace of root r with no event yet, its slot being s. */
 static size_t add_trace(grp_agg *a, xray_root r, uint64_t h, size_t s)
 {
     if (a->ntraces >= a->faulted) {
@@ -196,7 +195,7 @@ static size_t add_trace(grp_agg *a, xray_root r, uint64_t h, size_t s)
          * after the one it is in. */
         uintptr_t base = (uintptr_t)a->traces, end = (uintptr_t)(a->traces + a->cap);
         uintptr_t from = (uintptr_t)&a->traces[a->ntraces] & ~(uintptr_t)4095;
-        uintptr_t to = (from & ~(GRP_STRETCH - 1)) + 2 * GRP_STRETCH;
+        uintptr_t to = (from & ~(TG_MEM_STRETCH - 1)) + 2 * TG_MEM_STRETCH;
         if (to > end)
             to = end;
         tg_mem_populate_huge((void *)from, to - from, &a->huge);

@@ -5,8 +5,6 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#define HUGE_PAGE ((uintptr_t)2 << 20)
-
 /* Gives the advice to the whole units (a power of two) inside p[0..n). */
 static inline void advise_whole(void *p, size_t n, uintptr_t unit, int advice)
 {
@@ -47,23 +45,23 @@ static uint64_t now_ns(void)
  * UINT64_MAX when the kernel cannot fault memory in ahead. */
 static uint64_t timed_fault_in(uintptr_t a, int advice)
 {
-    (void)madvise((void *)a, HUGE_PAGE, advice);
+    (void)madvise((void *)a, TG_MEM_STRETCH, advice);
     uint64_t t0 = now_ns();
-    if (madvise((void *)a, HUGE_PAGE, MADV_POPULATE_WRITE) != 0)
+    if (madvise((void *)a, TG_MEM_STRETCH, MADV_POPULATE_WRITE) != 0)
         return UINT64_MAX;
     return now_ns() - t0;
 }
 
 void tg_mem_populate_huge(void *p, size_t n, tg_huge *h)
 {
-    uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-    uintptr_t b = ((uintptr_t)p + n) & ~(HUGE_PAGE - 1);
+    uintptr_t a = ((uintptr_t)p + TG_MEM_STRETCH - 1) & ~(TG_MEM_STRETCH - 1);
+    uintptr_t b = ((uintptr_t)p + n) & ~(TG_MEM_STRETCH - 1);
     if (b <= a) {
         tg_mem_populate_write(p, n);
         return;
     }
     tg_mem_populate_write(p, a - (uintptr_t)p);
-    for (; a < b && h->state == TG_HUGE_MEASURE; a += HUGE_PAGE) {
+    for (; a < b && h->state == TG_HUGE_MEASURE; a += TG_MEM_STRETCH) {
         uint64_t t = timed_fault_in(a, h->small_ns ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
         if (t == UINT64_MAX)
             h->state = TG_HUGE_PAYS;
@@ -72,19 +70,18 @@ void tg_mem_populate_huge(void *p, size_t n, tg_huge *h)
         else if (tg_mem_huge_dear(t, h->small_ns))
             h->state = TG_HUGE_DEAR;
     }
-    if (a < b) {
+    if (a < b)
         (void)madvise((void *)a, b - a,
                       h->state == TG_HUGE_DEAR ? MADV_NOHUGEPAGE : MADV_HUGEPAGE);
-        (void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
-    }
-    tg_mem_populate_write((void *)b, (uintptr_t)p + n - b);
+    /* The stretches left and the end short of a stretch, in one call. */
+    tg_mem_populate_write((void *)a, (uintptr_t)p + n - a);
 }
 #else
 void tg_mem_populate_huge(void *p, size_t n, tg_huge *h)
 {
     (void)h;
 #ifdef MADV_HUGEPAGE
-    advise_whole(p, n, HUGE_PAGE, MADV_HUGEPAGE);
+    advise_whole(p, n, TG_MEM_STRETCH, MADV_HUGEPAGE);
 #endif
     tg_mem_populate_write(p, n);
 }

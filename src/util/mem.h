@@ -42,6 +42,9 @@ typedef struct tg_huge {
     uint64_t small_ns; /* 2 MiB of small pages took this long; 0: not known */
 } tg_huge;
 
+/* The stretch tg_mem_populate_huge() works in: one x86-64 huge page. */
+#define TG_MEM_STRETCH ((uintptr_t)2 << 20)
+
 /* Huge pages also spare TLB misses, so they are kept while they cost up to
  * twice the time of small pages to fault in. */
 #define TG_HUGE_RATIO 2
