@@ -12,6 +12,7 @@
 #include "group/intern.h"
 #include "group/merge.h"
 #include "group/table.h"
+#include "util/mem.h"
 
 static grp_event ev(uint64_t id, int64_t start, int64_t end, uint32_t input, uint64_t off,
                     uint16_t status, uint16_t lb)
@@ -219,7 +220,7 @@ static void merge_into(const grp_merge_src *src, size_t n, unsigned owners, grp_
     for (size_t j = 0; j < n; j++)
         total += src[j].agg->ntraces;
     memset(out, 0, sizeof *out);
-    out->traces = malloc((total ? total : 1) * sizeof *out->traces);
+    out->traces = tg_mem_big_realloc(NULL, (total ? total : 1) * sizeof *out->traces);
     cr_assert_not_null(out->traces);
     for (size_t j = 0; j < n; j++) {
         grp_agg *a = src[j].agg;

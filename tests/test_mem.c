@@ -174,3 +174,45 @@ Test(mem, the_first_dear_huge_page_turns_the_rest_to_small_pages)
     munmap(b.map, b.len);
     munmap(c.map, c.len);
 }
+
+/* A big array keeps its contents as it grows past the advice that split its
+ * mapping (a huge stretch, then small ones) and as it shrinks; it starts on
+ * a cache line, and an allocation of nothing is still an array. */
+Test(mem, a_big_array_keeps_its_contents_as_it_grows_and_shrinks)
+{
+    size_t n = 3 * STRETCH + 1000;
+    uint32_t *v = tg_mem_big_realloc(NULL, n);
+    cr_assert_not_null(v);
+    cr_expect_eq((uintptr_t)v % 64, 0, "not aligned to a cache line");
+    /* With a reference of 1 ns the first huge stretch is dear: the array
+     * ends with a huge stretch and small ones, in several mappings where
+     * the kernel can fault memory in ahead. */
+    tg_huge h = {.small_ns = 1};
+    tg_mem_populate_huge(v, n, &h);
+    for (size_t i = 0; i < n / 4; i++)
+        v[i] = (uint32_t)(i * 2654435761u);
+    size_t sizes[] = {4 * STRETCH, 16 * STRETCH + 12, 64, 5 * STRETCH};
+    size_t kept = n / 4;
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        uint32_t *w = tg_mem_big_realloc(v, sizes[s]);
+        cr_assert_not_null(w, "resizing to %zu bytes failed", sizes[s]);
+        v = w;
+        if (sizes[s] / 4 < kept)
+            kept = sizes[s] / 4;
+        size_t wrong = 0;
+        for (size_t i = 0; i < kept; i++)
+            wrong += v[i] != (uint32_t)(i * 2654435761u);
+        cr_expect_eq(wrong, 0, "%zu of %zu values changed when resized to %zu bytes", wrong, kept,
+                     sizes[s]);
+        cr_expect_eq((uintptr_t)v % 64, 0);
+        /* The new part can be written. */
+        for (size_t i = kept; i < sizes[s] / 4; i++)
+            v[i] = (uint32_t)(i * 2654435761u);
+        kept = sizes[s] / 4;
+    }
+    tg_mem_big_free(v);
+    void *z = tg_mem_big_realloc(NULL, 0);
+    cr_assert_not_null(z);
+    tg_mem_big_free(z);
+    tg_mem_big_free(NULL);
+}

@@ -51,7 +51,7 @@ void grp_agg_init(grp_agg *a)
 
 void grp_agg_free(grp_agg *a)
 {
-    free(a->traces);
+    tg_mem_big_free(a->traces);
     free(a->slots);
     free(a->epochs);
     memset(a, 0, sizeof *a);
@@ -146,7 +146,11 @@ static int reserve(grp_agg *a, size_t more)
         size_t cap = a->cap ? a->cap : 1024;
         while (cap < a->ntraces + more)
             cap *= 2;
-        grp_trace *t = realloc(a->traces, cap * sizeof *t);
+        /* Grown without a copy (util/mem.h): the records faulted in stay
+         * so, and traces[0..faulted) still holds. */
+        if (cap > SIZE_MAX / sizeof(grp_trace))
+            return -1;
+        grp_trace *t = tg_mem_big_realloc(a->traces, cap * sizeof *t);
         if (!t)
             return -1;
         a->traces = t;
@@ -469,7 +473,7 @@ void grp_table_from_agg(grp_table *t, grp_agg *a)
 
 void grp_free(grp_table *t)
 {
-    free(t->traces);
+    tg_mem_big_free(t->traces);
     free(t->events);
     memset(t, 0, sizeof *t);
 }

@@ -2,6 +2,7 @@
 #include "util/mem.h"
 
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 
@@ -86,3 +87,63 @@ void tg_mem_populate_huge(void *p, size_t n, tg_huge *h)
     tg_mem_populate_write(p, n);
 }
 #endif
+
+/* A big array's mapping starts with its length in bytes; the array follows
+ * BIG_HEAD bytes in. */
+#define BIG_HEAD 64
+
+/* The mapping length for an array of n bytes; 0 when it does not fit.
+ * Mappings of 2 MiB and more are whole stretches, so that the kernel can
+ * place them on a huge-page boundary. */
+static size_t big_len(size_t n)
+{
+    if (n > SIZE_MAX - BIG_HEAD - TG_MEM_STRETCH)
+        return 0;
+    size_t unit = n + BIG_HEAD >= TG_MEM_STRETCH ? TG_MEM_STRETCH : 4096;
+    return (n + BIG_HEAD + unit - 1) & ~(unit - 1);
+}
+
+void *tg_mem_big_realloc(void *p, size_t n)
+{
+    size_t len = big_len(n);
+    if (!len)
+        return NULL;
+    char *base = p ? (char *)p - BIG_HEAD : NULL;
+    size_t old = 0;
+    if (base) {
+        memcpy(&old, base, sizeof old);
+        if (len == old)
+            return p;
+        /* The advice given to parts of the array split its mapping in
+         * several, and mremap() moves only one: the same advice over the
+         * whole joins them again. It changes no page already in. */
+#ifdef MADV_HUGEPAGE
+        (void)madvise(base, old, MADV_HUGEPAGE);
+#endif
+        void *m = mremap(base, old, len, MREMAP_MAYMOVE);
+        if (m != MAP_FAILED) {
+            memcpy(m, &len, sizeof len);
+            return (char *)m + BIG_HEAD;
+        }
+    }
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    memcpy(m, &len, sizeof len);
+    if (base) {
+        /* mremap() failed: copied, the way realloc() would. */
+        memcpy((char *)m + BIG_HEAD, p, (old < len ? old : len) - BIG_HEAD);
+        munmap(base, old);
+    }
+    return (char *)m + BIG_HEAD;
+}
+
+void tg_mem_big_free(void *p)
+{
+    if (!p)
+        return;
+    char *base = (char *)p - BIG_HEAD;
+    size_t len;
+    memcpy(&len, base, sizeof len);
+    munmap(base, len);
+}
