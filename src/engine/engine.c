@@ -692,7 +692,7 @@ static size_t presize_traces(const walk_list *inputs, unsigned threads)
     for (size_t i = 0; i < inputs->n; i++)
         bytes += inputs->sizes[i] * (named_compressed(inputs->paths[i]) ? ENG_COMPRESSED_RATIO : 1);
     uint64_t per_mib = sample_density(inputs);
-    uint64_t t = per_mib ? bytes / (1u << 20) * per_mib * 2 / 3 : bytes / 1024;
+    uint64_t t = per_mib ? (bytes >> 10) * per_mib / 1024 * 2 / 3 : bytes / 1024;
     if (threads == 2)
         t /= 2;
     else if (threads > 2)

@@ -263,7 +263,8 @@ static void sift_down(unsigned *h, unsigned n, unsigned i, const grp_table *pt, 
  * partitions hold the same Root, so the order is total. */
 static grp_trace *merge_sorted(const grp_table *pt, unsigned parts, size_t n)
 {
-    grp_trace *out = n > SIZE_MAX / sizeof *out ? NULL : tg_mem_big_realloc(NULL, (n ? n : 1) * sizeof *out);
+    grp_trace *out =
+        n > SIZE_MAX / sizeof *out ? NULL : tg_mem_big_realloc(NULL, (n ? n : 1) * sizeof *out);
     size_t *at = calloc(parts, sizeof *at);
     unsigned *h = malloc(parts * sizeof *h);
     if (!out || !at || !h) {

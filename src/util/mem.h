@@ -1,5 +1,6 @@
 /*
- * mem: advice on memory about to be written. tg_mem_populate_write()
+ * mem: advice on memory about to be written, and big arrays that grow
+ * without being copied (tg_mem_big_realloc(), below). tg_mem_populate_write()
  * faults it in with one call instead of a trap per 4 KiB page (madvise
  * MADV_POPULATE_WRITE, Linux 5.14 and later); the group tables and the
  * line arenas use it: on the machines we measure, a trap costs about 2 us a
