@@ -17,7 +17,8 @@
  *   counts on it: there a line without a hit is decoded too;
  * - lambda_may_hold() turns away no line a Lambda parser accepts;
  * - applog_decode_traced() says what applog_decode() says, and on a line
- *   with a header gives the same record;
+ *   with a header gives the same record; told to skip the CloudFront id,
+ *   the same again but for a text line's id;
  * - tstamp_find() reports a match inside the line;
  * - cloudfront_url_decode() never writes more than it read.
  */
@@ -61,16 +62,23 @@ static void one_line(const char *line, size_t n, cloudfront_state *cf)
     FZ_CHECK((int)f >= 0 && f < SNIFF_FORMAT_COUNT, "sniff_line gave %d", (int)f);
     (void)sniff_is_classic_elb(line, n);
 
-    applog_record a, tr;
+    applog_record a, tr, nocf;
     bool has = applog_decode(line, n, &a);
-    FZ_CHECK(applog_decode_traced(line, n, &tr) == has, "the traced decode disagrees");
-    if (has)
+    FZ_CHECK(applog_decode_traced(line, n, true, &tr) == has, "the traced decode disagrees");
+    FZ_CHECK(applog_decode_traced(line, n, false, &nocf) == has,
+             "the traced decode without CloudFront ids disagrees");
+    if (has) {
         FZ_CHECK(tr.verdict == a.verdict && xray_root_eq(tr.root, a.root) &&
                      tr.header.p == a.header.p && tr.header.n == a.header.n &&
                      tr.time_us == a.time_us && tr.cf_id.p == a.cf_id.p &&
                      tr.cf_id.n == a.cf_id.n && tr.request_id.p == a.request_id.p &&
                      tr.http_status == a.http_status,
                  "the traced decode gives another record");
+        FZ_CHECK(nocf.verdict == a.verdict && xray_root_eq(nocf.root, a.root) &&
+                     nocf.time_us == a.time_us &&
+                     (a.json ? nocf.cf_id.p == a.cf_id.p : nocf.cf_id.p == NULL),
+                 "the decode without CloudFront ids gives another record");
+    }
     /* The scanner's hits: a text line's header needs "Root=", a JSON
      * line's "Root=" or a key spelling "trace". */
     if (has)

@@ -203,6 +203,55 @@ Test(formats, connection_logs_after_their_access_logs, .timeout = 120)
     free(dir);
 }
 
+/*
+ * Application lines keep their CloudFront ids only once a CloudFront log is
+ * known to be among the inputs (by name, <distribution>.YYYY-MM-DD-HH.…, or
+ * on reading one); application logs read before that are read again for
+ * them. Here the CloudFront log is renamed and moved to a folder that sorts
+ * after the application logs: the joins still match the truth with any
+ * number of threads, and so do they with the application logs through a
+ * pipe, which cannot be read twice.
+ */
+Test(formats, cloudfront_logs_after_their_application_logs, .timeout = 120)
+{
+    char *dir = tt_tmpdir();
+    make_archive(dir, 31, 300);
+    char *truth = tt_fmt("%s/truth.tsv", dir);
+    tt_truth t = tt_truth_read(truth);
+    cr_assert_gt(t.joined_cf, 0);
+    char *cmd = tt_fmt("cd '%s' && mkdir logs/zz-edge && n=0 && for f in logs/cloudfront/*; do "
+                       "n=$((n+1)); mv \"$f\" logs/zz-edge/edge$n.log; done && "
+                       "rmdir logs/cloudfront",
+                       dir);
+    tt_run r = tt_sh(cmd, NULL);
+    cr_assert_eq(r.status, 0, "moving failed: %s", r.err);
+    tt_run_free(&r);
+    free(cmd);
+    for (unsigned j = 1; j <= 3; j++)
+        check_stats_j(dir, j, &t);
+    r = tg("timelines --format ndjson -j 2 '%s/logs'", dir);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(tt_count(r.out, "\"format\":\"cloudfront\""), t.fmt_events[TT_FMT_CF]);
+    tt_run_free(&r);
+
+    /* The application logs that log the ids, from a pipe; the CloudFront
+     * logs as files after it. */
+    cmd = tt_fmt("cd '%s' && cat $(find logs/app -type f | sort) | "
+                 "'%s' stats --json -j 1 - logs/zz-edge",
+                 dir, tt_binary());
+    r = tt_sh(cmd, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(tt_json_obj_u64(r.out, "joins", "cloudfront"), t.joined_cf, "%s", r.out);
+    cr_expect_eq(tt_json_obj_u64(r.out, "joins", "cloudfront_unmatched"), t.cf_unmatched);
+    tt_run_free(&r);
+    free(cmd);
+
+    tt_truth_free(&t);
+    free(truth);
+    tt_rmtree(dir);
+    free(dir);
+}
+
 /* find shows a trace's events from every kind of log, with their lines. */
 /*
  * Enough connection and CloudFront records (48K and 17K) that the joins

@@ -342,9 +342,10 @@ static tg_str cf_id_in(const char *line, size_t n)
 }
 
 /* The text reading; with `traced`, none past finding that the line has no
- * header. */
+ * header; without `cf`, no search for the CloudFront id. */
 static inline __attribute__((always_inline)) bool decode_text(const char *line, size_t n,
-                                                              applog_record *out, bool traced)
+                                                              applog_record *out, bool traced,
+                                                              bool cf)
 {
     record_reset(out, false);
     applog_headers_in(line, n, out);
@@ -353,13 +354,14 @@ static inline __attribute__((always_inline)) bool decode_text(const char *line, 
     tstamp_match m;
     if (tstamp_find(line, n, &m))
         out->time_us = m.us;
-    out->cf_id = cf_id_in(line, n);
+    if (cf)
+        out->cf_id = cf_id_in(line, n);
     return out->has_header;
 }
 
 bool applog_decode_text(const char *line, size_t n, applog_record *out)
 {
-    return decode_text(line, n, out, false);
+    return decode_text(line, n, out, false, true);
 }
 
 /* Whether a line is read as JSON: its first non-blank byte is '{'. */
@@ -375,12 +377,12 @@ bool applog_decode(const char *line, size_t n, applog_record *out)
 {
     if (is_json(line, n))
         return applog_decode_json(line, n, out);
-    return decode_text(line, n, out, false);
+    return decode_text(line, n, out, false, true);
 }
 
-bool applog_decode_traced(const char *line, size_t n, applog_record *out)
+bool applog_decode_traced(const char *line, size_t n, bool cf, applog_record *out)
 {
     if (is_json(line, n))
         return applog_decode_json(line, n, out);
-    return decode_text(line, n, out, true);
+    return decode_text(line, n, out, true, cf);
 }

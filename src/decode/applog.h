@@ -86,9 +86,11 @@ bool applog_decode(const char *line, size_t n, applog_record *out);
 
 /* applog_decode() for a caller that wants nothing of a line without a
  * header (grouping): a text line is left as soon as it is known to have
- * none, its time and CloudFront id unread. Returns has_header; when that
- * is false, *out holds no more than that. */
-bool applog_decode_traced(const char *line, size_t n, applog_record *out);
+ * none, its time and CloudFront id unread. Without `cf`, a text line's
+ * CloudFront id is not looked for either (cf_id stays TG_STR_NULL; a JSON
+ * line's comes with its keys). Returns has_header; when that is false,
+ * *out holds no more than that. */
+bool applog_decode_traced(const char *line, size_t n, bool cf, applog_record *out);
 
 /* The text reading of any line. Returns has_header. */
 bool applog_decode_text(const char *line, size_t n, applog_record *out);

@@ -47,15 +47,19 @@ void collect_free(collector *c)
     join_side_free(&c->conn);
     join_side_free(&c->cf);
     free(c->missed.v);
+    free(c->missed_cf.v);
     memset(c, 0, sizeof *c);
 }
 
-/* Raises the engine's flag when the input is a connection log: from now on
- * ALB lines keep their references (collect.h). */
+/* Raises the engine's flag when the input is a connection log, or a
+ * CloudFront log: from now on ALB lines, or application lines, keep their
+ * references (collect.h). */
 static void note_format(collector *c)
 {
     if (c->fmt == SNIFF_ALB_CONN && c->conn_logs)
         atomic_store_explicit(c->conn_logs, true, memory_order_relaxed);
+    if (c->fmt == SNIFF_CLOUDFRONT && c->cf_logs)
+        atomic_store_explicit(c->cf_logs, true, memory_order_relaxed);
 }
 
 void collect_begin(collector *c, uint32_t input, bool check_text, sniff_format fmt)
@@ -67,6 +71,7 @@ void collect_begin(collector *c, uint32_t input, bool check_text, sniff_format f
     c->scan_failed = false;
     c->mapped = false;
     c->listed_missed = false;
+    c->listed_missed_cf = false;
     c->fmt = fmt;
     c->tail_end = UINT64_MAX;
     c->app_direct = false;
@@ -352,6 +357,18 @@ static int header_event(collector *c, xray_status st, xray_root root, unsigned f
         c->c.untimed++;
     if (c->s->nids && !wanted(c->s, root))
         return 0;
+    if (format == GRP_FMT_APP) {
+        if (c->keep_cf_refs) {
+            if (cf_id.n && join_add_ref(&c->cf, root, join_key(cf_id.p, cf_id.n)) != 0)
+                return -1;
+        } else if (!c->listed_missed_cf) {
+            if (u32vec_push(&c->missed_cf, c->input) != 0)
+                return -1;
+            c->listed_missed_cf = true;
+        }
+    }
+    if (c->refs_only)
+        return 0;
     grp_event *e = collect_next(c);
     if (!e)
         return -1;
@@ -362,8 +379,6 @@ static int header_event(collector *c, xray_status st, xray_root root, unsigned f
         e->end_us = time_us + dur_us;
     set_status(e, status);
     e->lb = source_id(c, source);
-    if (cf_id.n && join_add_ref(&c->cf, root, join_key(cf_id.p, cf_id.n)) != 0)
-        return -1;
     if (keep_line(c, e, text, in_map) != 0)
         return -1;
     return collect_commit(c);
@@ -435,7 +450,7 @@ static int on_app_line(collector *c, const char *line, size_t len, size_t off)
             return rc;
     }
     applog_record ar;
-    if (!applog_decode_traced(line, len, &ar))
+    if (!applog_decode_traced(line, len, c->keep_cf_refs, &ar))
         return 0;
     xray_root root = ar.root;
     return header_event(c, ar.verdict, root, GRP_FMT_APP, ar.time_us, 0, ar.http_status,
@@ -697,11 +712,13 @@ int collect_block(collector *c, const char *p, size_t n, uint64_t off)
         c->fmt = collect_detect(c->s, p, n);
         note_format(c);
     }
-    /* A second reading wants the references of ALB lines, nothing else. */
-    if (c->refs_only && c->fmt != SNIFF_ALB)
+    /* A second reading wants the references of ALB and application lines,
+     * nothing else. */
+    if (c->refs_only && (c->fmt == SNIFF_ALB_CONN || c->fmt == SNIFF_CLOUDFRONT))
         return 1;
     c->keep_conn_refs =
         !c->conn_logs || atomic_load_explicit(c->conn_logs, memory_order_relaxed);
+    c->keep_cf_refs = !c->cf_logs || atomic_load_explicit(c->cf_logs, memory_order_relaxed);
     c->block_off = off;
     uint64_t lines_before = c->c.lines;
     int rc;

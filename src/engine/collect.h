@@ -74,6 +74,19 @@ typedef struct collector {
     bool refs_only;      /* a second reading: keep references, nothing else */
     bool listed_missed;  /* the current input is in missed already */
     u32vec missed;       /* inputs, in the order met; may repeat */
+    /*
+     * The same for the CloudFront join. Its references are the X-Amz-Cf-Id
+     * that application lines log, looked for on every text line that holds
+     * a header (a tenth of stats over nginx logs behind CloudFront, most of
+     * whose archives come without CloudFront's logs): cf_logs is raised by
+     * a CloudFront log, or before any input is read by a file named like
+     * one, and the application inputs read while it was down are listed in
+     * missed_cf. With cf_logs NULL (tests) references are always kept.
+     */
+    atomic_bool *cf_logs;
+    bool keep_cf_refs;     /* *cf_logs when the current block began */
+    bool listed_missed_cf; /* the current input is in missed_cf already */
+    u32vec missed_cf;      /* inputs, in the order met; may repeat */
 
     /* The input being read. */
     uint32_t input;

@@ -383,6 +383,7 @@ static void read_input(worker *w, uint32_t input)
     } else {
         /* A pipe cannot be read a second time for its references. */
         atomic_store_explicit(&e->conn_logs, true, memory_order_relaxed);
+        atomic_store_explicit(&e->cf_logs, true, memory_order_relaxed);
         read_stream(w, fd, name, known && S_ISFIFO(st.st_mode));
     }
     if (c->binary) {
@@ -480,10 +481,10 @@ static void wait_with_progress(engine *e, worker *ws, unsigned n, double t0)
         pthread_join(ws[i].th, NULL);
 }
 
-/* An engine over inputs, before its workers start; conn_logs is the
- * connection join's flag to begin with (collect.h). */
+/* An engine over inputs, before its workers start; conn_logs and cf_logs
+ * are the joins' flags to begin with (collect.h). */
 static void engine_init(engine *e, const eng_settings *s, const walk_list *in, tg_report *rep,
-                        scan_db *db, bool conn_logs)
+                        scan_db *db, bool conn_logs, bool cf_logs)
 {
     *e = (engine){.s = s, .in = in, .rep = rep, .db = db};
     pthread_mutex_init(&e->mu, NULL);
@@ -492,6 +493,7 @@ static void engine_init(engine *e, const eng_settings *s, const walk_list *in, t
     atomic_init(&e->kept_maps, 0);
     atomic_init(&e->workers_left, 0);
     atomic_init(&e->conn_logs, conn_logs);
+    atomic_init(&e->cf_logs, cf_logs);
     atomic_init(&e->line_budget, s->line_memory);
 }
 
@@ -533,31 +535,66 @@ static bool named_conn_logs(const walk_list *in)
     return false;
 }
 
+/* Whether base is named as CloudFront names its standard logs:
+ * <distribution id>.YYYY-MM-DD-HH.<unique id>, then .gz or more. */
+static bool cf_log_name(const char *base)
+{
+    const char *dot = strchr(base, '.');
+    if (!dot || dot == base)
+        return false;
+    static const char shape[] = "dddd-dd-dd-dd.";
+    for (size_t i = 0; shape[i]; i++) {
+        unsigned char ch = (unsigned char)dot[1 + i];
+        if (shape[i] == 'd' ? (unsigned)(ch - '0') > 9 : ch != (unsigned char)shape[i])
+            return false;
+    }
+    return dot[1 + sizeof shape - 1] != '\0';
+}
+
+/* Whether an input is named like a CloudFront log: as for connection logs,
+ * the CloudFront join's references are then kept from the start. */
+static bool named_cf_logs(const walk_list *in)
+{
+    for (size_t i = 0; i < in->n; i++) {
+        const char *base = strrchr(in->paths[i], '/');
+        if (cf_log_name(base ? base + 1 : in->paths[i]))
+            return true;
+    }
+    return false;
+}
+
 static int cmp_u32(const void *va, const void *vb)
 {
     uint32_t a = *(const uint32_t *)va, b = *(const uint32_t *)vb;
     return (a > b) - (a < b);
 }
 
-/* The inputs the workers read without their references, each once. The
+/* The inputs the workers read without the references of the connection
+ * join (when conn) or of the CloudFront join (when cf), each once. The
  * paths are borrowed from e->in. */
-static int missed_inputs(const engine *e, const worker *ws, unsigned n, walk_list *out)
+static int missed_inputs(const engine *e, const worker *ws, unsigned n, bool conn, bool cf,
+                         walk_list *out)
 {
     size_t total = 0;
     for (unsigned i = 0; i < n; i++)
-        total += ws[i].col.missed.n;
-    uint32_t *ids = malloc(total * sizeof *ids);
-    out->paths = malloc(total * sizeof *out->paths);
-    out->sizes = malloc(total * sizeof *out->sizes);
+        total += (conn ? ws[i].col.missed.n : 0) + (cf ? ws[i].col.missed_cf.n : 0);
+    uint32_t *ids = malloc((total ? total : 1) * sizeof *ids);
+    out->paths = malloc((total ? total : 1) * sizeof *out->paths);
+    out->sizes = malloc((total ? total : 1) * sizeof *out->sizes);
     if (!ids || !out->paths || !out->sizes) {
         free(ids);
         return -1;
     }
     size_t k = 0;
     for (unsigned i = 0; i < n; i++) {
-        if (ws[i].col.missed.n)
-            memcpy(ids + k, ws[i].col.missed.v, ws[i].col.missed.n * sizeof *ids);
-        k += ws[i].col.missed.n;
+        const u32vec *lists[2] = {conn ? &ws[i].col.missed : NULL,
+                                  cf ? &ws[i].col.missed_cf : NULL};
+        for (unsigned l = 0; l < 2; l++) {
+            if (lists[l] && lists[l]->n) {
+                memcpy(ids + k, lists[l]->v, lists[l]->n * sizeof *ids);
+                k += lists[l]->n;
+            }
+        }
     }
     qsort(ids, total, sizeof *ids, cmp_u32);
     for (size_t j = 0; j < total; j++) {
@@ -571,33 +608,37 @@ static int missed_inputs(const engine *e, const worker *ws, unsigned n, walk_lis
 }
 
 /*
- * The connection join's second reading (collect.h). When connection
- * records were found, the ALB inputs read before the first of them, without
- * their references, are read again by fresh collectors that keep the
- * references and nothing else; their counts are dropped and nothing is
- * reported, the first reading having reported everything. A file changed in
- * between gives the references of what it holds now. Returns 0, or -1 when
- * memory ran out.
+ * The joins' second reading (collect.h). When connection records were
+ * found, the ALB inputs read before the first of them, without their
+ * references, are read again; when CloudFront records were, the
+ * application inputs read before the first of them. Fresh collectors read
+ * them, keeping the references and nothing else; their counts are dropped
+ * and nothing is reported, the first reading having reported everything. A
+ * file changed in between gives the references of what it holds now.
+ * Returns 0, or -1 when memory ran out.
  */
 static int reread_missed(engine *e, worker *ws, unsigned n)
 {
-    size_t recs = 0, nmissed = 0;
+    size_t conn_recs = 0, cf_recs = 0, conn_missed = 0, cf_missed = 0;
     for (unsigned i = 0; i < n; i++) {
-        recs += join_side_nrecs(&ws[i].col.conn);
-        nmissed += ws[i].col.missed.n;
+        conn_recs += join_side_nrecs(&ws[i].col.conn);
+        cf_recs += join_side_nrecs(&ws[i].col.cf);
+        conn_missed += ws[i].col.missed.n;
+        cf_missed += ws[i].col.missed_cf.n;
     }
-    if (recs == 0 || nmissed == 0)
+    const bool conn = conn_recs && conn_missed, cf = cf_recs && cf_missed;
+    if (!conn && !cf)
         return 0;
     walk_list again = {0};
     worker *w2 = calloc(n, sizeof *w2);
-    int rc = w2 && missed_inputs(e, ws, n, &again) == 0 ? 0 : -1;
+    int rc = w2 && missed_inputs(e, ws, n, conn, cf, &again) == 0 ? 0 : -1;
     eng_settings s2 = *e->s;
     s2.keep_lines = false;
     tg_report quiet;
     tg_report_init(&quiet, false);
     quiet.silent = true;
     engine e2;
-    engine_init(&e2, &s2, &again, &quiet, e->db, true);
+    engine_init(&e2, &s2, &again, &quiet, e->db, true, true);
     for (unsigned i = 0; rc == 0 && i < n; i++) {
         w2[i].eng = &e2;
         w2[i].reader = ws[i].reader;
@@ -613,8 +654,10 @@ static int reread_missed(engine *e, worker *ws, unsigned n)
     for (unsigned i = 0; w2 && i < n; i++) {
         if (w2[i].fatal)
             rc = -1;
-        else if (rc == 0)
+        else if (rc == 0) {
             join_side_move_refs(&ws[i].col.conn, &w2[i].col.conn);
+            join_side_move_refs(&ws[i].col.cf, &w2[i].col.cf);
+        }
         if (w2[i].col.scratch)
             collect_free(&w2[i].col);
     }
@@ -712,7 +755,8 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
         return -1;
     }
     engine e;
-    engine_init(&e, s, inputs, rep, db, s->input_format < 0 && named_conn_logs(inputs));
+    engine_init(&e, s, inputs, rep, db, s->input_format < 0 && named_conn_logs(inputs),
+                s->input_format < 0 && named_cf_logs(inputs));
     e.maps = calloc(inputs->n ? inputs->n : 1, sizeof *e.maps);
     if (!e.maps) {
         tg_errorf(rep, "out of memory");
@@ -740,6 +784,7 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
             break;
         }
         ws[i].col.conn_logs = &e.conn_logs;
+        ws[i].col.cf_logs = &e.cf_logs;
         if (s->spill_dir)
             arena_spill_past(&ws[i].col.lines, &e.line_budget, s->spill_dir);
     }

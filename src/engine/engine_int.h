@@ -61,6 +61,7 @@ typedef struct engine {
     atomic_uint workers_left;
     size_t presize; /* stats: the traces each worker's table is sized for */
     atomic_bool conn_logs; /* keep the connection join's references (collect.h) */
+    atomic_bool cf_logs;   /* keep the CloudFront join's references (collect.h) */
     atomic_uint_fast64_t line_budget; /* kept lines' bytes the workers may still hold */
 } engine;
 
