@@ -68,6 +68,27 @@ static void check_stats_j(const char *dir, unsigned j, const tt_truth *t)
     free(args);
 }
 
+/* Runs the shell command move (%s: dir) over dir's archive, which moves
+ * some of its logs, then checks stats at -j1..3 and the NDJSON timelines'
+ * events of format `name` (the truth's fmt) against the truth. */
+static void check_after_move(const char *dir, const tt_truth *t, const char *move, int fmt,
+                             const char *name)
+{
+    char *cmd = tt_fmt(move, dir);
+    tt_run r = tt_sh(cmd, NULL);
+    cr_assert_eq(r.status, 0, "moving failed: %s", r.err);
+    tt_run_free(&r);
+    free(cmd);
+    for (unsigned j = 1; j <= 3; j++)
+        check_stats_j(dir, j, t);
+    r = tg("timelines --format ndjson -j 2 '%s/logs'", dir);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char *key = tt_fmt("\"format\":\"%s\"", name);
+    cr_expect_eq(tt_count(r.out, key), t->fmt_events[fmt], "%s events", name);
+    free(key);
+    tt_run_free(&r);
+}
+
 Test(formats, samples_every_format_matches_truth)
 {
     tt_truth t = tt_truth_read(TG_SOURCE_DIR "/tests/fixtures/samples.truth.tsv");
@@ -152,27 +173,19 @@ Test(formats, connection_logs_after_their_access_logs, .timeout = 120)
     char *truth = tt_fmt("%s/truth.tsv", dir);
     tt_truth t = tt_truth_read(truth);
     cr_assert_gt(t.joined_conn, 0);
-    char *cmd = tt_fmt("cd '%s' && find logs -name 'conn_log_*' | while read -r f; do "
-                       "mv \"$f\" \"$(dirname \"$f\")/zz-$(basename \"$f\" | cut -c10-)\"; "
-                       "done && ! find logs -name 'conn_log*' | grep -q .",
-                       dir);
-    tt_run r = tt_sh(cmd, NULL);
-    cr_assert_eq(r.status, 0, "renaming failed: %s", r.err);
-    tt_run_free(&r);
-    free(cmd);
-    for (unsigned j = 1; j <= 3; j++)
-        check_stats_j(dir, j, &t);
-    r = tg("timelines --format ndjson -j 2 '%s/logs'", dir);
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    cr_expect_eq(tt_count(r.out, "\"format\":\"alb-conn\""), t.fmt_events[TT_FMT_CONN]);
-    tt_run_free(&r);
+    check_after_move(dir, &t,
+                     "cd '%s' && find logs -name 'conn_log_*' | while read -r f; do "
+                     "mv \"$f\" \"$(dirname \"$f\")/zz-$(basename \"$f\" | cut -c10-)\"; "
+                     "done && ! find logs -name 'conn_log*' | grep -q .",
+                     TT_FMT_CONN, "alb-conn");
 
     /* Access logs from a pipe, which cannot be read twice, and the
      * connection logs as files. */
-    cmd = tt_fmt("cd '%s' && cat $(find logs -name '[0-9]*_elasticloadbalancing_*' | sort) | "
-                 "'%s' stats --json -j 1 - $(find logs -name 'zz-*' | sort)",
-                 dir, tt_binary());
-    r = tt_sh(cmd, NULL);
+    char *cmd =
+        tt_fmt("cd '%s' && cat $(find logs -name '[0-9]*_elasticloadbalancing_*' | sort) | "
+               "'%s' stats --json -j 1 - $(find logs -name 'zz-*' | sort)",
+               dir, tt_binary());
+    tt_run r = tt_sh(cmd, NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_expect_eq(tt_json_obj_u64(r.out, "joins", "alb_conn"), t.joined_conn);
     tt_run_free(&r);
@@ -219,27 +232,18 @@ Test(formats, cloudfront_logs_after_their_application_logs, .timeout = 120)
     char *truth = tt_fmt("%s/truth.tsv", dir);
     tt_truth t = tt_truth_read(truth);
     cr_assert_gt(t.joined_cf, 0);
-    char *cmd = tt_fmt("cd '%s' && mkdir logs/zz-edge && n=0 && for f in logs/cloudfront/*; do "
-                       "n=$((n+1)); mv \"$f\" logs/zz-edge/edge$n.log; done && "
-                       "rmdir logs/cloudfront",
-                       dir);
-    tt_run r = tt_sh(cmd, NULL);
-    cr_assert_eq(r.status, 0, "moving failed: %s", r.err);
-    tt_run_free(&r);
-    free(cmd);
-    for (unsigned j = 1; j <= 3; j++)
-        check_stats_j(dir, j, &t);
-    r = tg("timelines --format ndjson -j 2 '%s/logs'", dir);
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    cr_expect_eq(tt_count(r.out, "\"format\":\"cloudfront\""), t.fmt_events[TT_FMT_CF]);
-    tt_run_free(&r);
+    check_after_move(dir, &t,
+                     "cd '%s' && mkdir logs/zz-edge && n=0 && for f in logs/cloudfront/*; do "
+                     "n=$((n+1)); mv \"$f\" logs/zz-edge/edge$n.log; done && "
+                     "rmdir logs/cloudfront",
+                     TT_FMT_CF, "cloudfront");
 
     /* The application logs that log the ids, from a pipe; the CloudFront
      * logs as files after it. */
-    cmd = tt_fmt("cd '%s' && cat $(find logs/app -type f | sort) | "
-                 "'%s' stats --json -j 1 - logs/zz-edge",
-                 dir, tt_binary());
-    r = tt_sh(cmd, NULL);
+    char *cmd = tt_fmt("cd '%s' && cat $(find logs/app -type f | sort) | "
+                       "'%s' stats --json -j 1 - logs/zz-edge",
+                       dir, tt_binary());
+    tt_run r = tt_sh(cmd, NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_expect_eq(tt_json_obj_u64(r.out, "joins", "cloudfront"), t.joined_cf, "%s", r.out);
     cr_expect_eq(tt_json_obj_u64(r.out, "joins", "cloudfront_unmatched"), t.cf_unmatched);
