@@ -188,6 +188,18 @@ static uint16_t source_id(collector *c, tg_str name)
     return id;
 }
 
+/* Lists the current input in *missed, once per input (*listed): it was read
+ * without a join's references (collect.h). -1 when memory is short. */
+static int list_missed(collector *c, u32vec *missed, bool *listed)
+{
+    if (*listed)
+        return 0;
+    if (u32vec_push(missed, c->input) != 0)
+        return -1;
+    *listed = true;
+    return 0;
+}
+
 /* Keeps the raw text behind an event when the printers will want it. */
 static int keep_line(collector *c, grp_event *e, tg_str text, bool in_map)
 {
@@ -256,10 +268,8 @@ static int alb_event(collector *c, const alb_record *rec, const char *line, size
         if (tid.n > 4 && memcmp(tid.p, "TID_", 4) == 0 &&
             join_add_ref(&c->conn, e->root, join_key(tid.p, tid.n)) != 0)
             return -1;
-    } else if (!c->listed_missed) {
-        if (u32vec_push(&c->missed, c->input) != 0)
-            return -1;
-        c->listed_missed = true;
+    } else if (list_missed(c, &c->missed, &c->listed_missed) != 0) {
+        return -1;
     }
     if (c->refs_only)
         return 0;
@@ -361,10 +371,8 @@ static int header_event(collector *c, xray_status st, xray_root root, unsigned f
         if (c->keep_cf_refs) {
             if (cf_id.n && join_add_ref(&c->cf, root, join_key(cf_id.p, cf_id.n)) != 0)
                 return -1;
-        } else if (!c->listed_missed_cf) {
-            if (u32vec_push(&c->missed_cf, c->input) != 0)
-                return -1;
-            c->listed_missed_cf = true;
+        } else if (list_missed(c, &c->missed_cf, &c->listed_missed_cf) != 0) {
+            return -1;
         }
     }
     if (c->refs_only)
