@@ -521,18 +521,11 @@ static unsigned start_workers(engine *e, worker *ws, unsigned n)
     return started;
 }
 
-/* Whether an input is named like an ALB connection log (conn_log_…, in the
- * access logs' folder): the references are then kept from the start, and no
- * input is read twice however the names sort. */
-static bool named_conn_logs(const walk_list *in)
+/* Whether base is named like an ALB connection log (conn_log_…, in the
+ * access logs' folder). */
+static bool conn_log_name(const char *base)
 {
-    for (size_t i = 0; i < in->n; i++) {
-        const char *base = strrchr(in->paths[i], '/');
-        base = base ? base + 1 : in->paths[i];
-        if (strncmp(base, "conn_log", 8) == 0)
-            return true;
-    }
-    return false;
+    return strncmp(base, "conn_log", 8) == 0;
 }
 
 /* Whether base is named as CloudFront names its standard logs:
@@ -551,13 +544,15 @@ static bool cf_log_name(const char *base)
     return dot[1 + sizeof shape - 1] != '\0';
 }
 
-/* Whether an input is named like a CloudFront log: as for connection logs,
- * the CloudFront join's references are then kept from the start. */
-static bool named_cf_logs(const walk_list *in)
+/* Whether the file name of an input (its last component) passes is_named.
+ * An input named like a connection or CloudFront log has its join keep the
+ * references from the start, so that no input is read twice however the
+ * names sort (collect.h). */
+static bool any_named(const walk_list *in, bool (*is_named)(const char *base))
 {
     for (size_t i = 0; i < in->n; i++) {
         const char *base = strrchr(in->paths[i], '/');
-        if (cf_log_name(base ? base + 1 : in->paths[i]))
+        if (is_named(base ? base + 1 : in->paths[i]))
             return true;
     }
     return false;
@@ -755,8 +750,8 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
         return -1;
     }
     engine e;
-    engine_init(&e, s, inputs, rep, db, s->input_format < 0 && named_conn_logs(inputs),
-                s->input_format < 0 && named_cf_logs(inputs));
+    engine_init(&e, s, inputs, rep, db, s->input_format < 0 && any_named(inputs, conn_log_name),
+                s->input_format < 0 && any_named(inputs, cf_log_name));
     e.maps = calloc(inputs->n ? inputs->n : 1, sizeof *e.maps);
     if (!e.maps) {
         tg_errorf(rep, "out of memory");
