@@ -19,7 +19,8 @@
  * - applog_decode_traced() says what applog_decode() says, and on a line
  *   with a header gives the same record; told to skip the CloudFront id,
  *   the same again but for a text line's id;
- * - tstamp_find() reports a match inside the line;
+ * - tstamp_find() reports a match inside the line, and tstamp_find_memo()
+ *   the same match, with a memo left by the lines before or by this one;
  * - cloudfront_url_decode() never writes more than it read.
  */
 #define _GNU_SOURCE
@@ -64,8 +65,11 @@ static void one_line(const char *line, size_t n, cloudfront_state *cf)
 
     applog_record a, tr, nocf;
     bool has = applog_decode(line, n, &a);
-    FZ_CHECK(applog_decode_traced(line, n, true, &tr) == has, "the traced decode disagrees");
-    FZ_CHECK(applog_decode_traced(line, n, false, &nocf) == has,
+    /* The memo outlives the line: the next lines may share its time. */
+    static tstamp_memo memo;
+    FZ_CHECK(applog_decode_traced(line, n, true, &memo, &tr) == has,
+             "the traced decode disagrees");
+    FZ_CHECK(applog_decode_traced(line, n, false, NULL, &nocf) == has,
              "the traced decode without CloudFront ids disagrees");
     if (has) {
         FZ_CHECK(tr.verdict == a.verdict && xray_root_eq(tr.root, a.root) &&
@@ -101,9 +105,18 @@ static void one_line(const char *line, size_t n, cloudfront_state *cf)
     IN(a.cf_id, line, n);
     IN(a.request_id, line, n);
 
-    tstamp_match m;
-    if (tstamp_find(line, n, &m))
+    tstamp_match m, mm;
+    const bool found = tstamp_find(line, n, &m);
+    if (found)
         FZ_CHECK(m.off <= n && m.len <= n - m.off, "timestamp outside the line");
+    /* Twice through the memo: the second time it holds this line's. */
+    for (int k = 0; k < 2; k++) {
+        FZ_CHECK(tstamp_find_memo(line, n, &memo, &mm) == found,
+                 "tstamp_find_memo() disagrees with tstamp_find()");
+        if (found)
+            FZ_CHECK(mm.off == m.off && mm.len == m.len && mm.us == m.us && mm.zoned == m.zoned,
+                     "tstamp_find_memo() found another timestamp");
+    }
 
     lambda_report rep;
     const bool may = lambda_may_hold(line, n);

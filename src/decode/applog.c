@@ -345,14 +345,14 @@ static tg_str cf_id_in(const char *line, size_t n)
  * header; without `cf`, no search for the CloudFront id. */
 static inline __attribute__((always_inline)) bool decode_text(const char *line, size_t n,
                                                               applog_record *out, bool traced,
-                                                              bool cf)
+                                                              bool cf, tstamp_memo *tm)
 {
     record_reset(out, false);
     applog_headers_in(line, n, out);
     if (traced && !out->has_header)
         return false;
     tstamp_match m;
-    if (tstamp_find(line, n, &m))
+    if (tm ? tstamp_find_memo(line, n, tm, &m) : tstamp_find(line, n, &m))
         out->time_us = m.us;
     if (cf)
         out->cf_id = cf_id_in(line, n);
@@ -361,7 +361,7 @@ static inline __attribute__((always_inline)) bool decode_text(const char *line, 
 
 bool applog_decode_text(const char *line, size_t n, applog_record *out)
 {
-    return decode_text(line, n, out, false, true);
+    return decode_text(line, n, out, false, true, NULL);
 }
 
 /* Whether a line is read as JSON: its first non-blank byte is '{'. */
@@ -377,12 +377,13 @@ bool applog_decode(const char *line, size_t n, applog_record *out)
 {
     if (is_json(line, n))
         return applog_decode_json(line, n, out);
-    return decode_text(line, n, out, false, true);
+    return decode_text(line, n, out, false, true, NULL);
 }
 
-bool applog_decode_traced(const char *line, size_t n, bool cf, applog_record *out)
+bool applog_decode_traced(const char *line, size_t n, bool cf, tstamp_memo *tm,
+                          applog_record *out)
 {
     if (is_json(line, n))
         return applog_decode_json(line, n, out);
-    return decode_text(line, n, out, true, cf);
+    return decode_text(line, n, out, true, cf, tm);
 }

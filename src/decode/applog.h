@@ -61,6 +61,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decode/tstamp.h"
 #include "decode/xray.h"
 #include "util/tg_str.h"
 
@@ -88,9 +89,11 @@ bool applog_decode(const char *line, size_t n, applog_record *out);
  * header (grouping): a text line is left as soon as it is known to have
  * none, its time and CloudFront id unread. Without `cf`, a text line's
  * CloudFront id is not looked for either (cf_id stays TG_STR_NULL; a JSON
- * line's comes with its keys). Returns has_header; when that is false,
- * *out holds no more than that. */
-bool applog_decode_traced(const char *line, size_t n, bool cf, applog_record *out);
+ * line's comes with its keys). A text line's time is found through tm
+ * (tstamp_find_memo()) unless it is NULL; the result is the same. Returns
+ * has_header; when that is false, *out holds no more than that. */
+bool applog_decode_traced(const char *line, size_t n, bool cf, tstamp_memo *tm,
+                          applog_record *out);
 
 /* The text reading of any line. Returns has_header. */
 bool applog_decode_text(const char *line, size_t n, applog_record *out);

@@ -288,14 +288,76 @@ static inline bool shaped_at(const char *line, size_t n, size_t i)
     return (rest >= 19 && line[i + 4] == '-') || (rest >= 20 && line[i + 2] == '/');
 }
 
-/* Whether a timestamp starts at line[i]; if so, it goes to *out. */
-static inline bool try_at(const char *line, size_t n, size_t i, tstamp_match *out)
+/* Whether a[0..n) and b[0..n) are the same bytes, eight at a time: a
+ * memcmp() call cost as much as the parse it spares. */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
 {
+    uint64_t x, y, d = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        d |= x ^ y;
+    }
+    for (; i < n; i++)
+        d |= (uint64_t)(unsigned char)(a[i] ^ b[i]);
+    return d == 0;
+}
+
+/* Whether the rest of a line, s[0..n), holds memo's bytes: then a parse at
+ * s reads just what memo's parse read, bounds included, and gives the same. */
+static inline bool memo_holds(const tstamp_memo *memo, const char *s, size_t n)
+{
+    return memo->n != 0 && (memo->at_end ? n == memo->n : n >= memo->n) &&
+           same_bytes(s, memo->text, memo->n);
+}
+
+/*
+ * Keeps the parse of s[0..n) that found out->len bytes in memo, when its
+ * bytes fit. How far the parse read past the timestamp: one byte (the
+ * digit test) after a zone that closes it (Z, UTC, GMT, an offset with
+ * minutes); after anything else, up to TSTAMP_LOOKAHEAD, where it tried a
+ * fraction or a zone that was not there. An offset of hours alone ("+05")
+ * may be the start of "+05:30" that failed, so it counts as open.
+ */
+static inline void memo_keep(tstamp_memo *memo, const char *s, size_t n, const tstamp_match *out)
+{
+    const size_t k = out->len; /* at least 19 */
+    const bool closed = out->zoned && s[k - 3] != '+' && s[k - 3] != '-';
+    size_t w = k + (closed ? 1 : TSTAMP_LOOKAHEAD);
+    memo->at_end = w >= n;
+    if (memo->at_end)
+        w = n;
+    if (w > sizeof memo->text) {
+        memo->n = 0;
+        return;
+    }
+    memcpy(memo->text, s, w);
+    memo->n = w;
+    memo->len = k;
+    memo->us = out->us;
+    memo->zoned = out->zoned;
+}
+
+/* Whether a timestamp starts at line[i]; if so, it goes to *out. With a
+ * memo (tstamp_find_memo()), the bytes memo holds are not parsed again. */
+static inline __attribute__((always_inline)) bool try_at(const char *line, size_t n, size_t i,
+                                                         tstamp_memo *memo, tstamp_match *out)
+{
+    if (memo && memo_holds(memo, line + i, n - i)) {
+        out->us = memo->us;
+        out->zoned = memo->zoned;
+        out->len = memo->len;
+        out->off = i;
+        return true;
+    }
     size_t k = tstamp_parse_prefix(line + i, n - i, &out->us, &out->zoned);
     if (k == 0)
         return false;
     out->off = i;
     out->len = k;
+    if (memo)
+        memo_keep(memo, line + i, n - i, out);
     return true;
 }
 
@@ -309,7 +371,8 @@ static inline unsigned digits16(const char *p)
 }
 #endif
 
-bool tstamp_find(const char *line, size_t n, tstamp_match *out)
+static inline __attribute__((always_inline)) bool find(const char *line, size_t n,
+                                                       tstamp_memo *memo, tstamp_match *out)
 {
     /* Only the first digit of a run can start a timestamp. The cheap shape
      * tests keep the full parse for real candidates. */
@@ -321,19 +384,29 @@ bool tstamp_find(const char *line, size_t n, tstamp_match *out)
      * "[10/Oct/2000:…" was a third of the time spent on the timestamp.
      * The shape is tested without the room (tstamp_parse_prefix() tests
      * both again); the loads reach line[i + 20), inside the line. */
-    if (w > 0 && is_digit(line[0]) && shaped_at(line, n, 0) && try_at(line, n, 0, out))
+    if (w > 0 && is_digit(line[0]) && shaped_at(line, n, 0) && try_at(line, n, 0, memo, out))
         return true;
     for (i = 1; i + 16 <= w && i + 20 <= n; i += 16) {
         unsigned m = digits16(line + i) & ~digits16(line + i - 1) &
                      (byte_mask16(line + i + 4, '-') | byte_mask16(line + i + 2, '/'));
         for (; m != 0; m &= m - 1)
-            if (try_at(line, n, i + (unsigned)__builtin_ctz(m), out))
+            if (try_at(line, n, i + (unsigned)__builtin_ctz(m), memo, out))
                 return true;
     }
 #endif
     for (; i < w; i++)
         if (is_digit(line[i]) && !(i > 0 && is_digit(line[i - 1])) && shaped_at(line, n, i) &&
-            try_at(line, n, i, out))
+            try_at(line, n, i, memo, out))
             return true;
     return false;
+}
+
+bool tstamp_find(const char *line, size_t n, tstamp_match *out)
+{
+    return find(line, n, NULL, out);
+}
+
+bool tstamp_find_memo(const char *line, size_t n, tstamp_memo *memo, tstamp_match *out)
+{
+    return find(line, n, memo, out);
 }

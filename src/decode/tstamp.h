@@ -74,4 +74,28 @@ typedef struct tstamp_match {
  */
 bool tstamp_find(const char *line, size_t n, tstamp_match *out);
 
+/* How far past a timestamp's end its parse may look (a spaced offset or
+ * " UTC" that turns out not to be one), the bounds checks included. */
+#define TSTAMP_LOOKAHEAD 8
+
+/*
+ * The last timestamp tstamp_find_memo() parsed: the bytes its parse read,
+ * which are the timestamp and up to TSTAMP_LOOKAHEAD after it, and what it
+ * gave. The same bytes parse the same, and a busy log writes many lines in
+ * one second: nginx's "[20/Nov/2025:08:00:00 +0000]" repeats from line to
+ * line. Zero-initialized, it holds nothing. One per thread.
+ */
+typedef struct tstamp_memo {
+    char text[48];
+    size_t n;       /* bytes of text; 0: nothing held */
+    bool at_end;    /* the line ended after them */
+    size_t len;     /* the timestamp's length, in text */
+    int64_t us;
+    bool zoned;
+} tstamp_memo;
+
+/* tstamp_find(), a timestamp that starts with memo's bytes taken from memo
+ * instead of parsed again. Same result, whatever memo holds. */
+bool tstamp_find_memo(const char *line, size_t n, tstamp_memo *memo, tstamp_match *out);
+
 #endif

@@ -458,7 +458,7 @@ static int on_app_line(collector *c, const char *line, size_t len, size_t off)
             return rc;
     }
     applog_record ar;
-    if (!applog_decode_traced(line, len, c->keep_cf_refs, &ar))
+    if (!applog_decode_traced(line, len, c->keep_cf_refs, &c->app_time, &ar))
         return 0;
     xray_root root = ar.root;
     return header_event(c, ar.verdict, root, GRP_FMT_APP, ar.time_us, 0, ar.http_status,

@@ -17,6 +17,7 @@
 
 #include "decode/cloudfront.h"
 #include "decode/sniff.h"
+#include "decode/tstamp.h"
 #include "engine/engine.h"
 #include "engine/join.h"
 #include "group/table.h"
@@ -54,6 +55,7 @@ typedef struct collector {
         uint16_t id;
     } recent[COLLECT_RECENT];
     unsigned recent_next; /* the entry replaced next */
+    tstamp_memo app_time;  /* the last application line's time */
     eng_counts c;
     bool out_of_memory;
 
