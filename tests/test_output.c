@@ -23,6 +23,7 @@
 #include "group/intern.h"
 #include "output/json.h"
 #include "output/stats.h"
+#include "output/timeline.h"
 #include "output/writer.h"
 #include "tg_test_util.h"
 
@@ -913,4 +914,61 @@ Test(output, stats_picks_are_the_same_on_two_threads)
     free(sorted);
     intern_free(&lbs);
     free(all);
+}
+
+/* The duration for people, written digit by digit, against the printf
+ * formats it replaced: every unit's edges, half-millisecond ties in
+ * seconds, negative values, the extremes, and random values of every size. */
+static void ref_duration(int64_t us, char *out, size_t cap)
+{
+    const char *sign = us < 0 ? "-" : "";
+    uint64_t a = us < 0 ? 0ull - (uint64_t)us : (uint64_t)us;
+    if (a < 1000)
+        snprintf(out, cap, "%s%llu us", sign, (unsigned long long)a);
+    else if (a < 1000000)
+        snprintf(out, cap, "%s%.3f ms", sign, (double)a / 1e3);
+    else if (a < 60000000)
+        snprintf(out, cap, "%s%.3f s", sign, (double)a / 1e6);
+    else if (a < 3600000000ull)
+        snprintf(out, cap, "%s%llu min %llu s", sign, (unsigned long long)(a / 60000000),
+                 (unsigned long long)(a / 1000000 % 60));
+    else
+        snprintf(out, cap, "%s%llu h %llu min", sign, (unsigned long long)(a / 3600000000ull),
+                 (unsigned long long)(a / 60000000 % 60));
+}
+
+static void check_duration(int64_t us)
+{
+    char got[32], want[32];
+    memset(got, 'x', sizeof got);
+    tl_format_duration(us, got, sizeof got);
+    ref_duration(us, want, sizeof want);
+    cr_assert_str_eq(got, want, "%" PRId64 " us", us);
+    /* A short buffer gets the start, as snprintf gives it. */
+    char small[6];
+    tl_format_duration(us, small, sizeof small);
+    ref_duration(us, want, sizeof small);
+    cr_assert_str_eq(small, want, "%" PRId64 " us in 6 bytes", us);
+}
+
+Test(output, durations_read_as_printf_wrote_them)
+{
+    static const int64_t edges[] = {0, 1, 999, 1000, 1001, 999499, 999500, 999999, 1000000,
+                                    1000499, 1000500, 1000501, 1234500, 1235500, 59999499,
+                                    59999500, 59999999, 60000000, 3599999999, 3600000000,
+                                    INT64_MAX, INT64_MIN, INT64_MIN + 1};
+    for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) {
+        check_duration(edges[i]);
+        if (edges[i] != INT64_MIN)
+            check_duration(-edges[i]);
+    }
+    /* Every tie in seconds at some point of the range, and random values. */
+    for (int64_t s = 1; s < 60; s++)
+        for (int64_t ms = 0; ms < 1000; ms += 7)
+            check_duration(s * 1000000 + ms * 1000 + 500);
+    for (int i = 0; i < 200000; i++) {
+        uint64_t r = tt_rnd();
+        int64_t v = (int64_t)(r >> (r % 64 + 1));
+        check_duration(r & 1 ? -v : v);
+    }
 }
