@@ -349,10 +349,16 @@ void ef_json_fields(writer *w, const eng_result *r, const grp_event *e, tg_str l
 /* Copies s into out[*k..cap), control bytes shown as '?'. */
 static void put(char *out, size_t cap, size_t *k, tg_str s)
 {
-    for (size_t i = 0; s.p && i < s.n && *k + 1 < cap; i++) {
-        unsigned char b = (unsigned char)s.p[i];
-        out[(*k)++] = b < 0x20 || b == 0x7f ? '?' : (char)b;
-    }
+    /* The count is known before the loop, and nothing in it goes through
+     * k: GCC turns it into vector selects. */
+    size_t at = *k, n = s.p ? s.n : 0;
+    if (n > cap - 1 - at)
+        n = cap - 1 - at;
+    char *o = out + at;
+    const unsigned char *p = (const unsigned char *)s.p;
+    for (size_t i = 0; i < n; i++)
+        o[i] = p[i] < 0x20 || p[i] == 0x7f ? '?' : (char)p[i];
+    *k = at + n;
     out[*k] = '\0';
 }
 

@@ -201,9 +201,10 @@ static void text_event(tl_printer *p, const grp_trace *tr, const grp_event *e)
         wr_str(w, C_RESET);
     tg_str line = event_line(p, e);
     char desc[512];
-    if (ef_describe(p->res, e, line, desc, sizeof desc)) {
-        wr_str(w, "  ");
-        wr_str(w, desc);
+    size_t dn = ef_describe(p->res, e, line, desc, sizeof desc);
+    if (dn) {
+        wr_lit(w, "  ");
+        wr_bytes(w, desc, dn);
     }
     wr_char(w, '\n');
     if (p->raw && line.p) {
