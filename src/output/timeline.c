@@ -210,7 +210,11 @@ static void text_event(tl_printer *p, const grp_trace *tr, const grp_event *e)
     if (p->raw && line.p) {
         if (p->color)
             wr_str(w, C_DIM);
-        wr_printf(w, "      %s:%llu\n", p->inputs->paths[e->input], (unsigned long long)e->offset);
+        wr_lit(w, "      ");
+        wr_str(w, p->inputs->paths[e->input]);
+        wr_char(w, ':');
+        wr_u64(w, e->offset);
+        wr_char(w, '\n');
         if (p->color)
             wr_str(w, C_RESET);
         wr_str(w, "      ");
