@@ -53,8 +53,10 @@ static bool is_leap(unsigned y)
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-/* Range checks, then the instant. Leap seconds are rejected as tgtime does. */
-static bool civil_to_us(const civil *c, int64_t *us)
+/* Range checks, then the instant. Leap seconds are rejected as tgtime does.
+ * *minute gets the first second of the minute as written, before the offset
+ * (tstamp_memo). */
+static bool civil_to_us(const civil *c, int64_t *us, int64_t *minute)
 {
     static const unsigned char mdays[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (c->mo - 1 > 11 || c->d - 1 > 30 || c->h > 23 || c->mi > 59 || c->sec > 59)
@@ -62,9 +64,39 @@ static bool civil_to_us(const civil *c, int64_t *us)
     if (c->d > mdays[c->mo] && !(c->mo == 2 && c->d == 29 && is_leap(c->y)))
         return false;
     int64_t days = tgtime_days_from_civil((int)c->y, c->mo, c->d);
-    int64_t secs = days * 86400 + (int64_t)(c->h * 3600 + c->mi * 60 + c->sec) - c->off;
-    *us = secs * US_PER_SEC + c->frac;
+    *minute = days * 86400 + (int64_t)(c->h * 3600 + c->mi * 60);
+    *us = (*minute + c->sec - c->off) * US_PER_SEC + c->frac;
     return true;
+}
+
+/* The instant in a minute that a memo holds: only the seconds, yet to be
+ * range-checked, the fraction and the offset are the line's own. */
+static bool minute_to_us(const civil *c, int64_t minute, int64_t *us)
+{
+    if (c->sec > 59)
+        return false;
+    *us = (minute + c->sec - c->off) * US_PER_SEC + c->frac;
+    return true;
+}
+
+/* Whether the n <= 17 bytes at s are the memo's minute m: two loads each. */
+static inline bool same_minute(const char *s, const char *m, size_t n)
+{
+    uint64_t a, b, c, d;
+    memcpy(&a, s, 8);
+    memcpy(&b, m, 8);
+    memcpy(&c, s + n - 8, 8);
+    memcpy(&d, m + n - 8, 8);
+    return ((a ^ b) | (c ^ d)) == 0 && (n <= 16 || s[8] == m[8]);
+}
+
+/* Keeps the minute of a timestamp just read in full. */
+static inline void keep_minute(char *text, int64_t *at, bool *set, const char *s, size_t n,
+                               int64_t minute)
+{
+    memcpy(text, s, n);
+    *at = minute;
+    *set = true;
 }
 
 /* Reads an optional fraction ('.' or ',' and at least one digit) at s[i];
@@ -141,26 +173,38 @@ static size_t read_zone(const char *s, size_t n, size_t i, civil *c, bool *zoned
     return i;
 }
 
-/* "YYYY-MM-DD[T ]HH:MM:SS[.f][zone]" at s; returns its length or 0. */
-static size_t scan_iso(const char *s, size_t n, int64_t *us, bool *zoned)
+/* "YYYY-MM-DD[T ]HH:MM:SS[.f][zone]" at s; returns its length or 0. With a
+ * memo holding its first 16 bytes, the date, hour and minute are the
+ * memo's; else a valid one's become the memo's. */
+static size_t scan_iso(const char *s, size_t n, int64_t *us, bool *zoned, tstamp_memo *memo)
 {
     if (n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
         s[13] != ':' || s[16] != ':')
         return 0;
     civil c;
     unsigned bad = 0;
-    c.y = d2(s, &bad) * 100 + d2(s + 2, &bad);
-    c.mo = d2(s + 5, &bad);
-    c.d = d2(s + 8, &bad);
-    c.h = d2(s + 11, &bad);
-    c.mi = d2(s + 14, &bad);
+    const bool held = memo && memo->iso_set && same_minute(s, memo->iso, 16);
+    if (!held) {
+        c.y = d2(s, &bad) * 100 + d2(s + 2, &bad);
+        c.mo = d2(s + 5, &bad);
+        c.d = d2(s + 8, &bad);
+        c.h = d2(s + 11, &bad);
+        c.mi = d2(s + 14, &bad);
+    }
     c.sec = d2(s + 17, &bad);
     if (bad)
         return 0;
     size_t i = read_frac(s, n, 19, &c.frac);
     i = read_zone(s, n, i, &c, zoned);
-    if ((i < n && is_digit(s[i])) || !civil_to_us(&c, us))
+    if (i < n && is_digit(s[i]))
         return 0;
+    if (held)
+        return minute_to_us(&c, memo->iso_minute, us) ? i : 0;
+    int64_t minute;
+    if (!civil_to_us(&c, us, &minute))
+        return 0;
+    if (memo)
+        keep_minute(memo->iso, &memo->iso_minute, &memo->iso_set, s, 16, minute);
     return i;
 }
 
@@ -175,18 +219,23 @@ static unsigned month_of(const char *m)
     return 0;
 }
 
-/* "DD/Mon/YYYY:HH:MM:SS[.f][ -0700]" at s; returns its length or 0. */
-static size_t scan_clf(const char *s, size_t n, int64_t *us, bool *zoned)
+/* "DD/Mon/YYYY:HH:MM:SS[.f][ -0700]" at s; returns its length or 0. The
+ * memo as scan_iso()'s, over the first 17 bytes. */
+static size_t scan_clf(const char *s, size_t n, int64_t *us, bool *zoned, tstamp_memo *memo)
 {
     if (n < 20 || s[2] != '/' || s[6] != '/' || s[11] != ':' || s[14] != ':' || s[17] != ':')
         return 0;
     civil c;
     unsigned bad = 0;
-    c.d = d2(s, &bad);
-    c.mo = month_of(s + 3);
-    c.y = d2(s + 7, &bad) * 100 + d2(s + 9, &bad);
-    c.h = d2(s + 12, &bad);
-    c.mi = d2(s + 15, &bad);
+    const bool held = memo && memo->clf_set && same_minute(s, memo->clf, 17);
+    c.mo = 1;
+    if (!held) {
+        c.d = d2(s, &bad);
+        c.mo = month_of(s + 3);
+        c.y = d2(s + 7, &bad) * 100 + d2(s + 9, &bad);
+        c.h = d2(s + 12, &bad);
+        c.mi = d2(s + 15, &bad);
+    }
     c.sec = d2(s + 18, &bad);
     if (bad || c.mo == 0)
         return 0;
@@ -198,26 +247,39 @@ static size_t scan_clf(const char *s, size_t n, int64_t *us, bool *zoned)
         *zoned = true;
         i += 1 + k;
     }
-    if ((i < n && is_digit(s[i])) || !civil_to_us(&c, us))
+    if (i < n && is_digit(s[i]))
         return 0;
+    if (held)
+        return minute_to_us(&c, memo->clf_minute, us) ? i : 0;
+    int64_t minute;
+    if (!civil_to_us(&c, us, &minute))
+        return 0;
+    if (memo)
+        keep_minute(memo->clf, &memo->clf_minute, &memo->clf_set, s, 17, minute);
     return i;
 }
 
-size_t tstamp_parse_prefix(const char *s, size_t n, int64_t *us, bool *zoned)
+static inline __attribute__((always_inline)) size_t
+parse_prefix(const char *s, size_t n, int64_t *us, bool *zoned, tstamp_memo *memo)
 {
     bool z = false;
     int64_t v;
     size_t k = 0;
     if (n >= 19 && s[4] == '-')
-        k = scan_iso(s, n, &v, &z);
+        k = scan_iso(s, n, &v, &z, memo);
     else if (n >= 20 && s[2] == '/')
-        k = scan_clf(s, n, &v, &z);
+        k = scan_clf(s, n, &v, &z, memo);
     if (k == 0)
         return 0;
     *us = v;
     if (zoned)
         *zoned = z;
     return k;
+}
+
+size_t tstamp_parse_prefix(const char *s, size_t n, int64_t *us, bool *zoned)
+{
+    return parse_prefix(s, n, us, zoned, NULL);
 }
 
 static inline bool is_blank(char c)
@@ -288,76 +350,15 @@ static inline bool shaped_at(const char *line, size_t n, size_t i)
     return (rest >= 19 && line[i + 4] == '-') || (rest >= 20 && line[i + 2] == '/');
 }
 
-/* Whether a[0..n) and b[0..n) are the same bytes, eight at a time: a
- * memcmp() call cost as much as the parse it spares. */
-static inline bool same_bytes(const char *a, const char *b, size_t n)
-{
-    uint64_t x, y, d = 0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        d |= x ^ y;
-    }
-    for (; i < n; i++)
-        d |= (uint64_t)(unsigned char)(a[i] ^ b[i]);
-    return d == 0;
-}
-
-/* Whether the rest of a line, s[0..n), holds memo's bytes: then a parse at
- * s reads just what memo's parse read, bounds included, and gives the same. */
-static inline bool memo_holds(const tstamp_memo *memo, const char *s, size_t n)
-{
-    return memo->n != 0 && (memo->at_end ? n == memo->n : n >= memo->n) &&
-           same_bytes(s, memo->text, memo->n);
-}
-
-/*
- * Keeps the parse of s[0..n) that found out->len bytes in memo, when its
- * bytes fit. How far the parse read past the timestamp: one byte (the
- * digit test) after a zone that closes it (Z, UTC, GMT, an offset with
- * minutes); after anything else, up to TSTAMP_LOOKAHEAD, where it tried a
- * fraction or a zone that was not there. An offset of hours alone ("+05")
- * may be the start of "+05:30" that failed, so it counts as open.
- */
-static inline void memo_keep(tstamp_memo *memo, const char *s, size_t n, const tstamp_match *out)
-{
-    const size_t k = out->len; /* at least 19 */
-    const bool closed = out->zoned && s[k - 3] != '+' && s[k - 3] != '-';
-    size_t w = k + (closed ? 1 : TSTAMP_LOOKAHEAD);
-    memo->at_end = w >= n;
-    if (memo->at_end)
-        w = n;
-    if (w > sizeof memo->text) {
-        memo->n = 0;
-        return;
-    }
-    memcpy(memo->text, s, w);
-    memo->n = w;
-    memo->len = k;
-    memo->us = out->us;
-    memo->zoned = out->zoned;
-}
-
-/* Whether a timestamp starts at line[i]; if so, it goes to *out. With a
- * memo (tstamp_find_memo()), the bytes memo holds are not parsed again. */
+/* Whether a timestamp starts at line[i]; if so, it goes to *out. */
 static inline __attribute__((always_inline)) bool try_at(const char *line, size_t n, size_t i,
                                                          tstamp_memo *memo, tstamp_match *out)
 {
-    if (memo && memo_holds(memo, line + i, n - i)) {
-        out->us = memo->us;
-        out->zoned = memo->zoned;
-        out->len = memo->len;
-        out->off = i;
-        return true;
-    }
-    size_t k = tstamp_parse_prefix(line + i, n - i, &out->us, &out->zoned);
+    size_t k = parse_prefix(line + i, n - i, &out->us, &out->zoned, memo);
     if (k == 0)
         return false;
     out->off = i;
     out->len = k;
-    if (memo)
-        memo_keep(memo, line + i, n - i, out);
     return true;
 }
 

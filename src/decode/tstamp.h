@@ -74,28 +74,25 @@ typedef struct tstamp_match {
  */
 bool tstamp_find(const char *line, size_t n, tstamp_match *out);
 
-/* How far past a timestamp's end its parse may look (a spaced offset or
- * " UTC" that turns out not to be one), the bounds checks included. */
-#define TSTAMP_LOOKAHEAD 8
-
 /*
- * The last timestamp tstamp_find_memo() parsed: the bytes its parse read,
- * which are the timestamp and up to TSTAMP_LOOKAHEAD after it, and what it
- * gave. The same bytes parse the same, and a busy log writes many lines in
- * one second: nginx's "[20/Nov/2025:08:00:00 +0000]" repeats from line to
- * line. Zero-initialized, it holds nothing. One per thread.
+ * The minute of the last timestamp of each form that tstamp_find_memo()
+ * read in full: its text up to the minute ("2025-11-20T08:00",
+ * "20/Nov/2025:08:00") and the minute's first second as written, before
+ * any offset. A log's lines come in time order, so most share the minute
+ * of the line before; of a timestamp in the same minute only the seconds,
+ * the fraction and the zone are read. Zero-initialized, it holds nothing.
+ * One per thread.
  */
 typedef struct tstamp_memo {
-    char text[48];
-    size_t n;       /* bytes of text; 0: nothing held */
-    bool at_end;    /* the line ended after them */
-    size_t len;     /* the timestamp's length, in text */
-    int64_t us;
-    bool zoned;
+    char iso[16];
+    char clf[17];
+    bool iso_set, clf_set;
+    int64_t iso_minute, clf_minute;
 } tstamp_memo;
 
-/* tstamp_find(), a timestamp that starts with memo's bytes taken from memo
- * instead of parsed again. Same result, whatever memo holds. */
+/* tstamp_find(), the date, hour and minute of a timestamp in memo's minute
+ * taken from memo instead of parsed again. Same result, whatever memo
+ * holds. */
 bool tstamp_find_memo(const char *line, size_t n, tstamp_memo *memo, tstamp_match *out);
 
 #endif
