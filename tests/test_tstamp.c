@@ -318,6 +318,17 @@ Test(tstamp, fixtures)
     free(text);
 }
 
+/* line[0..n), sometimes cut short so that a timestamp runs off the end, in
+ * a buffer of its own so that a read past it is caught; *n is the length. */
+static char *cut_copy(const char *line, size_t *n)
+{
+    if (*n && tt_rnd_below(4) == 0)
+        *n -= tt_rnd_below((unsigned)*n);
+    char *exact = malloc(*n ? *n : 1);
+    memcpy(exact, line, *n);
+    return exact;
+}
+
 /* tstamp_find()'s rule byte by byte: the first digit of a run within the
  * window, shaped like a timestamp's start, where a timestamp parses. */
 static bool ref_find(const char *line, size_t n, tstamp_match *out)
@@ -360,11 +371,7 @@ Test(tstamp, find_matches_reference_on_random_lines)
         for (size_t i = 0; i < pad && n < sizeof line; i++)
             line[n++] = "ab7-/ :."[tt_rnd_below(8)];
         n = tt_append_frags(line, n, sizeof line, frags, nfrags, tt_rnd_below(6));
-        /* Sometimes cut short, so that a timestamp runs off the end. */
-        if (n && tt_rnd_below(4) == 0)
-            n -= tt_rnd_below((unsigned)n);
-        char *exact = malloc(n ? n : 1);
-        memcpy(exact, line, n);
+        char *exact = cut_copy(line, &n);
         tstamp_match got, want;
         memset(&got, 0, sizeof got);
         memset(&want, 0, sizeof want);
@@ -416,10 +423,7 @@ Test(tstamp, memo_gives_what_find_gives)
         int n = snprintf(line, sizeof line, "%s%s%s", heads[h],
                          stamps[tt_rnd_below((unsigned)ns)], tails[tt_rnd_below((unsigned)nt)]);
         size_t len = (size_t)n;
-        if (tt_rnd_below(4) == 0)
-            len -= tt_rnd_below((unsigned)len);
-        char *exact = malloc(len ? len : 1);
-        memcpy(exact, line, len);
+        char *exact = cut_copy(line, &len);
         tstamp_match got, want;
         memset(&got, 0, sizeof got);
         memset(&want, 0, sizeof want);
@@ -434,8 +438,8 @@ Test(tstamp, memo_gives_what_find_gives)
         /* Held: the timestamp is in the minute the memo held before. */
         if (w) {
             const char *t = exact + want.off;
-            held += t[4] == '-' ? before.iso_set && memcmp(t, before.iso, 16) == 0
-                                : before.clf_set && memcmp(t, before.clf, 17) == 0;
+            held += t[4] == '-' ? before.iso.set && memcmp(t, before.iso.text, 16) == 0
+                                : before.clf.set && memcmp(t, before.clf.text, 17) == 0;
         }
         free(exact);
     }

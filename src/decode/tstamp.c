@@ -69,34 +69,42 @@ static bool civil_to_us(const civil *c, int64_t *us, int64_t *minute)
     return true;
 }
 
-/* The instant in a minute that a memo holds: only the seconds, yet to be
- * range-checked, the fraction and the offset are the line's own. */
-static bool minute_to_us(const civil *c, int64_t minute, int64_t *us)
-{
-    if (c->sec > 59)
-        return false;
-    *us = (minute + c->sec - c->off) * US_PER_SEC + c->frac;
-    return true;
-}
-
-/* Whether the n <= 17 bytes at s are the memo's minute m: two loads each. */
-static inline bool same_minute(const char *s, const char *m, size_t n)
+/* Whether the n <= 17 bytes at s are those of m's minute: two loads each. */
+static inline bool in_minute(const tstamp_minute *m, const char *s, size_t n)
 {
     uint64_t a, b, c, d;
     memcpy(&a, s, 8);
-    memcpy(&b, m, 8);
+    memcpy(&b, m->text, 8);
     memcpy(&c, s + n - 8, 8);
-    memcpy(&d, m + n - 8, 8);
-    return ((a ^ b) | (c ^ d)) == 0 && (n <= 16 || s[8] == m[8]);
+    memcpy(&d, m->text + n - 8, 8);
+    return m->set && ((a ^ b) | (c ^ d)) == 0 && (n <= 16 || s[8] == m->text[8]);
 }
 
-/* Keeps the minute of a timestamp just read in full. */
-static inline void keep_minute(char *text, int64_t *at, bool *set, const char *s, size_t n,
-                               int64_t minute)
+/*
+ * The end of both forms' reading, i the index past the timestamp: the
+ * instant, from the date when the timestamp is not in m's minute (held
+ * false), and then its minute kept in m (the first n bytes of s); from m's
+ * minute when it is, with only the seconds left to range-check. Returns i,
+ * or 0 for a timestamp out of range.
+ */
+static inline size_t finish(const civil *c, size_t i, bool held, tstamp_minute *m, const char *s,
+                            size_t n, int64_t *us)
 {
-    memcpy(text, s, n);
-    *at = minute;
-    *set = true;
+    if (held) {
+        if (c->sec > 59)
+            return 0;
+        *us = (m->first + c->sec - c->off) * US_PER_SEC + c->frac;
+        return i;
+    }
+    int64_t first;
+    if (!civil_to_us(c, us, &first))
+        return 0;
+    if (m) {
+        memcpy(m->text, s, n);
+        m->first = first;
+        m->set = true;
+    }
+    return i;
 }
 
 /* Reads an optional fraction ('.' or ',' and at least one digit) at s[i];
@@ -183,7 +191,8 @@ static size_t scan_iso(const char *s, size_t n, int64_t *us, bool *zoned, tstamp
         return 0;
     civil c;
     unsigned bad = 0;
-    const bool held = memo && memo->iso_set && same_minute(s, memo->iso, 16);
+    tstamp_minute *m = memo ? &memo->iso : NULL;
+    const bool held = m && in_minute(m, s, 16);
     if (!held) {
         c.y = d2(s, &bad) * 100 + d2(s + 2, &bad);
         c.mo = d2(s + 5, &bad);
@@ -198,14 +207,7 @@ static size_t scan_iso(const char *s, size_t n, int64_t *us, bool *zoned, tstamp
     i = read_zone(s, n, i, &c, zoned);
     if (i < n && is_digit(s[i]))
         return 0;
-    if (held)
-        return minute_to_us(&c, memo->iso_minute, us) ? i : 0;
-    int64_t minute;
-    if (!civil_to_us(&c, us, &minute))
-        return 0;
-    if (memo)
-        keep_minute(memo->iso, &memo->iso_minute, &memo->iso_set, s, 16, minute);
-    return i;
+    return finish(&c, i, held, m, s, 16, us);
 }
 
 /* The month of a three-letter English abbreviation in any case, 0 if none. */
@@ -227,7 +229,8 @@ static size_t scan_clf(const char *s, size_t n, int64_t *us, bool *zoned, tstamp
         return 0;
     civil c;
     unsigned bad = 0;
-    const bool held = memo && memo->clf_set && same_minute(s, memo->clf, 17);
+    tstamp_minute *m = memo ? &memo->clf : NULL;
+    const bool held = m && in_minute(m, s, 17);
     c.mo = 1;
     if (!held) {
         c.d = d2(s, &bad);
@@ -249,14 +252,7 @@ static size_t scan_clf(const char *s, size_t n, int64_t *us, bool *zoned, tstamp
     }
     if (i < n && is_digit(s[i]))
         return 0;
-    if (held)
-        return minute_to_us(&c, memo->clf_minute, us) ? i : 0;
-    int64_t minute;
-    if (!civil_to_us(&c, us, &minute))
-        return 0;
-    if (memo)
-        keep_minute(memo->clf, &memo->clf_minute, &memo->clf_set, s, 17, minute);
-    return i;
+    return finish(&c, i, held, m, s, 17, us);
 }
 
 static inline __attribute__((always_inline)) size_t

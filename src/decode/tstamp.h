@@ -83,11 +83,14 @@ bool tstamp_find(const char *line, size_t n, tstamp_match *out);
  * the fraction and the zone are read. Zero-initialized, it holds nothing.
  * One per thread.
  */
+typedef struct tstamp_minute {
+    char text[17]; /* 16 bytes of ISO, 17 of CLF */
+    bool set;
+    int64_t first; /* the minute's first second, Unix time before the offset */
+} tstamp_minute;
+
 typedef struct tstamp_memo {
-    char iso[16];
-    char clf[17];
-    bool iso_set, clf_set;
-    int64_t iso_minute, clf_minute;
+    tstamp_minute iso, clf;
 } tstamp_memo;
 
 /* tstamp_find(), the date, hour and minute of a timestamp in memo's minute
