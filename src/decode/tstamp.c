@@ -54,9 +54,9 @@ static bool is_leap(unsigned y)
 }
 
 /* Range checks, then the instant. Leap seconds are rejected as tgtime does.
- * *minute gets the first second of the minute as written, before the offset
- * (tstamp_memo). */
-static bool civil_to_us(const civil *c, int64_t *us, int64_t *minute)
+ * *first gets the first second of the minute as written, before the offset
+ * (tstamp_minute). */
+static bool civil_to_us(const civil *c, int64_t *us, int64_t *first)
 {
     static const unsigned char mdays[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (c->mo - 1 > 11 || c->d - 1 > 30 || c->h > 23 || c->mi > 59 || c->sec > 59)
@@ -64,8 +64,8 @@ static bool civil_to_us(const civil *c, int64_t *us, int64_t *minute)
     if (c->d > mdays[c->mo] && !(c->mo == 2 && c->d == 29 && is_leap(c->y)))
         return false;
     int64_t days = tgtime_days_from_civil((int)c->y, c->mo, c->d);
-    *minute = days * 86400 + (int64_t)(c->h * 3600 + c->mi * 60);
-    *us = (*minute + c->sec - c->off) * US_PER_SEC + c->frac;
+    *first = days * 86400 + (int64_t)(c->h * 3600 + c->mi * 60);
+    *us = (*first + c->sec - c->off) * US_PER_SEC + c->frac;
     return true;
 }
 
@@ -231,7 +231,7 @@ static size_t scan_clf(const char *s, size_t n, int64_t *us, bool *zoned, tstamp
     unsigned bad = 0;
     tstamp_minute *m = memo ? &memo->clf : NULL;
     const bool held = m && in_minute(m, s, 17);
-    c.mo = 1;
+    c.mo = 1; /* a held minute's month is known good */
     if (!held) {
         c.d = d2(s, &bad);
         c.mo = month_of(s + 3);

@@ -55,7 +55,7 @@ typedef struct collector {
         uint16_t id;
     } recent[COLLECT_RECENT];
     unsigned recent_next; /* the entry replaced next */
-    tstamp_memo app_time;  /* the last application line's time */
+    tstamp_memo app_time;  /* the minutes of application lines' times */
     eng_counts c;
     bool out_of_memory;
 

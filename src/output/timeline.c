@@ -195,8 +195,9 @@ static void text_event(tl_printer *p, const grp_trace *tr, const grp_event *e)
         char st[NF_U64_MAX + 1];
         *nf_u64(st, e->status) = '\0';
         put_right(w, st, 3);
-    } else
+    } else {
         wr_str(w, "  -");
+    }
     if (p->color && e->status)
         wr_str(w, C_RESET);
     tg_str line = event_line(p, e);
