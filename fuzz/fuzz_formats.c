@@ -109,7 +109,7 @@ static void one_line(const char *line, size_t n, cloudfront_state *cf)
     const bool found = tstamp_find(line, n, &m);
     if (found)
         FZ_CHECK(m.off <= n && m.len <= n - m.off, "timestamp outside the line");
-    /* Twice through the memo: the second time it holds this line's. */
+    /* Twice through the memo: the second time it holds this line's minute. */
     for (int k = 0; k < 2; k++) {
         FZ_CHECK(tstamp_find_memo(line, n, &memo, &mm) == found,
                  "tstamp_find_memo() disagrees with tstamp_find()");
