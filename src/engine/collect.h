@@ -55,7 +55,6 @@ typedef struct collector {
         uint16_t id;
     } recent[COLLECT_RECENT];
     unsigned recent_next; /* the entry replaced next */
-    tstamp_memo app_time;  /* the minutes of application lines' times */
     eng_counts c;
     bool out_of_memory;
 
@@ -113,6 +112,7 @@ typedef struct collector {
      * (app_lines()); app_by_scan, set in tests, keeps to the scanner. */
     bool app_direct;
     bool app_by_scan;
+    tstamp_memo app_time; /* the minutes of application lines' times */
 } collector;
 
 int collect_init(collector *c, const eng_settings *s, const scan_db *db, unsigned worker);
