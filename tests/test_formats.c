@@ -13,7 +13,9 @@
 
 #include "tg_test_util.h"
 
-static void make_archive(const char *dir, unsigned seed, unsigned traces)
+/* Writes an archive of every kind of log to dir/logs; returns the truth
+ * the generator wrote beside it. */
+static tt_truth make_archive(const char *dir, unsigned seed, unsigned traces)
 {
     char *cmd = tt_fmt("set -e; cd '%s'; '%s' --seed %u --traces %u --lbs 3 --formats all "
                        "--out logs --truth truth.tsv 2>/dev/null",
@@ -22,6 +24,21 @@ static void make_archive(const char *dir, unsigned seed, unsigned traces)
     cr_assert_eq(r.status, 0, "making the archive failed: %s", r.err);
     tt_run_free(&r);
     free(cmd);
+    char *truth = tt_fmt("%s/truth.tsv", dir);
+    tt_truth t = tt_truth_read(truth);
+    free(truth);
+    return t;
+}
+
+/* Runs the shell command fmt (%s: dir, then the binary), which must
+ * succeed; its run is the caller's to free. */
+static tt_run sh_ok(const char *fmt, const char *dir)
+{
+    char *cmd = tt_fmt(fmt, dir, tt_binary());
+    tt_run r = tt_sh(cmd, NULL);
+    cr_assert_eq(r.status, 0, "%s: %s", cmd, r.err);
+    free(cmd);
+    return r;
 }
 
 static tt_run tg(const char *fmt, const char *dir)
@@ -74,11 +91,8 @@ static void check_stats_j(const char *dir, unsigned j, const tt_truth *t)
 static void check_after_move(const char *dir, const tt_truth *t, const char *move, int fmt,
                              const char *name)
 {
-    char *cmd = tt_fmt(move, dir);
-    tt_run r = tt_sh(cmd, NULL);
-    cr_assert_eq(r.status, 0, "moving failed: %s", r.err);
+    tt_run r = sh_ok(move, dir);
     tt_run_free(&r);
-    free(cmd);
     for (unsigned j = 1; j <= 3; j++)
         check_stats_j(dir, j, t);
     r = tg("timelines --format ndjson -j 2 '%s/logs'", dir);
@@ -104,9 +118,7 @@ Test(formats, samples_every_format_matches_truth)
 Test(formats, every_trace_has_its_events_by_format, .timeout = 120)
 {
     char *dir = tt_tmpdir();
-    make_archive(dir, 17, 300);
-    char *truth = tt_fmt("%s/truth.tsv", dir);
-    tt_truth t = tt_truth_read(truth);
+    tt_truth t = make_archive(dir, 17, 300);
     cr_assert(t.has_formats && t.ntf == t.nt, "the truth lacks per-format counts");
     tt_run r = tg("timelines --format ndjson '%s/logs'", dir);
     cr_assert_eq(r.status, 0, "%s", r.err);
@@ -152,7 +164,6 @@ Test(formats, every_trace_has_its_events_by_format, .timeout = 120)
     tt_run_free(&r);
     free(rev);
     tt_truth_free(&t);
-    free(truth);
     tt_rmtree(dir);
     free(dir);
 }
@@ -169,9 +180,7 @@ Test(formats, every_trace_has_its_events_by_format, .timeout = 120)
 Test(formats, connection_logs_after_their_access_logs, .timeout = 120)
 {
     char *dir = tt_tmpdir();
-    make_archive(dir, 29, 300);
-    char *truth = tt_fmt("%s/truth.tsv", dir);
-    tt_truth t = tt_truth_read(truth);
+    tt_truth t = make_archive(dir, 29, 300);
     cr_assert_gt(t.joined_conn, 0);
     check_after_move(dir, &t,
                      "cd '%s' && find logs -name 'conn_log_*' | while read -r f; do "
@@ -181,24 +190,17 @@ Test(formats, connection_logs_after_their_access_logs, .timeout = 120)
 
     /* Access logs from a pipe, which cannot be read twice, and the
      * connection logs as files. */
-    char *cmd =
-        tt_fmt("cd '%s' && cat $(find logs -name '[0-9]*_elasticloadbalancing_*' | sort) | "
-               "'%s' stats --json -j 1 - $(find logs -name 'zz-*' | sort)",
-               dir, tt_binary());
-    tt_run r = tt_sh(cmd, NULL);
-    cr_assert_eq(r.status, 0, "%s", r.err);
+    tt_run r = sh_ok("cd '%s' && cat $(find logs -name '[0-9]*_elasticloadbalancing_*' | sort) | "
+                     "'%s' stats --json -j 1 - $(find logs -name 'zz-*' | sort)",
+                     dir);
     cr_expect_eq(tt_json_obj_u64(r.out, "joins", "alb_conn"), t.joined_conn);
     tt_run_free(&r);
-    free(cmd);
 
     /* A truncated gzip access log: read twice, reported once. */
-    cmd = tt_fmt("cd '%s' && f=$(find logs -name '[0-9]*_elasticloadbalancing_*' | sort | head -1)"
-                 " && gzip -c \"$f\" | head -c 2000 > \"$f.gz\" && rm \"$f\"",
-                 dir);
-    r = tt_sh(cmd, NULL);
-    cr_assert_eq(r.status, 0, "%s", r.err);
+    r = sh_ok("cd '%s' && f=$(find logs -name '[0-9]*_elasticloadbalancing_*' | sort | head -1)"
+              " && gzip -c \"$f\" | head -c 2000 > \"$f.gz\" && rm \"$f\"",
+              dir);
     tt_run_free(&r);
-    free(cmd);
     r = tg("stats --json -j 2 '%s/logs'", dir);
     cr_expect_eq(r.status, 2, "%s", r.err);
     cr_expect_eq(tt_count(r.err, ".log.gz"), 1, "%s", r.err);
@@ -211,7 +213,6 @@ Test(formats, connection_logs_after_their_access_logs, .timeout = 120)
     tt_run_free(&r);
 
     tt_truth_free(&t);
-    free(truth);
     tt_rmtree(dir);
     free(dir);
 }
@@ -228,9 +229,7 @@ Test(formats, connection_logs_after_their_access_logs, .timeout = 120)
 Test(formats, cloudfront_logs_after_their_application_logs, .timeout = 120)
 {
     char *dir = tt_tmpdir();
-    make_archive(dir, 31, 300);
-    char *truth = tt_fmt("%s/truth.tsv", dir);
-    tt_truth t = tt_truth_read(truth);
+    tt_truth t = make_archive(dir, 31, 300);
     cr_assert_gt(t.joined_cf, 0);
     check_after_move(dir, &t,
                      "cd '%s' && mkdir logs/zz-edge && n=0 && for f in logs/cloudfront/*; do "
@@ -240,18 +239,14 @@ Test(formats, cloudfront_logs_after_their_application_logs, .timeout = 120)
 
     /* The application logs that log the ids, from a pipe; the CloudFront
      * logs as files after it. */
-    char *cmd = tt_fmt("cd '%s' && cat $(find logs/app -type f | sort) | "
-                       "'%s' stats --json -j 1 - logs/zz-edge",
-                       dir, tt_binary());
-    tt_run r = tt_sh(cmd, NULL);
-    cr_assert_eq(r.status, 0, "%s", r.err);
+    tt_run r = sh_ok("cd '%s' && cat $(find logs/app -type f | sort) | "
+                     "'%s' stats --json -j 1 - logs/zz-edge",
+                     dir);
     cr_expect_eq(tt_json_obj_u64(r.out, "joins", "cloudfront"), t.joined_cf, "%s", r.out);
     cr_expect_eq(tt_json_obj_u64(r.out, "joins", "cloudfront_unmatched"), t.cf_unmatched);
     tt_run_free(&r);
-    free(cmd);
 
     tt_truth_free(&t);
-    free(truth);
     tt_rmtree(dir);
     free(dir);
 }
@@ -267,9 +262,7 @@ Test(formats, cloudfront_logs_after_their_application_logs, .timeout = 120)
 Test(formats, joins_on_several_threads_match_truth, .timeout = 300)
 {
     char *dir = tt_tmpdir();
-    make_archive(dir, 5, 26000);
-    char *truth = tt_fmt("%s/truth.tsv", dir);
-    tt_truth t = tt_truth_read(truth);
+    tt_truth t = make_archive(dir, 5, 26000);
     cr_assert_gt(t.joined_conn, 40000);
     cr_assert_gt(t.joined_cf, 10000);
     char *first = NULL;
@@ -290,7 +283,6 @@ Test(formats, joins_on_several_threads_match_truth, .timeout = 300)
     }
     free(first);
     tt_truth_free(&t);
-    free(truth);
     tt_rmtree(dir);
     free(dir);
 }
@@ -347,9 +339,7 @@ Test(formats, lambda_report_and_xray_stay_together_when_a_file_is_split, .timeou
 Test(formats, find_shows_every_kind_of_event)
 {
     char *dir = tt_tmpdir();
-    make_archive(dir, 23, 200);
-    char *truth = tt_fmt("%s/truth.tsv", dir);
-    tt_truth t = tt_truth_read(truth);
+    tt_truth t = make_archive(dir, 23, 200);
     const tt_truth_fmt *best = &t.tf[0];
     int best_kinds = 0;
     for (size_t i = 0; i < t.ntf; i++) {
@@ -370,7 +360,6 @@ Test(formats, find_shows_every_kind_of_event)
     tt_run_free(&r);
     free(args);
     tt_truth_free(&t);
-    free(truth);
     tt_rmtree(dir);
     free(dir);
 }
