@@ -135,6 +135,40 @@ static char *esc(char *out, const unsigned char *p, size_t *pi, size_t stop, siz
     return out;
 }
 
+/*
+ * The common case of esc() without its call: a value of at most 32 bytes,
+ * all printable ASCII but '"' and '\\', readable 32 bytes on (p + 32 <=
+ * lim). Its two blocks are stored whole; returns the end of the output, or
+ * NULL when the value needs esc(). Most fields an event prints are such
+ * short plain values, and esc()'s call and loop set-up cost more than the
+ * copy (timelines over ALB logs spent 8% in esc()).
+ */
+static inline char *esc_short(char *out, const char *p, size_t n, const char *lim)
+{
+#ifdef __SSE2__
+    if (n > 32 || lim - p < 32)
+        return NULL;
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(' ');
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+    __m128i bad_a = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, quote), _mm_cmpeq_epi8(a, bslash)),
+                                 _mm_cmplt_epi8(a, space));
+    __m128i bad_b = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, quote), _mm_cmpeq_epi8(b, bslash)),
+                                 _mm_cmplt_epi8(b, space));
+    uint64_t bad = (uint64_t)(unsigned)_mm_movemask_epi8(bad_a) |
+                   (uint64_t)(unsigned)_mm_movemask_epi8(bad_b) << 16;
+    if (bad & (((uint64_t)1 << n) - 1))
+        return NULL;
+    _mm_storeu_si128((__m128i *)(void *)out, a);
+    _mm_storeu_si128((__m128i *)(void *)(out + 16), b);
+    return out + n;
+#else
+    (void)out, (void)p, (void)n, (void)lim;
+    return NULL;
+#endif
+}
+
 char *json_esc(char *out, const char *s, size_t n)
 {
     /* No block store may pass out + JSON_ESC_MAX(n), so blocks are read
@@ -178,12 +212,15 @@ char *json_put_str_or_null(char *out, tg_str s, const char *lim)
         memcpy(out, "null", 4);
         return out + 4;
     }
-    size_t i = 0;
-    int why;
     *out++ = '"';
-    out = esc(out, (const unsigned char *)s.p, &i, s.n, s.n, (size_t)(lim - s.p), false, &why);
-    *out++ = '"';
-    return out;
+    char *end = esc_short(out, s.p, s.n, lim);
+    if (!end) {
+        size_t i = 0;
+        int why;
+        end = esc(out, (const unsigned char *)s.p, &i, s.n, s.n, (size_t)(lim - s.p), false, &why);
+    }
+    *end++ = '"';
+    return end;
 }
 
 void json_str_or_null(writer *w, tg_str s)
@@ -218,15 +255,18 @@ char *json_put_alb_field(char *out, tg_str raw, const char *lim)
     }
     /* Most fields have no escape: they are encoded as they stand, and the
      * rare one that has is left to json_alb_field(). */
-    size_t i = 0;
-    int why;
     *out++ = '"';
-    out =
-        esc(out, (const unsigned char *)raw.p, &i, raw.n, raw.n, (size_t)(lim - raw.p), true, &why);
-    if (why == ESC_BACKSLASH)
-        return NULL;
-    *out++ = '"';
-    return out;
+    char *end = esc_short(out, raw.p, raw.n, lim);
+    if (!end) {
+        size_t i = 0;
+        int why;
+        end = esc(out, (const unsigned char *)raw.p, &i, raw.n, raw.n, (size_t)(lim - raw.p), true,
+                  &why);
+        if (why == ESC_BACKSLASH)
+            return NULL;
+    }
+    *end++ = '"';
+    return end;
 }
 
 void json_alb_field(writer *w, tg_str raw)
