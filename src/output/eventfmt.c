@@ -143,9 +143,9 @@ static void json_alb_fast(writer *w, const alb_line *r, tg_str line)
 #define STR(key, f)                                                                                \
     o = wr_put_lit(o, ",\"" key "\":"), o = alb_str(w, o, alb_field(r, (f)), lim, room);
 #define NUM(key, f)                                                                                \
-    o = wr_put_lit(o, ",\"" key "\":"), o = json_put_number(o, alb_field(r, (f)), false);
+    o = wr_put_lit(o, ",\"" key "\":"), o = json_put_number(o, alb_field(r, (f)), false, lim);
 #define SECS(key, f)                                                                               \
-    o = wr_put_lit(o, ",\"" key "\":"), o = json_put_number(o, alb_field(r, (f)), true);
+    o = wr_put_lit(o, ",\"" key "\":"), o = json_put_number(o, alb_field(r, (f)), true, lim);
     ALB_COLUMNS(STR, NUM, SECS)
 #undef STR
 #undef NUM

@@ -321,8 +321,42 @@ static bool is_json_number(const char *p, size_t n)
     return i == n;
 }
 
-char *json_put_number(char *out, tg_str s, bool minus_one_is_null)
+/*
+ * The common numbers without is_json_number()'s walk: at most 16 digits
+ * with at most one '.' inside them, and no leading zero but "0" or "0.",
+ * read as one 16-byte block (s.p + 16 <= lim) and stored as one. Returns
+ * the end of the output, or NULL for anything else (a sign, an exponent, a
+ * malformed value), which the full grammar then judges.
+ */
+static inline char *put_plain_number(char *out, tg_str s, const char *lim)
 {
+#ifdef __SSE2__
+    if (!s.p || s.n - 1 >= 16 || lim - s.p < 16)
+        return NULL;
+    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s.p);
+    const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+    const __m128i nine = _mm_set1_epi8(9);
+    const unsigned in = (1u << s.n) - 1;
+    unsigned digit = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(d, nine), nine)) & in;
+    unsigned dot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))) & in;
+    /* Digits and dots only; one dot at most, neither first nor last. */
+    if ((digit | dot) != in || (dot & (dot - 1)) != 0 || (dot & (1u | 1u << (s.n - 1))) != 0)
+        return NULL;
+    if (s.p[0] == '0' && s.n > 1 && s.p[1] != '.')
+        return NULL;
+    _mm_storeu_si128((__m128i *)(void *)out, v);
+    return out + s.n;
+#else
+    (void)out, (void)s, (void)lim;
+    return NULL;
+#endif
+}
+
+char *json_put_number(char *out, tg_str s, bool minus_one_is_null, const char *lim)
+{
+    char *end = put_plain_number(out, s, lim);
+    if (end)
+        return end;
     if (!s.p || !is_json_number(s.p, s.n) ||
         (minus_one_is_null && s.n == 2 && s.p[0] == '-' && s.p[1] == '1')) {
         memcpy(out, "null", 4);
@@ -335,7 +369,7 @@ char *json_put_number(char *out, tg_str s, bool minus_one_is_null)
 void json_number_or_null(writer *w, tg_str s, bool minus_one_is_null)
 {
     if (s.n <= WR_ROOM_MAX - 4)
-        wr_done(w, json_put_number(wr_room(w, s.n + 4), s, minus_one_is_null));
+        wr_done(w, json_put_number(wr_room(w, s.n + 4), s, minus_one_is_null, s.p + s.n));
     else if (s.p && is_json_number(s.p, s.n))
         wr_bytes(w, s.p, s.n);
     else

@@ -43,7 +43,7 @@ void json_str_or_null(writer *w, tg_str s);
 #define JSON_PUT_MAX(n) (JSON_ESC_MAX(n) + 32)
 char *json_put_str_or_null(char *out, tg_str s, const char *lim);
 char *json_put_alb_field(char *out, tg_str raw, const char *lim);
-char *json_put_number(char *out, tg_str s, bool minus_one_is_null);
+char *json_put_number(char *out, tg_str s, bool minus_one_is_null, const char *lim);
 
 /* Writes a field of an ALB line: ALB's escapes are decoded first, then the
  * bytes are JSON-encoded; "-" becomes null. */
