@@ -364,6 +364,61 @@ Test(formats, find_shows_every_kind_of_event)
     free(dir);
 }
 
+/* find reads its ids three ways (engine.h): a database of them for a few,
+ * every trace header filtered by id for many, and for as many as ALB
+ * access logs read faster whole, a mix. The three must print the same. */
+Test(formats, find_prints_the_same_for_few_and_many_ids, .timeout = 120)
+{
+    char *dir = tt_tmpdir();
+    tt_truth t = make_archive(dir, 37, 400);
+    cr_assert_gt(t.ntf, 100, "the archive has too few traces to need the mixed way");
+    /* Two traces in three (the mixed way), then the same and 1500 absent
+     * ones; the third left out must stay out. */
+    char *some = tt_fmt("%s/some.ids", dir), *many = tt_fmt("%s/many.ids", dir);
+    FILE *a = fopen(some, "w"), *b = fopen(many, "w");
+    cr_assert(a && b);
+    unsigned long events = 0, wanted = 0;
+    for (size_t i = 0; i < t.ntf; i++) {
+        if (i % 3 == 0)
+            continue;
+        wanted++;
+        fprintf(a, "%s\n", t.tf[i].id);
+        fprintf(b, "%s\n", t.tf[i].id);
+        for (int f = 0; f < TT_NFMT; f++)
+            events += t.tf[i].n[f];
+    }
+    for (unsigned i = 0; i < 1500; i++)
+        fprintf(b, "1-5f000000-%024x\n", i + 1);
+    fclose(a);
+    fclose(b);
+    tt_run ra = tg("find --format ndjson --ids-from '%1$s/some.ids' '%1$s/logs'", dir);
+    tt_run rb = tg("find --format ndjson --ids-from '%1$s/many.ids' '%1$s/logs'", dir);
+    cr_assert_eq(ra.status, 0, "%s", ra.err);
+    cr_assert_eq(rb.status, 0, "%s", rb.err);
+    cr_expect_eq(tt_count(ra.out, "\n"), wanted, "one line per trace");
+    cr_expect_eq(tt_count(ra.out, "\"line\":"), events, "every event of every trace");
+    cr_expect_eq(tt_count(ra.err, "not found"), 0, "%s", ra.err);
+    cr_expect_eq(tt_count(rb.err, "not found"), 1500);
+    cr_expect_str_eq(rb.out, ra.out, "many ids print what some print");
+    /* A few ids, one database of them: each trace's line is the same. */
+    for (size_t i = 0; i < 5; i++) {
+        const char *id = t.tf[i * 3 + 1].id;
+        char *args = tt_fmt("find --format ndjson %s '%%s/logs'", id);
+        tt_run r = tg(args, dir);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_expect(strstr(ra.out, r.out) != NULL, "%s: the line differs", id);
+        tt_run_free(&r);
+        free(args);
+    }
+    tt_run_free(&ra);
+    tt_run_free(&rb);
+    free(some);
+    free(many);
+    tt_truth_free(&t);
+    tt_rmtree(dir);
+    free(dir);
+}
+
 /* A forced format wins over detection. */
 Test(formats, input_format_overrides_detection)
 {

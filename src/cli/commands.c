@@ -190,20 +190,31 @@ static int finish_output(writer *w, const cli_opts *o, tg_report *rep)
     return -1;
 }
 
-/* The traces find was asked for and did not find, one line each on stderr. */
-static void report_missing(const grp_table *t, const xray_root *ids, size_t nids,
-                           tg_report *rep)
+/* The traces find was asked for and did not find, one line each on stderr.
+ * ids are sorted and distinct: each trace found is looked up among them,
+ * not the other way round (200,000 ids found in 1 GB took 47 s that way).
+ * Returns 0, or -1 when memory ran out. */
+static int report_missing(const grp_table *t, const xray_root *ids, size_t nids,
+                          tg_report *rep)
 {
+    bool *found = calloc(nids, sizeof *found);
+    if (!found)
+        return -1;
+    for (size_t k = 0; k < t->ntraces; k++) {
+        const xray_root *hit =
+            bsearch(&t->traces[k].root, ids, nids, sizeof *ids, xray_root_cmp);
+        if (hit)
+            found[hit - ids] = true;
+    }
     for (size_t i = 0; i < nids; i++) {
-        bool found = false;
-        for (size_t k = 0; k < t->ntraces && !found; k++)
-            found = xray_root_eq(t->traces[k].root, ids[i]);
-        if (!found) {
+        if (!found[i]) {
             char id[36];
             xray_format_root(ids[i], id);
             tg_errorf(rep, "%s: not found", id);
         }
     }
+    free(found);
+    return 0;
 }
 
 int cmd_run(const cli_opts *o)
@@ -302,8 +313,10 @@ int cmd_run(const cli_opts *o)
             tg_errorf(&rep, "out of memory while printing");
             goto done;
         }
-        if (o->cmd == CMD_FIND)
-            report_missing(&table, ids, nids, &rep);
+        if (o->cmd == CMD_FIND && report_missing(&table, ids, nids, &rep) != 0) {
+            tg_errorf(&rep, "out of memory while listing the traces not found");
+            goto done;
+        }
     }
     writer_open = false;
     bool write_failed = finish_output(&w, o, &rep) != 0;

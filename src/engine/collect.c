@@ -25,6 +25,8 @@ int collect_init(collector *c, const eng_settings *s, const scan_db *db, unsigne
     c->s = s;
     c->db = db;
     c->worker = worker;
+    c->by_ids = eng_scans_ids(s);
+    c->alb_by_ids = c->by_ids && s->nids <= ENG_ALB_ID_SCAN_MAX;
     c->scratch = scan_scratch_new(db);
     if (!c->scratch)
         return -1;
@@ -620,12 +622,13 @@ static int scanned_lines(collector *c, const char *p, size_t from, size_t to)
  * adds passes (the newline index, Hyperscan's, locating each hit's line)
  * that cost a third of a stats run. Every line is parsed instead, the
  * tokenizer being the scan; the counts are those of the scanner's path
- * (alb_direct_line()). find keeps the scanner: its database of given ids
- * skips nearly every line.
+ * (alb_direct_line()). find keeps the scanner for a few ids, whose
+ * database skips nearly every line; for more, it is slower than the
+ * tokenizer (engine.h, ENG_ALB_ID_SCAN_MAX).
  */
 static int alb_lines(collector *c, const char *p, size_t n)
 {
-    if (c->s->nids || c->alb_by_scan)
+    if (c->alb_by_ids || c->alb_by_scan)
         return scanned_lines(c, p, 0, n);
     return each_line(c, p, 0, n, alb_direct_line);
 }
@@ -650,8 +653,8 @@ static int alb_lines(collector *c, const char *p, size_t n)
  * because the decoders make something of a line only when it holds a hit:
  * a text header needs "Root=", a Lambda line "TraceId", a JSON line
  * "Root=" or a key spelling "trace" (fuzz_formats checks each). find's
- * scans, a database of given ids that skips nearly every line, always go
- * through the scanner.
+ * scans for its ids (eng_scans_ids()), a database that skips nearly every
+ * line, always go through the scanner.
  */
 #define APP_STRETCH ((size_t)64 << 10)
 #define APP_DENSE_NUM 1
@@ -659,7 +662,7 @@ static int alb_lines(collector *c, const char *p, size_t n)
 
 static int app_lines(collector *c, const char *p, size_t n)
 {
-    const bool may_direct = !c->s->nids && !c->app_by_scan;
+    const bool may_direct = !c->by_ids && !c->app_by_scan;
     for (size_t at = 0; at < n;) {
         size_t to = n;
         if (n - at > APP_STRETCH) {

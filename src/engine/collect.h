@@ -105,6 +105,8 @@ typedef struct collector {
     size_t tail_n;      /* its length, without '\r' and newline */
     uint64_t tail_off;  /* its offset in the input */
     uint64_t tail_end;  /* the offset past its newline; UINT64_MAX: none */
+    bool by_ids;     /* db holds find's ids (eng_scans_ids()), not the header keys */
+    bool alb_by_ids; /* … and ALB access logs are scanned with it (engine.h) */
     /* ALB access logs through the scanner, as find reads them, rather than
      * line by line; false but in tests, which compare the two. */
     bool alb_by_scan;

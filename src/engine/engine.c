@@ -738,13 +738,18 @@ static size_t presize_traces(const walk_list *inputs, unsigned threads)
     return t > (1u << 20) ? (size_t)1 << 20 : (size_t)t;
 }
 
+bool eng_scans_ids(const eng_settings *s)
+{
+    return s->mode == ENG_FIND && s->nids <= ENG_ID_SCAN_MAX;
+}
+
 int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_result *out)
 {
     memset(out, 0, sizeof *out);
     double t0 = now_s();
     char err[256];
-    scan_db *db = s->mode == ENG_FIND ? scan_db_ids(s->ids, s->nids, err, sizeof err)
-                                      : scan_db_headers(err, sizeof err);
+    scan_db *db = eng_scans_ids(s) ? scan_db_ids(s->ids, s->nids, err, sizeof err)
+                                   : scan_db_headers(err, sizeof err);
     if (!db) {
         tg_errorf(rep, "%s", err);
         return -1;

@@ -93,6 +93,21 @@ typedef struct eng_result {
 /* Orders trace ids numerically (the order find's id list is sorted in). */
 int xray_root_cmp(const void *a, const void *b);
 
+/*
+ * find looks for its ids themselves, with a database of them, when it has
+ * at most ENG_ID_SCAN_MAX; given more, it reads every trace as stats does
+ * and keeps the wanted ones. Hyperscan slows down as its literals
+ * multiply (over 1 GB of ALB logs: 0.12 s for one id, 0.3 s for a
+ * hundred, 1.2 s for ten thousand, 0.2 s of it to compile them), while
+ * reading every trace costs the same for any number. Where that reading
+ * is cheap, in ALB access logs, the ids are scanned for only up to
+ * ENG_ALB_ID_SCAN_MAX; in application logs, whose lines cost more to
+ * decode, up to ENG_ID_SCAN_MAX.
+ */
+#define ENG_ID_SCAN_MAX 1000
+#define ENG_ALB_ID_SCAN_MAX 6
+bool eng_scans_ids(const eng_settings *s);
+
 /* Returns 0, or -1 on a failure that stops everything (the scan patterns do
  * not compile, memory is short), after reporting it. */
 int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_result *out);
