@@ -101,11 +101,13 @@ int xray_root_cmp(const void *a, const void *b);
  * hundred, 1.2 s for ten thousand, 0.2 s of it to compile them), while
  * reading every trace costs the same for any number. Where that reading
  * is cheap, in ALB access logs, the ids are scanned for only up to
- * ENG_ALB_ID_SCAN_MAX; in application logs, whose lines cost more to
- * decode, up to ENG_ID_SCAN_MAX.
+ * ENG_ALB_ID_SCAN_MAX (there the scan took 0.19 s for 8 ids, 0.26 s for
+ * 9, reading every line 0.24 s); in application logs, whose lines cost
+ * more to decode, up to ENG_ID_SCAN_MAX (259 MB of nginx logs: 0.129
+ * against 0.132 s for 1000 ids).
  */
 #define ENG_ID_SCAN_MAX 1000
-#define ENG_ALB_ID_SCAN_MAX 6
+#define ENG_ALB_ID_SCAN_MAX 8
 bool eng_scans_ids(const eng_settings *s);
 
 /* Returns 0, or -1 on a failure that stops everything (the scan patterns do
