@@ -156,6 +156,11 @@ add_sh write_floor "truncate -s 1 /tmp/tracegrep-bench-floor && dd if=/dev/zero 
 of=/tmp/tracegrep-bench-floor bs=1M count=$((ndjson_bytes / 1048576)) conv=notrunc status=none"
 find_id=$(awk -F'\t' '$1=="trace" && $7>=2 {print $2; exit}' "$data/alb-$size.truth.tsv")
 add find_j1 "$tg" find -j 1 "$find_id" "$plain"
+# The incident flow for a report's worth of requests: the traces of 1000
+# ids (every 800th trace of the truth), against grepping for their ids.
+ids1k=bench/.cache/ids1000-$size.txt
+awk -F'\t' '$1=="trace" && ++n % 800 == 0 {print $2}' "$data/alb-$size.truth.tsv" | head -1000 >"$ids1k"
+add find1k_j1 "$tg" find -j 1 --ids-from "$ids1k" "$plain"
 add stats_gz_j1 "$tg" stats -j 1 "$plain.gz"
 # The incident flow over an archive: one trace out of the day's .gz files.
 add find_gzdir_j1 "$tg" find -j 1 "$find_id" "$gzdir"
@@ -183,6 +188,7 @@ if command -v rg >/dev/null; then
     add_sh rg_pipeline "rg -o 'Root=1-[0-9a-f]{8}-[0-9a-f]{24}' '$plain' | sort | uniq -c >/dev/null"
     add_sh rg_app "rg -j 1 --no-filename -o 'Root=1-[0-9a-f]{8}-[0-9a-f]{24}' '$appdir' | sort | uniq -c >/dev/null"
     add_sh rg_json "rg -j 1 --no-filename -o '1-[0-9a-f]{8}-[0-9a-f]{24}' '$jsondir' | sort | uniq -c >/dev/null"
+    add_sh rg_ids "rg -j 1 -F -f '$ids1k' '$plain' >/dev/null"
 fi
 duck_note="skipped: run with --with-duckdb (installs @duckdb/node-api from npm)"
 if [ "$with_duckdb" = 1 ]; then
@@ -322,6 +328,8 @@ vs() { echo "$(ratio_of "$@")$(spread "$1" "$2")"; }
     row "timelines --format ndjson -o FILE -j1" "$(get timelines_j1)" "<= 2x stats" "$(vs timelines_j1 stats_j1); $(ratio_of timelines_j1 write_floor "the write")" timelines_j1
     row "timelines --format ndjson -o FILE -j2" "$(get timelines_j2)" "" "$(ratio_of timelines_j2 stats_j2 "stats -j2"), $(ratio_of timelines_j1 timelines_j2 "faster than -j1")" timelines_j2
     row "find one trace -j1" "$(get find_j1)" "<= 1.5x literal scan" "$(vs find_j1 hs_literal)" find_j1
+    row "rg -F -f over the ids of 1000 traces (they only list lines)" "$(get rg_ids)" "" "" rg_ids
+    row "find those 1000 traces -j1 (--ids-from)" "$(get find1k_j1)" "" "$(ratio_of rg_ids find1k_j1 "faster than rg -F -f"); $(ratio_of find1k_j1 stats_j1 "stats -j1")" find1k_j1
     if [ -n "$(get igzip)" ]; then
         row "igzip -d -c >/dev/null" "$(get igzip)" "" "" igzip
     else
