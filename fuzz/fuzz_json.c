@@ -247,6 +247,51 @@ static void check_string_output(size_t outlen, const uint8_t *text, size_t n, co
     free(dec);
 }
 
+/*
+ * The room writers (json_put_*()), as the NDJSON printer calls them on a
+ * field of a line: the value is a prefix of the input, and the rest of the
+ * input may be read in blocks up to its end (lim), but must not leak into
+ * the output. The room is exactly what json.h asks for, so that AddressSanitizer
+ * sees a store past it.
+ */
+static void check_room_writers(const uint8_t *data, size_t size)
+{
+    const char *s = size ? (const char *)data : "";
+    size_t vn = size ? data[0] % (size + 1) : 0;
+    tg_str v = tg_str_make(s, vn);
+    const char *lim = s + size;
+    bool dash = vn == 1 && s[0] == '-';
+    char *out = malloc(JSON_PUT_MAX(vn));
+    FZ_CHECK(out != NULL, "out of memory");
+
+    size_t n = (size_t)(json_put_str_or_null(out, v, lim) - out);
+    memcpy(got, out, n);
+    if (dash)
+        FZ_CHECK(n == 4 && memcmp(got, "null", 4) == 0, "json_put_str_or_null(\"-\")");
+    else
+        check_string_output(n, data, vn, "json_put_str_or_null");
+
+    char *end = json_put_alb_field(out, v, lim);
+    bool bslash = memchr(s, '\\', vn) != NULL;
+    FZ_CHECK((end == NULL) == (bslash && !dash), "json_put_alb_field: NULL is for escapes only");
+    if (end && !dash) {
+        n = (size_t)(end - out);
+        memcpy(got, out, n);
+        check_string_output(n, data, vn, "json_put_alb_field");
+    }
+
+    for (int minus_one = 0; minus_one < 2; minus_one++) {
+        n = (size_t)(json_put_number(out, v, minus_one, lim) - out);
+        int num = is_number(data, vn) && !(minus_one && vn == 2 && memcmp(s, "-1", 2) == 0);
+        if (num)
+            FZ_CHECK(n == vn && memcmp(out, s, vn) == 0, "json_put_number(\"%.*s\")", (int)vn, s);
+        else
+            FZ_CHECK(n == 4 && memcmp(out, "null", 4) == 0, "json_put_number(\"%.*s\", %d)",
+                     (int)vn, s, minus_one);
+    }
+    free(out);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -315,6 +360,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                      "json_number_or_null(\"%.*s\", %d) wrote %.*s", (int)size, s, minus_one,
                      (int)n, (const char *)got);
     }
+
+    check_room_writers(data, size);
 
     /* Absent values. */
     open_writer(&w, room);

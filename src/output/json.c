@@ -136,7 +136,7 @@ static char *esc(char *out, const unsigned char *p, size_t *pi, size_t stop, siz
 }
 
 /*
- * The common case of esc() without its call: a value of at most 32 bytes,
+ * The common case of esc() without its call: a value of 1 to 32 bytes,
  * all printable ASCII but '"' and '\\', readable 32 bytes on (p + 32 <=
  * lim). Its two blocks are stored whole; returns the end of the output, or
  * NULL when the value needs esc(). Most fields an event prints are such
@@ -146,7 +146,8 @@ static char *esc(char *out, const unsigned char *p, size_t *pi, size_t stop, siz
 static inline char *esc_short(char *out, const char *p, size_t n, const char *lim)
 {
 #ifdef __SSE2__
-    if (n > 32 || lim - p < 32)
+    /* An empty value's room (JSON_PUT_MAX(0)) is too small for the stores. */
+    if (n - 1 >= 32 || lim - p < 32)
         return NULL;
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
     const __m128i space = _mm_set1_epi8(' ');
@@ -369,7 +370,8 @@ char *json_put_number(char *out, tg_str s, bool minus_one_is_null, const char *l
 void json_number_or_null(writer *w, tg_str s, bool minus_one_is_null)
 {
     if (s.n <= WR_ROOM_MAX - 4)
-        wr_done(w, json_put_number(wr_room(w, s.n + 4), s, minus_one_is_null, s.p + s.n));
+        wr_done(w, json_put_number(wr_room(w, s.n + 4), s, minus_one_is_null,
+                                   s.p ? s.p + s.n : NULL));
     else if (s.p && is_json_number(s.p, s.n))
         wr_bytes(w, s.p, s.n);
     else
