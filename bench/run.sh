@@ -159,7 +159,7 @@ add find_j1 "$tg" find -j 1 "$find_id" "$plain"
 # The incident flow for a report's worth of requests: the traces of 1000
 # ids (every 800th trace of the truth), against grepping for their ids.
 ids1k=bench/.cache/ids1000-$size.txt
-awk -F'\t' '$1=="trace" && ++n % 800 == 0 {print $2}' "$data/alb-$size.truth.tsv" | head -1000 >"$ids1k"
+awk -F'\t' '$1=="trace" && ++n % 800 == 0 && k++ < 1000 {print $2}' "$data/alb-$size.truth.tsv" >"$ids1k"
 add find1k_j1 "$tg" find -j 1 --ids-from "$ids1k" "$plain"
 add stats_gz_j1 "$tg" stats -j 1 "$plain.gz"
 # The incident flow over an archive: one trace out of the day's .gz files.
