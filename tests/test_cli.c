@@ -424,7 +424,8 @@ Test(cli, empty_and_headerless_inputs_exit_1)
  * a header, and every input with such lines says so once on stderr, with
  * their number, however it is read: mapped whole, mapped and cut into
  * pieces for two threads (the two lines about 10 MB apart), kept mapped for
- * the printers, read with read(2), inflated, or from stdin with read-ahead.
+ * the printers, a small file read with read(2) or mapped (TG_SMALL_FILES),
+ * inflated, or from stdin with read-ahead.
  * -q silences it; the exit status is not touched. */
 Test(cli, oversized_lines_are_reported_once_per_input)
 {
@@ -448,7 +449,8 @@ Test(cli, oversized_lines_are_reported_once_per_input)
         {"'@B' timelines -f ndjson -j2 '@D/two.log'", "two.log", 2, 3},
         {"'@B' stats --json -j1 '@D/two.log.gz'", "two.log.gz", 2, 3},
         {"cat '@D/two.log' | '@B' timelines -f ndjson -j2 -", NULL, 2, 3},
-        {"'@B' stats --json -j2 '@D/one.log'", "one.log", 1, 1},
+        {"TG_SMALL_FILES=read '@B' stats --json -j2 '@D/one.log'", "one.log", 1, 1},
+        {"TG_SMALL_FILES=map '@B' stats --json -j2 '@D/one.log'", "one.log", 1, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         tt_run r = sh(cases[i].cmd, dir);

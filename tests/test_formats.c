@@ -364,6 +364,47 @@ Test(formats, find_shows_every_kind_of_event)
     free(dir);
 }
 
+/* Small plain files (under 16 MiB, engine.c) are mapped or read with
+ * read(2), as timing the first ones decides; TG_SMALL_FILES fixes the way.
+ * Both ways, and the timed one, agree with the truth and with each other,
+ * on one thread or two, over an archive whose files are mostly 0.3-2 MB. */
+Test(formats, small_files_mapped_or_read_give_the_same, .timeout = 120)
+{
+    char *dir = tt_tmpdir();
+    tt_truth t = make_archive(dir, 41, 8000);
+    tt_run big = sh_ok("find '%s/logs' -type f -size +256k | wc -l", dir);
+    cr_assert_gt(atoi(big.out), 10, "too few files big enough to be mapped");
+    tt_run_free(&big);
+    static const char *const ways[] = {"TG_SMALL_FILES=read", "TG_SMALL_FILES=map", ""};
+    char *first = NULL;
+    for (unsigned j = 1; j <= 2; j++) {
+        for (size_t w = 0; w < sizeof ways / sizeof *ways; w++) {
+            char *cmd = tt_fmt("%s '%%2$s' stats --json -j %u '%%1$s/logs'", ways[w], j);
+            tt_run r = sh_ok(cmd, dir);
+            check_stats(r.out, &t);
+            char *secs = strstr(r.out, "\"seconds\""); /* the run's time differs */
+            cr_assert_not_null(secs);
+            *secs = '\0';
+            if (!first)
+                first = strdup(r.out);
+            else
+                cr_expect_str_eq(r.out, first, "%s -j %u", ways[w], j);
+            tt_run_free(&r);
+            free(cmd);
+        }
+    }
+    tt_run a = sh_ok("TG_SMALL_FILES=read '%2$s' timelines -f ndjson -j2 '%1$s/logs'", dir);
+    tt_run b = sh_ok("TG_SMALL_FILES=map '%2$s' timelines -f ndjson -j2 '%1$s/logs'", dir);
+    cr_expect_eq(tt_count(a.out, "\n"), t.traces);
+    cr_expect_str_eq(b.out, a.out, "timelines, mapped and read");
+    tt_run_free(&a);
+    tt_run_free(&b);
+    free(first);
+    tt_truth_free(&t);
+    tt_rmtree(dir);
+    free(dir);
+}
+
 /* find reads its ids three ways (engine.h): a database of them for a few,
  * every trace header filtered by id for many, and for as many as ALB
  * access logs read faster whole, a mix. The three must print the same. */

@@ -928,15 +928,17 @@ static tt_run tg_cmd(char *cmd)
 
 /* Runs tracegrep stats --json -j1 on the files; with cut set, preloads the
  * shim (tests/shim/shrink.c) that truncates cut to cut_to bytes at the
- * moment `call` names (its TG_SHRINK_CALL). */
+ * moment `call` names (its TG_SHRINK_CALL). A cut at a read(2) ("read:N")
+ * has small plain files read, not mapped (engine.c, TG_SMALL_FILES). */
 static tt_run stats_run_cut(const char *files, const char *cut, size_t cut_to, const char *call)
 {
     if (!cut)
         return tg_cmd(tt_fmt("'%s' stats --json -j1 %s", tt_binary(), files));
-    return tg_cmd(tt_fmt("TG_SHRINK_PATH='%s' TG_SHRINK_TO=%zu TG_SHRINK_CALL=%s "
+    const char *way = strncmp(call, "read:", 5) == 0 ? "TG_SMALL_FILES=read " : "";
+    return tg_cmd(tt_fmt("%sTG_SHRINK_PATH='%s' TG_SHRINK_TO=%zu TG_SHRINK_CALL=%s "
                          "LD_PRELOAD='%s' ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}"
                          "verify_asan_link_order=0\" '%s' stats --json -j1 %s",
-                         cut, cut_to, call, TG_SHRINK_SHIM, tt_binary(), files));
+                         way, cut, cut_to, call, TG_SHRINK_SHIM, tt_binary(), files));
 }
 
 /* stats_run_cut() at the second populate call on the file's mapping:
@@ -1016,7 +1018,7 @@ static char *small_pair(char **a, char **b, size_t *alen)
 }
 
 /* A plain file small enough for stats to read with read(2) (engine.c's
- * ENG_READ_PLAIN_MAX), cut short between two reads (the shim cuts it at its
+ * ENG_READ_PLAIN_MAX, TG_SMALL_FILES=read), cut short between two reads (the shim cuts it at its
  * second read): the error names the file and the byte from which nothing
  * was read, the run exits 2, and what was read counts, the same as a run
  * over those bytes alone. */

@@ -40,19 +40,32 @@
 #define ENG_MAP_STREAM_MIN (256u << 10)
 
 /*
- * A plain file smaller than this whose mapping would not be kept for the
- * printers (stats; a file under ENG_KEEP_MAP_MIN) is read(2) into the
- * reader's buffer, as a stream, instead of mapped. Such a file is never
- * split for the threads (2 x ENG_MIN_PIECE), so the mapping buys nothing
- * but the saved copy, and on a VM every page of a mapping can cost a trap
- * the first time it is touched, unless the page cache holds the file in
- * large folios, mapped 2 MiB at a time. How the cache holds a file depends
- * on how it came there (written in small pieces, by a download or gunzip:
- * small folios). Over the bench's 1674 files of ALB access and connection
- * logs (1.2 MB each, cached in small folios), counting lines through
- * mmap took 0.8-1.1 s, through read(2) 0.23-0.26 s.
+ * A plain file smaller than ENG_READ_PLAIN_MAX whose mapping would not be
+ * kept for the printers (stats; a file under ENG_KEEP_MAP_MIN), a "small"
+ * file, is never split for the threads (2 x ENG_MIN_PIECE), so its mapping
+ * buys nothing but the saved copy, and what that copy costs against the
+ * mapping depends on the machine. On a paravirtualized guest every page of
+ * a mapping cost a trap the first time it was touched (small folios, as a
+ * download or gunzip leaves a file in the page cache): over the bench's
+ * 1674 files of ALB access and connection logs (1.2 MB each), counting
+ * lines through mmap took 0.8-1.1 s, through read(2) 0.23-0.26 s. On a KVM
+ * guest (the Intel machine of 2026-12-08) mapping and populating those
+ * files took 100-200 ns a page, however they were cached, against 480 ns
+ * for read(2)'s copy, and stats -j1 over the 838 ALB files took 0.42 s
+ * mapped against 0.53 s read (0.40 against 0.64 s with the files written 4
+ * KiB at a time).
+ *
+ * So each worker maps its first ENG_MAP_PROBES small files of at least
+ * ENG_MAP_SMALL_MIN, timing the mapping and populating of each, and reads
+ * the later ones with read(2) if those cost more than ENG_MAP_PAGE_NS a
+ * page on average. A smaller file is always read: one read(2) against
+ * three calls. TG_SMALL_FILES=map or =read in the environment fixes the
+ * way (for the tests, which run both).
  */
 #define ENG_READ_PLAIN_MAX (16u << 20)
+#define ENG_MAP_SMALL_MIN (256u << 10)
+#define ENG_MAP_PROBES 4u
+#define ENG_MAP_PAGE_NS 300u
 
 /* A plain file is split for parallel scanning only when each piece is at
  * least this big: below it, the pieces' setup would cost more than it saves.
@@ -251,7 +264,8 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
     in_kind kind = in_sniff(head, (size_t)got);
     c->c.by_kind[kind]++;
     bool keep_map = e->s->keep_lines && size >= ENG_KEEP_MAP_MIN;
-    if (kind != IN_PLAIN || (!keep_map && size < ENG_READ_PLAIN_MAX)) {
+    bool small = !keep_map && size < ENG_READ_PLAIN_MAX;
+    if (kind != IN_PLAIN || (small && (size < ENG_MAP_SMALL_MIN || w->small_read))) {
         in_result res;
         int rc;
         mapfile m = {0};
@@ -282,12 +296,23 @@ static void read_regular(worker *w, int fd, const char *path, uint32_t input, ui
         return;
     }
     shared_map *sm = calloc(1, sizeof *sm);
+    const bool probe = small && w->map_probes < ENG_MAP_PROBES;
+    const double t0 = probe ? now_s() : 0;
     int err = sm ? mapfile_open(&sm->m, fd, (size_t)size) : ENOMEM;
     if (err) {
         free(sm);
         c->c.inputs_failed++;
         tg_input_error(e->rep, path, "cannot map the file: %s", strerror(err));
         return;
+    }
+    if (probe) {
+        /* Populated whole here for the timing; scan_piece() populating it
+         * again finds it done, or the file cut short since (EFAULT). */
+        (void)mapfile_populate(&sm->m, 0, (size_t)size);
+        w->map_ns += (uint64_t)((now_s() - t0) * 1e9);
+        w->map_pages += (size + 4095) / 4096;
+        if (++w->map_probes == ENG_MAP_PROBES)
+            w->small_read = w->map_ns > ENG_MAP_PAGE_NS * w->map_pages;
     }
     c->c.bytes_in += size;
     c->c.bytes_out += size;
@@ -483,6 +508,23 @@ static void wait_with_progress(engine *e, worker *ws, unsigned n, double t0)
 
 /* An engine over inputs, before its workers start; conn_logs and cf_logs
  * are the joins' flags to begin with (collect.h). */
+/* TG_SMALL_FILES=map or =read settles how w reads small plain files
+ * (ENG_MAP_PROBES) without timing them. The second reading's workers carry
+ * on with what the first ones measured. */
+static void small_files_way(worker *w, const worker *before)
+{
+    const char *way = getenv("TG_SMALL_FILES");
+    if (way && (strcmp(way, "map") == 0 || strcmp(way, "read") == 0)) {
+        w->map_probes = ENG_MAP_PROBES;
+        w->small_read = way[0] == 'r';
+    } else if (before) {
+        w->map_probes = before->map_probes;
+        w->map_ns = before->map_ns;
+        w->map_pages = before->map_pages;
+        w->small_read = before->small_read;
+    }
+}
+
 static void engine_init(engine *e, const eng_settings *s, const walk_list *in, tg_report *rep,
                         scan_db *db, bool conn_logs, bool cf_logs)
 {
@@ -637,6 +679,7 @@ static int reread_missed(engine *e, worker *ws, unsigned n)
     for (unsigned i = 0; rc == 0 && i < n; i++) {
         w2[i].eng = &e2;
         w2[i].reader = ws[i].reader;
+        small_files_way(&w2[i], &ws[i]);
         if (collect_init(&w2[i].col, &s2, e->db, i) != 0)
             rc = -1;
         w2[i].col.refs_only = true;
@@ -772,6 +815,7 @@ int eng_run(const eng_settings *s, const walk_list *inputs, tg_report *rep, eng_
     for (unsigned i = 0; rc == 0 && i < n; i++) {
         ws[i].eng = &e;
         ws[i].reader = in_reader_new(s->max_line);
+        small_files_way(&ws[i], NULL);
         /* -j counts every thread: with one, there is none to decompress
          * ahead of the scan. Without the memory for it, a reader stays
          * sequential and reads the same. */

@@ -71,6 +71,11 @@ typedef struct worker {
     in_reader *reader;
     pthread_t th;
     bool fatal;
+    /* How it reads small plain files (engine.c, ENG_MAP_PROBES): the
+     * mappings timed so far, and whether read(2) won. */
+    unsigned map_probes;
+    uint64_t map_ns, map_pages;
+    bool small_read;
 } worker;
 
 /* Makes the lines the workers wrote to temporary files readable
