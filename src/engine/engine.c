@@ -506,8 +506,6 @@ static void wait_with_progress(engine *e, worker *ws, unsigned n, double t0)
         pthread_join(ws[i].th, NULL);
 }
 
-/* An engine over inputs, before its workers start; conn_logs and cf_logs
- * are the joins' flags to begin with (collect.h). */
 /* TG_SMALL_FILES=map or =read settles how w reads small plain files
  * (ENG_MAP_PROBES) without timing them. The second reading's workers carry
  * on with what the first ones measured. */
@@ -525,6 +523,8 @@ static void small_files_way(worker *w, const worker *before)
     }
 }
 
+/* An engine over inputs, before its workers start; conn_logs and cf_logs
+ * are the joins' flags to begin with (collect.h). */
 static void engine_init(engine *e, const eng_settings *s, const walk_list *in, tg_report *rep,
                         scan_db *db, bool conn_logs, bool cf_logs)
 {
