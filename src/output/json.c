@@ -44,6 +44,21 @@ static inline bool plain(unsigned char b)
     return b >= 0x20 && b < 0x80 && b != '"' && b != '\\';
 }
 
+#ifdef __SSE2__
+/* The bytes of v that plain() refuses, bit i for byte i: '"', '\\', and,
+ * by a signed compare (bytes >= 0x80 are negative), control bytes and
+ * non-ASCII alike. */
+static inline unsigned escape_mask16(__m128i v)
+{
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(' ');
+    const __m128i bad =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                     _mm_cmplt_epi8(v, space));
+    return (unsigned)_mm_movemask_epi8(bad);
+}
+#endif
+
 /* What stopped esc(): the end, or (when asked) an ALB escape. */
 enum { ESC_END, ESC_BACKSLASH };
 
@@ -68,17 +83,10 @@ static char *esc(char *out, const unsigned char *p, size_t *pi, size_t stop, siz
     *why = ESC_END;
     while (i < stop) {
 #ifdef __SSE2__
-        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-        const __m128i space = _mm_set1_epi8(' ');
         while (i + 16 <= lim) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
             _mm_storeu_si128((__m128i *)(void *)out, v);
-            /* Signed compare: bytes >= 0x80 are negative, so "v < ' '"
-             * catches control bytes and non-ASCII alike. */
-            __m128i bad =
-                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-                             _mm_cmplt_epi8(v, space));
-            unsigned m = (unsigned)_mm_movemask_epi8(bad);
+            unsigned m = escape_mask16(v);
             if (stop - i < 16)
                 m |= 1u << (stop - i); /* the end counts as a stop too */
             if (m) {
@@ -149,16 +157,9 @@ static inline char *esc_short(char *out, const char *p, size_t n, const char *li
     /* An empty value's room (JSON_PUT_MAX(0)) is too small for the stores. */
     if (n - 1 >= 32 || lim - p < 32)
         return NULL;
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    const __m128i space = _mm_set1_epi8(' ');
     __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
     __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
-    __m128i bad_a = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, quote), _mm_cmpeq_epi8(a, bslash)),
-                                 _mm_cmplt_epi8(a, space));
-    __m128i bad_b = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, quote), _mm_cmpeq_epi8(b, bslash)),
-                                 _mm_cmplt_epi8(b, space));
-    uint64_t bad = (uint64_t)(unsigned)_mm_movemask_epi8(bad_a) |
-                   (uint64_t)(unsigned)_mm_movemask_epi8(bad_b) << 16;
+    uint64_t bad = (uint64_t)escape_mask16(a) | (uint64_t)escape_mask16(b) << 16;
     if (bad & (((uint64_t)1 << n) - 1))
         return NULL;
     _mm_storeu_si128((__m128i *)(void *)out, a);
@@ -207,7 +208,9 @@ void json_str(writer *w, const char *s, size_t n)
     wr_char(w, '"');
 }
 
-char *json_put_str_or_null(char *out, tg_str s, const char *lim)
+/* json_put_str_or_null() and, with stop_at_bslash, json_put_alb_field(),
+ * which returns NULL for a value with a backslash. */
+static inline char *put_value(char *out, tg_str s, const char *lim, bool stop_at_bslash)
 {
     if (!s.p || tg_str_is_dash(s)) {
         memcpy(out, "null", 4);
@@ -218,10 +221,18 @@ char *json_put_str_or_null(char *out, tg_str s, const char *lim)
     if (!end) {
         size_t i = 0;
         int why;
-        end = esc(out, (const unsigned char *)s.p, &i, s.n, s.n, (size_t)(lim - s.p), false, &why);
+        end = esc(out, (const unsigned char *)s.p, &i, s.n, s.n, (size_t)(lim - s.p),
+                  stop_at_bslash, &why);
+        if (why == ESC_BACKSLASH)
+            return NULL;
     }
     *end++ = '"';
     return end;
+}
+
+char *json_put_str_or_null(char *out, tg_str s, const char *lim)
+{
+    return put_value(out, s, lim, false);
 }
 
 void json_str_or_null(writer *w, tg_str s)
@@ -250,24 +261,9 @@ static void alb_escaped(writer *w, tg_str raw)
 
 char *json_put_alb_field(char *out, tg_str raw, const char *lim)
 {
-    if (!raw.p || tg_str_is_dash(raw)) {
-        memcpy(out, "null", 4);
-        return out + 4;
-    }
     /* Most fields have no escape: they are encoded as they stand, and the
      * rare one that has is left to json_alb_field(). */
-    *out++ = '"';
-    char *end = esc_short(out, raw.p, raw.n, lim);
-    if (!end) {
-        size_t i = 0;
-        int why;
-        end = esc(out, (const unsigned char *)raw.p, &i, raw.n, raw.n, (size_t)(lim - raw.p), true,
-                  &why);
-        if (why == ESC_BACKSLASH)
-            return NULL;
-    }
-    *end++ = '"';
-    return end;
+    return put_value(out, raw, lim, true);
 }
 
 void json_alb_field(writer *w, tg_str raw)
