@@ -751,8 +751,8 @@ static uint64_t sample_density(const walk_list *inputs)
     return n == (ssize_t)ENG_SAMPLE ? hits * ((1u << 20) / ENG_SAMPLE) : 0;
 }
 
-/* How many traces a stats worker's table is sized for up front, up to a
- * million, shared between the workers. The first plain input's first 64 KiB
+/* How many traces a stats worker's table is sized for up front, up to
+ * ENG_PRESIZE_MAX, shared between the workers. The first plain input's first 64 KiB
  * tell how many trace headers a MiB of the inputs holds, and about two
  * thirds of them start a trace of their own (ALB logs: 1.5M headers and
  * 0.83M traces a GB; nginx logs: 1.0M and 0.68M in 260 MB). Without a sample
@@ -766,7 +766,17 @@ static uint64_t sample_density(const walk_list *inputs)
  * sized for its compressed bytes, the table of a 1 GB .gz grew three times,
  * 3% of the run. A table sized too small grows (each growth rehashes every
  * trace: sized for one trace a KiB, stats over 260 MB of nginx logs spent a
- * tenth of its time so); too large, it holds slots it does not use. */
+ * tenth of its time so); too large, it holds slots it does not use.
+ *
+ * The cap bounds what a wrong sample can cost: the slot array is faulted in
+ * whole (16 bytes a trace), the records only as they fill. It was a million
+ * traces, which 1.2 GB of ALB logs reach: over 8 GB (6.7M traces) the table
+ * of stats -j1 then grew three times, rehashing 7M traces into 112 MB of
+ * slot arrays faulted in only to be freed. Sized at once: -j1 2.88 ->
+ * 2.73 s, -j2 1.44 -> 1.39 s (medians of 7 and 5), the same peak RSS. At
+ * 16M traces, a sample gone wrong holds at most 256 MB of slots, over
+ * inputs of 20 GB or more. */
+#define ENG_PRESIZE_MAX ((uint64_t)1 << 24)
 static size_t presize_traces(const walk_list *inputs, unsigned threads)
 {
     uint64_t bytes = 0;
@@ -778,7 +788,7 @@ static size_t presize_traces(const walk_list *inputs, unsigned threads)
         t /= 2;
     else if (threads > 2)
         t = t * 2 / threads;
-    return t > (1u << 20) ? (size_t)1 << 20 : (size_t)t;
+    return t > ENG_PRESIZE_MAX ? (size_t)ENG_PRESIZE_MAX : (size_t)t;
 }
 
 bool eng_scans_ids(const eng_settings *s)
