@@ -190,10 +190,16 @@ static int finish_output(writer *w, const cli_opts *o, tg_report *rep)
     return -1;
 }
 
-/* The traces find was asked for and did not find, one line each on stderr.
- * ids are sorted and distinct: each trace found is looked up among them,
- * not the other way round (200,000 ids found in 1 GB took 47 s that way).
- * Returns 0, or -1 when memory ran out. */
+/* How many of the ids find did not find are named on stderr; past them
+ * the rest are only counted, so that --ids-from with thousands of ids that
+ * a slice of logs lacks does not bury the run's other messages. */
+#define MISSING_NAMED 10
+
+/* The traces find was asked for and did not find: the first MISSING_NAMED
+ * in id order one line each on stderr, then how many more. ids are sorted
+ * and distinct: each trace found is looked up among them, not the other way
+ * round (200,000 ids found in 1 GB took 47 s that way). Returns 0, or -1
+ * when memory ran out. */
 static int report_missing(const grp_table *t, const xray_root *ids, size_t nids,
                           tg_report *rep)
 {
@@ -206,13 +212,17 @@ static int report_missing(const grp_table *t, const xray_root *ids, size_t nids,
         if (hit)
             found[hit - ids] = true;
     }
+    size_t missing = 0;
     for (size_t i = 0; i < nids; i++) {
-        if (!found[i]) {
+        if (!found[i] && missing++ < MISSING_NAMED) {
             char id[36];
             xray_format_root(ids[i], id);
             tg_errorf(rep, "%s: not found", id);
         }
     }
+    if (missing > MISSING_NAMED)
+        tg_errorf(rep, "%zu more trace ids not found (%zu of the %zu asked for)",
+                  missing - MISSING_NAMED, missing, nids);
     free(found);
     return 0;
 }
