@@ -55,6 +55,68 @@ Test(group, traces_spans_and_worst_status)
     grp_free(&t);
 }
 
+/* The order grp_sort_traces() promises, checked pair by pair: start, then
+ * Root; untimed traces (INT64_MAX) last. */
+static bool trace_before(const grp_trace *a, const grp_trace *b)
+{
+    if (a->start_us != b->start_us)
+        return a->start_us < b->start_us;
+    return a->root.hi != b->root.hi ? a->root.hi < b->root.hi : a->root.lo < b->root.lo;
+}
+
+/* n traces, their starts drawn from `spread` values (ties when it is
+ * small) from base, one in seven untimed; sorted, each record must be one
+ * of the originals, once, and in order. A spread of centuries does not fit
+ * the radix sort's keys (build.c), so its fallback is checked too. */
+static void check_sort(size_t n, int64_t base, uint64_t spread)
+{
+    grp_table t = {0};
+    t.traces = tg_mem_big_realloc(NULL, n * sizeof *t.traces);
+    cr_assert_not_null(t.traces);
+    t.ntraces = n;
+    uint64_t x = 88172645463325252ull;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        grp_trace *tr = &t.traces[i];
+        memset(tr, 0, sizeof *tr);
+        tr->root.hi = 0x5759e98800000000ull | (x >> 40);
+        tr->root.lo = i; /* distinct Roots, as a table holds */
+        tr->start_us = x % 7 == 0 ? INT64_MAX : base + (int64_t)(x % spread);
+        tr->end_us = tr->start_us == INT64_MAX ? INT64_MIN : tr->start_us + 5;
+        tr->count = (uint32_t)i; /* which original each record is */
+    }
+    grp_sort_traces(&t);
+    cr_assert(t.sorted);
+    cr_assert_eq(t.ntraces, n);
+    bool *seen = calloc(n, sizeof *seen);
+    for (size_t i = 0; i < n; i++) {
+        const grp_trace *tr = &t.traces[i];
+        cr_assert_lt(tr->count, n);
+        cr_assert(!seen[tr->count], "record %u twice", tr->count);
+        seen[tr->count] = true;
+        cr_assert_eq(tr->root.lo, tr->count, "record %zu was not moved whole", i);
+        if (i > 0)
+            cr_assert(trace_before(&t.traces[i - 1], tr),
+                      "n %zu, spread %llu: traces %zu and %zu out of order", n,
+                      (unsigned long long)spread, i - 1, i);
+    }
+    free(seen);
+    grp_free(&t);
+}
+
+Test(group, traces_sort_by_start_then_root)
+{
+    const int64_t y2025 = INT64_C(1763625600000000);
+    check_sort(2, y2025, 3);
+    check_sort(1000, y2025, 10); /* long runs of ties */
+    /* An hour of starts, from several bases: where the untimed traces'
+     * keys land must not depend on the earliest start's bits. */
+    for (int64_t b = 0; b < 8; b++)
+        check_sort(20000, y2025 + b * 1234567891, UINT64_C(3600000000));
+    check_sort(100000, -INT64_C(62000000000000000), UINT64_C(1) << 62); /* centuries */
+    check_sort(5000, y2025, 1); /* one start for all */
+}
+
 Test(group, ties_break_by_input_then_offset)
 {
     grp_event a[] = {ev(7, 10, 20, 2, 5, 0, 0), ev(7, 10, 20, 1, 900, 0, 0),

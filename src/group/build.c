@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/bits.h"
 #include "util/mem.h"
 
 static int cmp_event(const void *a, const void *b)
@@ -41,9 +42,125 @@ static int cmp_trace(const void *va, const void *vb)
     return 0;
 }
 
+/* A trace's start as an unsigned number in the same order; an untimed
+ * trace's (INT64_MAX) becomes UINT64_MAX. */
+static inline uint64_t start_key(const grp_trace *t)
+{
+    return (uint64_t)t->start_us ^ ((uint64_t)1 << 63);
+}
+
+/* Sorts tr[0..n), traces that tie on start, by Root. */
+static void sort_ties(grp_trace *tr, size_t n)
+{
+    if (n > 16) {
+        qsort(tr, n, sizeof *tr, cmp_trace);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        grp_trace x = tr[i];
+        size_t j = i;
+        for (; j > 0 && cmp_trace(&x, &tr[j - 1]) < 0; j--)
+            tr[j] = tr[j - 1];
+        tr[j] = x;
+    }
+}
+
+/* Bits of the start sorted in one pass of radix_sort_traces(): 2048
+ * counters, 16 KiB, stay in the L1 cache. */
+#define RADIX_BITS 11
+
+/*
+ * grp_sort_traces() as a radix sort. Each trace becomes one 64-bit word:
+ * its start less the earliest (untimed traces after the latest) above its
+ * index; the words are sorted on the start's bits alone, RADIX_BITS at a
+ * time, skipping a digit all words share; then the records are gathered in
+ * that order into a new array, and traces that tie on start are sorted by
+ * Root. Over 1 GB of ALB logs the starts span an hour, 32 bits: three
+ * passes over 834K words. qsort() took 5% of timelines -j1 there, comparing
+ * 64-byte records through a function pointer, and this takes 3%: -j1 1.055
+ * -> 1.023 s, -j2 0.591 -> 0.573 s into /dev/null (medians of 9). Over 8 GB
+ * (6.7M traces), -j2 7.39 -> 6.43 s (medians of 3). Returns false, leaving
+ * t as it was, when the start and index bits do not fit in a word (starts
+ * centuries apart) or memory is short.
+ */
+static bool radix_sort_traces(grp_table *t)
+{
+    const size_t n = t->ntraces;
+    const grp_trace *tr = t->traces;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = start_key(&tr[i]);
+        if (k != UINT64_MAX) {
+            lo = k < lo ? k : lo;
+            hi = k > hi ? k : hi;
+        }
+    }
+    if (lo > hi) /* every trace untimed */
+        lo = hi = 0;
+    const uint64_t last = hi - lo + 1; /* the untimed traces' key */
+    const unsigned ibits = 64 - clz64((uint64_t)n - 1), kbits = 64 - clz64(last);
+    if (kbits + ibits > 64)
+        return false;
+    uint64_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = start_key(&tr[i]);
+        a[i] = (k == UINT64_MAX ? last : k - lo) << ibits | i;
+    }
+    const uint64_t imask = ((uint64_t)1 << ibits) - 1;
+    for (unsigned shift = ibits; shift < ibits + kbits; shift += RADIX_BITS) {
+        size_t count[1u << RADIX_BITS] = {0};
+        const uint64_t dmask = (1u << RADIX_BITS) - 1;
+        for (size_t i = 0; i < n; i++)
+            count[a[i] >> shift & dmask]++;
+        if (count[a[0] >> shift & dmask] == n)
+            continue;
+        size_t sum = 0;
+        for (size_t d = 0; d <= dmask; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            b[count[a[i] >> shift & dmask]++] = a[i];
+        uint64_t *x = a;
+        a = b;
+        b = x;
+    }
+    free(b);
+    /* The records' new array, faulted in with one call: until the old one
+     * is freed, the peak holds both (timelines -j1 over 1 GB: 1292 -> 1335
+     * MB). */
+    grp_trace *out = tg_mem_big_realloc(NULL, n * sizeof *out);
+    if (!out) {
+        free(a);
+        return false;
+    }
+    tg_mem_populate_write(out, n * sizeof *out);
+    for (size_t k = 0; k < n; k++) {
+        if (k + 8 < n)
+            __builtin_prefetch(&tr[a[k + 8] & imask]);
+        out[k] = tr[a[k] & imask];
+    }
+    for (size_t k = 0, run; k < n; k += run) {
+        for (run = 1; k + run < n && (a[k + run] >> ibits) == (a[k] >> ibits); run++)
+            ;
+        if (run > 1)
+            sort_ties(out + k, run);
+    }
+    free(a);
+    tg_mem_big_free(t->traces);
+    t->traces = out;
+    return true;
+}
+
 void grp_sort_traces(grp_table *t)
 {
-    if (t->ntraces > 1 && !t->sorted)
+    if (t->ntraces > 1 && !t->sorted && !radix_sort_traces(t))
         qsort(t->traces, t->ntraces, sizeof *t->traces, cmp_trace);
     t->sorted = true;
 }
