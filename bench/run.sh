@@ -4,8 +4,11 @@
 # ratios, throughput and peak memory to bench/RESULTS.md with the machine and
 # the date. Peers that are missing are skipped with a note, never faked.
 #
-#   bench/run.sh [--runs N] [--size 1G] [--with-peers] [--with-duckdb]
+#   bench/run.sh [--runs N] [--size 1G] [--scale SIZE] [--with-peers] [--with-duckdb]
 #
+# --scale SIZE (8G, say) adds a second, larger file of ALB logs, and runs
+# stats and timelines over it to compare their time per GB with the first:
+# what a growing table costs. It takes SIZE of disk, and as much page cache.
 # --with-peers installs, as root, the Debian packages of the command-line
 # peers that are missing (ripgrep for rg, isal for igzip), then does what
 # --with-duckdb does. --with-duckdb installs @duckdb/node-api from npm into
@@ -14,15 +17,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=5
 size=1G
+scale=
 with_duckdb=0
 with_peers=0
 while [ $# -gt 0 ]; do
     case "$1" in
     --runs) runs=$2; shift 2 ;;
     --size) size=$2; shift 2 ;;
+    --scale) scale=$2; shift 2 ;;
     --with-duckdb) with_duckdb=1; shift ;;
     --with-peers) with_peers=1; with_duckdb=1; shift ;;
-    *) echo "usage: bench/run.sh [--runs N] [--size SIZE] [--with-peers] [--with-duckdb]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--runs N] [--size SIZE] [--scale SIZE] [--with-peers] [--with-duckdb]" >&2; exit 2 ;;
     esac
 done
 
@@ -96,6 +101,19 @@ cfdir=$data/apps-$size/cloudfront
 mapfile -t appfiles < <(find "$appdir" -type f | sort)
 mapfile -t jsonfiles < <(find "$jsondir" -type f | sort)
 mapfile -t cffiles < <(find "$cfdir" -type f | sort)
+# The larger file of --scale: the same generator, another seed. It is kept
+# out of datafiles, which are read again before every case; it is read
+# again before its own cases only.
+scale_plain=
+if [ -n "$scale" ]; then
+    scale_plain=$data/alb-scale-$scale.log
+    if [ ! -s "$scale_plain" ]; then
+        echo "bench: generating $scale_plain" >&2
+        build/tg-gen --seed 2 --bytes "$scale" --single "$scale_plain.tmp"
+        mv "$scale_plain.tmp" "$scale_plain"
+    fi
+    scale_bytes=$(stat -c %s "$scale_plain")
+fi
 # Every data file is dropped from the page cache and read back once, before
 # the rounds, so that the cache holds it as a first read from disk leaves
 # it, whoever wrote it. How a file came into the cache decides how it is
@@ -118,6 +136,10 @@ reread_data() {
         dd if="$f" iflag=nocache count=0 status=none
     done
     cat "${datafiles[@]}" >/dev/null
+    if [ -n "$scale_plain" ]; then
+        dd if="$scale_plain" iflag=nocache count=0 status=none
+        cat "$scale_plain" >/dev/null
+    fi
 }
 reread_data
 
@@ -190,6 +212,13 @@ if command -v rg >/dev/null; then
     add_sh rg_json "rg -j 1 --no-filename -o '1-[0-9a-f]{8}-[0-9a-f]{24}' '$jsondir' | sort | uniq -c >/dev/null"
     add_sh rg_ids "rg -j 1 -F -f '$ids1k' '$plain' >/dev/null"
 fi
+if [ -n "$scale_plain" ]; then
+    add scale_stats_j1 "$tg" stats -j 1 "$scale_plain"
+    add scale_stats_j2 "$tg" stats -j 2 "$scale_plain"
+    # Into /dev/null: its output would not fit the page cache beside it.
+    add scale_timelines_j2 "$tg" timelines -j 2 --format ndjson -o /dev/null "$scale_plain"
+    add tl_null_j2 "$tg" timelines -j 2 --format ndjson -o /dev/null "$plain"
+fi
 duck_note="skipped: run with --with-duckdb (installs @duckdb/node-api from npm)"
 if [ "$with_duckdb" = 1 ]; then
     if command -v npm >/dev/null && command -v node >/dev/null; then
@@ -234,6 +263,7 @@ for round in $(seq "$runs"); do
         # lost 3-4 MB a second with 14 GB free and no reclaim counted by
         # the guest), and a case that reads from disk measures the disk.
         cat "${datafiles[@]}" >/dev/null
+        case $name in scale_*) cat "$scale_plain" >/dev/null ;; esac
         eval "/usr/bin/time -o '$tf' -f '%e %M %U %S' ${CMDS[$name]} >/dev/null 2>/dev/null" || true
         read -r e rss u sy <<<"$(tail -1 "$tf")"
         TS[$name]+="$e "
@@ -309,6 +339,7 @@ vs() { echo "$(ratio_of "$@")$(spread "$1" "$2")"; }
     echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
     echo "- kernel: $(uname -r); tracegrep $("$tg" --version | head -1 | cut -d' ' -f2), $("$tg" --version | tail -n +2 | tr '\n' ',' | sed 's/,$//; s/,/, /g')"
     echo "- data: $size of generated ALB logs ($bytes bytes, $events events, $traces traces), seed 1; page cache warm (every file dropped from it and read back before each round, then read again before each case); median of $runs rounds, each running every case once, in an order of its own"
+    [ -z "$scale_plain" ] || echo "- scale: $scale more of generated ALB logs ($scale_bytes bytes), seed 2, its page cache warmed before each of its cases"
     echo "- ratios are of the medians; in parentheses, the lowest and highest of the rounds' own ratios (both cases ran in the same round)"
     echo
     echo "| case | median s | CPU s | GB/s (of the plain size) | target | measured |"
@@ -369,10 +400,25 @@ vs() { echo "$(ratio_of "$@")$(spread "$1" "$2")"; }
     else
         row "DuckDB group-by-Root" "" "" "$duck_note"
     fi
+    if [ -n "$scale_plain" ]; then
+        # per_gb A B: case A's time per byte of the --scale file over case
+        # B's per byte of the first.
+        per_gb() {
+            awk -v a="$(get "$1")" -v ab="$scale_bytes" -v b="$(get "$2")" -v bb="$bytes" -v s="$size" \
+                'BEGIN { if (a > 0 && b > 0) printf "%.2fx the time per GB of the %s file", (a / ab) / (b / bb), s; else print "n/a" }'
+        }
+        row "timelines --format ndjson -o /dev/null -j2, the $size file" "$(get tl_null_j2)" "" "" tl_null_j2
+        row "stats -j1, $scale of ALB logs (GB/s of that)" "$(get scale_stats_j1)" "" "$(per_gb scale_stats_j1 stats_j1)" scale_stats_j1 "$scale_bytes"
+        row "stats -j2, the $scale file" "$(get scale_stats_j2)" "" "$(per_gb scale_stats_j2 stats_j2)" scale_stats_j2 "$scale_bytes"
+        row "timelines --format ndjson -o /dev/null -j2, the $scale file" "$(get scale_timelines_j2)" "" "$(per_gb scale_timelines_j2 tl_null_j2)" scale_timelines_j2 "$scale_bytes"
+    fi
     echo
     echo "Peak RSS of stats -j1 over the plain file: $(( ${R[stats_j1]} / 1024 )) MB (target < 200 MB);"
     echo "above a run over its first 64 KiB ($(( base_rss / 1024 )) MB): $per_event bytes per event (target < 64);"
     echo "timelines -j1: $(( ${R[timelines_j1]} / 1024 )) MB."
     echo "Timelines output identical with -j1 and -j2 on 16 files: $same."
+    if [ -n "$scale_plain" ]; then
+        echo "Over the $scale file: peak RSS of stats -j1 $(( ${R[scale_stats_j1]} / 1024 )) MB, of timelines -j2 $(( ${R[scale_timelines_j2]} / 1024 )) MB (the mapped file counts)."
+    fi
 } >bench/RESULTS.md
 cat bench/RESULTS.md
