@@ -49,28 +49,57 @@ static inline uint64_t start_key(const grp_trace *t)
     return (uint64_t)t->start_us ^ ((uint64_t)1 << 63);
 }
 
-/* Bits of the start sorted in one pass of radix_sort_traces(): 2048
- * counters, 16 KiB, stay in the L1 cache. */
+/* Bits of the start sorted in one pass of order_traces(): 2048 counters,
+ * 16 KiB, stay in the L1 cache. */
 #define RADIX_BITS 11
 
+/* The order of a table's traces by start, ties by Root: the k-th trace is
+ * traces[w[k] & imask], or traces[k] when w is NULL. */
+typedef struct trace_order {
+    uint64_t *w;
+    uint64_t imask;
+} trace_order;
+
+static inline const grp_trace *trace_at(const grp_table *t, const trace_order *o, size_t k)
+{
+    return &t->traces[o->w ? o->w[k] & o->imask : k];
+}
+
+/* A word of a run of traces that tie on start, with its trace's Root. */
+typedef struct tie {
+    xray_root root;
+    uint64_t w;
+} tie;
+
+static int cmp_tie(const void *va, const void *vb)
+{
+    const tie *a = va, *b = vb;
+    if (a->root.hi != b->root.hi)
+        return a->root.hi < b->root.hi ? -1 : 1;
+    return a->root.lo != b->root.lo ? (a->root.lo < b->root.lo ? -1 : 1) : 0;
+}
+
 /*
- * grp_sort_traces() as a radix sort. Each trace becomes one 64-bit word:
- * its start less the earliest (untimed traces after the latest) above its
- * index; the words are sorted on the start's bits alone, RADIX_BITS at a
- * time, skipping a digit all words share; then the records are gathered in
- * that order into a new array, and traces that tie on start are sorted by
- * Root. Over 1 GB of ALB logs the starts span an hour, 32 bits: three
- * passes over 834K words. qsort() took 5% of timelines -j1 there, comparing
- * 64-byte records through a function pointer, and this takes 3%: -j1 1.055
- * -> 1.023 s, -j2 0.591 -> 0.573 s into /dev/null (medians of 9). Over 8 GB
- * (6.7M traces), -j2 7.39 -> 6.43 s (medians of 3). Returns false, leaving
- * t as it was, when the start and index bits do not fit in a word (starts
- * centuries apart) or memory is short.
+ * The order of grp_sort_traces(), by a radix sort. Each trace becomes one
+ * 64-bit word: its start less the earliest (untimed traces after the
+ * latest) above its index. The words are sorted on the start's bits alone,
+ * RADIX_BITS at a time, skipping a digit all words share; the runs of
+ * traces that tie on start (8 over the bench's 1 GB, and one of all the
+ * untimed traces) are then sorted by Root. Over 1 GB of ALB logs the starts
+ * span an hour, 32 bits: three passes over 834K words. qsort() took 5% of
+ * timelines -j1 there, comparing 64-byte records through a function
+ * pointer; this and the gather after it take 3%. False, with o->w NULL,
+ * when the start and index bits do not fit in a word (starts centuries
+ * apart) or memory is short.
  */
-static bool radix_sort_traces(grp_table *t)
+static bool order_traces(const grp_table *t, trace_order *o)
 {
     const size_t n = t->ntraces;
     const grp_trace *tr = t->traces;
+    o->w = NULL;
+    o->imask = 0;
+    if (n < 2)
+        return true;
     uint64_t lo = UINT64_MAX, hi = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t k = start_key(&tr[i]);
@@ -95,7 +124,6 @@ static bool radix_sort_traces(grp_table *t)
         uint64_t k = start_key(&tr[i]);
         a[i] = (k == UINT64_MAX ? last : k - lo) << ibits | i;
     }
-    const uint64_t imask = ((uint64_t)1 << ibits) - 1;
     for (unsigned shift = ibits; shift < ibits + kbits; shift += RADIX_BITS) {
         size_t count[1u << RADIX_BITS] = {0};
         const uint64_t dmask = (1u << RADIX_BITS) - 1;
@@ -116,37 +144,61 @@ static bool radix_sort_traces(grp_table *t)
         b = x;
     }
     free(b);
-    /* The records' new array, faulted in with one call: until the old one
-     * is freed, the peak holds both (timelines -j1 over 1 GB: 1292 -> 1335
-     * MB). */
-    grp_trace *out = tg_mem_big_realloc(NULL, n * sizeof *out);
-    if (!out) {
-        free(a);
-        return false;
-    }
-    tg_mem_populate_write(out, n * sizeof *out);
-    for (size_t k = 0; k < n; k++) {
-        if (k + 8 < n)
-            __builtin_prefetch(&tr[a[k + 8] & imask]);
-        out[k] = tr[a[k] & imask];
-    }
+    const uint64_t imask = ((uint64_t)1 << ibits) - 1;
     for (size_t k = 0, run; k < n; k += run) {
         for (run = 1; k + run < n && (a[k + run] >> ibits) == (a[k] >> ibits); run++)
             ;
-        /* Rare, but for untimed traces: 8 runs over the bench's 1 GB. */
-        if (run > 1)
-            qsort(out + k, run, sizeof *out, cmp_trace);
+        if (run == 1)
+            continue;
+        tie *ties = malloc(run * sizeof *ties);
+        if (!ties) {
+            free(a);
+            return false;
+        }
+        for (size_t i = 0; i < run; i++)
+            ties[i] = (tie){tr[a[k + i] & imask].root, a[k + i]};
+        qsort(ties, run, sizeof *ties, cmp_tie);
+        for (size_t i = 0; i < run; i++)
+            a[k + i] = ties[i].w;
+        free(ties);
     }
-    free(a);
-    tg_mem_big_free(t->traces);
-    t->traces = out;
+    o->w = a;
+    o->imask = imask;
     return true;
 }
 
+/* The records of t in the order o, in a new array faulted in with one
+ * call; NULL when memory is short. Until the old array is freed the peak
+ * holds both (timelines -j1 over 1 GB: 1292 -> 1335 MB). */
+static grp_trace *gather(const grp_table *t, const trace_order *o)
+{
+    const size_t n = t->ntraces;
+    grp_trace *out = tg_mem_big_realloc(NULL, (n ? n : 1) * sizeof *out);
+    if (!out)
+        return NULL;
+    tg_mem_populate_write(out, n * sizeof *out);
+    for (size_t k = 0; k < n; k++) {
+        if (k + 8 < n)
+            __builtin_prefetch(trace_at(t, o, k + 8));
+        out[k] = *trace_at(t, o, k);
+    }
+    return out;
+}
+
+/* qsort() where order_traces() cannot. */
 void grp_sort_traces(grp_table *t)
 {
-    if (t->ntraces > 1 && !t->sorted && !radix_sort_traces(t))
-        qsort(t->traces, t->ntraces, sizeof *t->traces, cmp_trace);
+    if (t->ntraces > 1 && !t->sorted) {
+        trace_order o;
+        grp_trace *out = NULL;
+        if (order_traces(t, &o) && (out = gather(t, &o)) != NULL) {
+            tg_mem_big_free(t->traces);
+            t->traces = out;
+        } else {
+            qsort(t->traces, t->ntraces, sizeof *t->traces, cmp_trace);
+        }
+        free(o.w);
+    }
     t->sorted = true;
 }
 
@@ -308,7 +360,8 @@ typedef struct builder {
     const uint8_t *part; /* each event's partition, in vector order */
     const size_t *off;   /* [parts + 1]: each partition's stretch of events */
     grp_event *events;
-    grp_table *pt;       /* [parts]: each partition's traces, sorted */
+    grp_table *pt;       /* [parts]: each partition's traces */
+    trace_order *order;  /* [parts]: the order of each one's traces */
     unsigned parts;
     atomic_uint next;    /* the next partition to take */
     atomic_bool failed;
@@ -327,7 +380,10 @@ static void work(builder *b)
             atomic_store(&b->failed, true);
             return;
         }
-        grp_sort_traces(&b->pt[p]);
+        /* Sorted in place where the order cannot be had, and then taken
+         * as it stands. */
+        if (!order_traces(&b->pt[p], &b->order[p]))
+            qsort(b->pt[p].traces, b->pt[p].ntraces, sizeof *b->pt[p].traces, cmp_trace);
     }
 }
 
@@ -337,19 +393,25 @@ static void *helper_main(void *arg)
     return NULL;
 }
 
-/* Whether partition a's next trace comes before partition b's. */
-static bool before(const grp_table *pt, const size_t *at, unsigned a, unsigned b)
+/* Partition p's next trace in its order. */
+static inline const grp_trace *next_of(const builder *b, const size_t *at, unsigned p)
 {
-    return cmp_trace(&pt[a].traces[at[a]], &pt[b].traces[at[b]]) < 0;
+    return trace_at(&b->pt[p], &b->order[p], at[p]);
 }
 
-static void sift_down(unsigned *h, unsigned n, unsigned i, const grp_table *pt, const size_t *at)
+/* Whether partition p's next trace comes before partition q's. */
+static bool before(const builder *b, const size_t *at, unsigned p, unsigned q)
+{
+    return cmp_trace(next_of(b, at, p), next_of(b, at, q)) < 0;
+}
+
+static void sift_down(unsigned *h, unsigned n, unsigned i, const builder *b, const size_t *at)
 {
     for (;;) {
         unsigned l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && before(pt, at, h[l], h[m]))
+        if (l < n && before(b, at, h[l], h[m]))
             m = l;
-        if (r < n && before(pt, at, h[r], h[m]))
+        if (r < n && before(b, at, h[r], h[m]))
             m = r;
         if (m == i)
             return;
@@ -360,11 +422,19 @@ static void sift_down(unsigned *h, unsigned n, unsigned i, const grp_table *pt, 
     }
 }
 
-/* The partitions' sorted traces merged into one array of n, through a heap
- * of the partitions by their next trace; NULL when memory is short. No two
- * partitions hold the same Root, so the order is total. */
-static grp_trace *merge_sorted(const grp_table *pt, unsigned parts, size_t n)
+/* The partitions' traces merged into one array of n, each partition's in
+ * its order, through a heap of the partitions by their next trace; NULL
+ * when memory is short. No two partitions hold the same Root, so the order
+ * is total. The records are copied once, here: sorting each partition's
+ * records first, into an array of their own, made 64 bytes a trace more of
+ * fresh memory, and over 8 GB of ALB logs this merge's page faults alone
+ * were 4% of timelines -j2. Copied once, timelines -j2 -o /dev/null over
+ * those 8 GB took 5.44 -> 4.70 s and 6.00 -> 5.62 s (two interleaved sets
+ * of 3 and 4 runs), over 1 GB 0.591 -> 0.581 s (9). */
+static grp_trace *merge_sorted(const builder *b, size_t n)
 {
+    const grp_table *pt = b->pt;
+    const unsigned parts = b->parts;
     grp_trace *out =
         n > SIZE_MAX / sizeof *out ? NULL : tg_mem_big_realloc(NULL, (n ? n : 1) * sizeof *out);
     size_t *at = calloc(parts, sizeof *at);
@@ -377,14 +447,17 @@ static grp_trace *merge_sorted(const grp_table *pt, unsigned parts, size_t n)
         for (unsigned p = 0; p < parts; p++)
             if (pt[p].ntraces)
                 h[nh++] = p;
+        tg_mem_populate_write(out, n * sizeof *out);
         for (unsigned i = nh / 2; i-- > 0;)
-            sift_down(h, nh, i, pt, at);
+            sift_down(h, nh, i, b, at);
         for (size_t k = 0; nh; k++) {
             unsigned p = h[0];
-            out[k] = pt[p].traces[at[p]++];
-            if (at[p] == pt[p].ntraces)
+            out[k] = *next_of(b, at, p);
+            if (++at[p] == pt[p].ntraces)
                 h[0] = h[--nh];
-            sift_down(h, nh, 0, pt, at);
+            else if (at[p] + 8 < pt[p].ntraces)
+                __builtin_prefetch(trace_at(&pt[p], &b->order[p], at[p] + 8));
+            sift_down(h, nh, 0, b, at);
         }
     }
     free(at);
@@ -397,7 +470,10 @@ static void builder_free(builder *b)
 {
     for (unsigned p = 0; b->pt && p < b->parts; p++)
         grp_free(&b->pt[p]);
+    for (unsigned p = 0; b->order && p < b->parts; p++)
+        free(b->order[p].w);
     free(b->pt);
+    free(b->order);
     free((void *)b->part);
     free((void *)b->off);
 }
@@ -426,11 +502,12 @@ int grp_build_sorted(grp_table *t, grp_event *const *vecs, const size_t *lens, s
                  .off = off,
                  .events = malloc(total * sizeof *b.events),
                  .pt = calloc(parts, sizeof *b.pt),
+                 .order = calloc(parts, sizeof *b.order),
                  .parts = parts};
     atomic_init(&b.next, 0);
     atomic_init(&b.failed, false);
     pthread_t *th = malloc((parts - 1) * sizeof *th);
-    if (!part || !off || !b.events || !b.pt || !th) {
+    if (!part || !off || !b.events || !b.pt || !b.order || !th) {
         free(b.events);
         free(th);
         builder_free(&b);
@@ -458,7 +535,7 @@ int grp_build_sorted(grp_table *t, grp_event *const *vecs, const size_t *lens, s
     size_t ntraces = 0;
     for (unsigned p = 0; p < parts; p++)
         ntraces += b.pt[p].ntraces;
-    grp_trace *traces = atomic_load(&b.failed) ? NULL : merge_sorted(b.pt, parts, ntraces);
+    grp_trace *traces = atomic_load(&b.failed) ? NULL : merge_sorted(&b, ntraces);
     builder_free(&b);
     if (!traces) {
         free(b.events);
