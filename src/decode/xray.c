@@ -366,6 +366,16 @@ void xray_format_otel(xray_root r, char out[33])
     out[32] = '\0';
 }
 
+int xray_root_cmp(const void *va, const void *vb)
+{
+    const xray_root *a = va, *b = vb;
+    if (a->hi != b->hi)
+        return a->hi < b->hi ? -1 : 1;
+    if (a->lo != b->lo)
+        return a->lo < b->lo ? -1 : 1;
+    return 0;
+}
+
 const char *xray_status_name(xray_status st)
 {
     static const char *const names[XRAY_STATUS_COUNT] = {

@@ -42,6 +42,10 @@ static inline bool xray_root_eq(xray_root a, xray_root b)
     return a.hi == b.hi && a.lo == b.lo;
 }
 
+/* Orders Roots numerically, for qsort() and bsearch() over xray_root: the
+ * order find's id list is sorted in, and traces' tie-break on start. */
+int xray_root_cmp(const void *a, const void *b);
+
 /* Why a header present on a line has no usable Root. Order is stable: it
  * indexes counters and names in output. */
 typedef enum xray_status {

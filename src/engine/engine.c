@@ -73,16 +73,6 @@
  * for another's last piece at the end of a run. */
 #define ENG_MIN_PIECE (8u << 20)
 
-int xray_root_cmp(const void *va, const void *vb)
-{
-    const xray_root *a = va, *b = vb;
-    if (a->hi != b->hi)
-        return a->hi < b->hi ? -1 : 1;
-    if (a->lo != b->lo)
-        return a->lo < b->lo ? -1 : 1;
-    return 0;
-}
-
 static double now_s(void)
 {
     struct timespec ts;

@@ -90,8 +90,6 @@ typedef struct eng_result {
     double seconds;   /* wall time of the run */
 } eng_result;
 
-/* Orders trace ids numerically (the order find's id list is sorted in). */
-int xray_root_cmp(const void *a, const void *b);
 
 /*
  * find looks for its ids themselves, with a database of them, when it has

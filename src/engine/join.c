@@ -1,6 +1,6 @@
 #include "engine/join.h"
 
-#include "engine/engine.h" /* xray_root_cmp() */
+#include "engine/engine.h"
 #include "group/table.h"
 
 #include <pthread.h>

@@ -35,11 +35,7 @@ static int cmp_trace(const void *va, const void *vb)
     const grp_trace *a = va, *b = vb;
     if (a->start_us != b->start_us)
         return a->start_us < b->start_us ? -1 : 1;
-    if (a->root.hi != b->root.hi)
-        return a->root.hi < b->root.hi ? -1 : 1;
-    if (a->root.lo != b->root.lo)
-        return a->root.lo < b->root.lo ? -1 : 1;
-    return 0;
+    return xray_root_cmp(&a->root, &b->root);
 }
 
 /* A trace's start as an unsigned number in the same order; an untimed
@@ -74,9 +70,7 @@ typedef struct tie {
 static int cmp_tie(const void *va, const void *vb)
 {
     const tie *a = va, *b = vb;
-    if (a->root.hi != b->root.hi)
-        return a->root.hi < b->root.hi ? -1 : 1;
-    return a->root.lo != b->root.lo ? (a->root.lo < b->root.lo ? -1 : 1) : 0;
+    return xray_root_cmp(&a->root, &b->root);
 }
 
 /*
